@@ -1,0 +1,77 @@
+// `cbox build`: manifest -> <name>.wasm (stamped) + typed binding (<name>.js, <name>.d.ts).
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { ABI_SECTION, ABI_VERSION, abiHash, type AbiStamp } from '../runtime/abi.js';
+import { inspectModule } from '../runtime/wasm-inspect.js';
+import { generateBindingDts, generateBindingJs } from './binding.js';
+import { compileAndLink, CompileError, writeFileAtomic, type CompileOptions } from './compile.js';
+import { appendCustomSection } from './custom-section.js';
+import { readManifest, type Manifest } from './manifest.js';
+import { findToolchain } from './toolchain.js';
+import { buildNativeAddon } from './native/build-addon.js';
+
+export interface BuildOptions extends CompileOptions {
+  /** Where the module and binding go; default wasm-modules/ under the current folder. */
+  readonly outDir?: string;
+  /** File name stem of the outputs; default the manifest's name (e.g. zoo-strict for a variant). */
+  readonly outName?: string;
+  /** Build the N-API addon (<stem>.node) when the manifest lists native exports (default true). */
+  readonly native?: boolean;
+}
+
+export interface BuildResult {
+  readonly manifest: Manifest;
+  readonly wasmFile: string;
+  readonly bindingFile: string;
+  readonly typesFile: string;
+  readonly stamp: AbiStamp;
+}
+
+export function stampFor(manifest: Manifest, strict: boolean): AbiStamp {
+  return {
+    abi: ABI_VERSION,
+    name: manifest.name,
+    hash: abiHash(manifest.exports),
+    exports: manifest.exports,
+    memoryMaximum: manifest.memoryMaximum,
+    stackSize: manifest.stackSize,
+    arenaSize: manifest.arenaSize,
+    strict,
+    native: manifest.native,
+    trusted: manifest.trusted,
+  };
+}
+
+export async function buildLibrary(manifestFile: string, options: BuildOptions = {}): Promise<BuildResult> {
+  const manifest = readManifest(manifestFile);
+  const toolchain = findToolchain();
+  const outDir = path.resolve(options.outDir ?? 'wasm-modules');
+  const stem = options.outName ?? manifest.name;
+  const wasmFile = path.join(outDir, `${stem}.wasm`);
+  const strict = options.strict ?? manifest.strict;
+  const unstamped = `${wasmFile}.${process.pid}.unstamped`;
+  await compileAndLink(manifest, toolchain, unstamped, options);
+  const linked = new Uint8Array(readFileSync(unstamped));
+  rmSync(unstamped, { force: true });
+  checkImports(linked, manifest.name);
+  const stamp = stampFor(manifest, strict);
+  const stamped = appendCustomSection(linked, ABI_SECTION, new TextEncoder().encode(JSON.stringify(stamp)));
+  writeFileAtomic(wasmFile, stamped);
+  const bindingFile = path.join(outDir, `${stem}.js`);
+  const typesFile = path.join(outDir, `${stem}.d.ts`);
+  writeFileAtomic(bindingFile, generateBindingJs(stamp, `${stem}.wasm`, manifest.native.length > 0 ? `${stem}.node` : null));
+  writeFileAtomic(typesFile, generateBindingDts(stamp));
+  if (manifest.native.length > 0 && options.native !== false) await buildNativeAddon(manifest, stamp, toolchain, path.join(outDir, `${stem}.node`), options);
+  return { manifest, wasmFile, bindingFile, typesFile, stamp };
+}
+
+/** A cbox module may import only WASI preview1 functions and its memory. */
+function checkImports(wasm: Uint8Array, name: string): void {
+  const { imports } = inspectModule(wasm);
+  const foreign = imports.filter((entry) => !(entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function')
+    && !(entry.module === 'env' && entry.name === 'memory' && entry.kind === 'memory'));
+  if (foreign.length > 0) {
+    throw new CompileError(`cbox build: ${name} imports what no cbox host provides`,
+      foreign.map((entry) => `  ${entry.module}.${entry.name} (${entry.kind})`).join('\n'));
+  }
+}

@@ -1,0 +1,146 @@
+// C -> wasm32-wasi reactor: compile each source (in parallel, cached by content), link with
+// the rules that make a cbox module: imported memory (the host sets its maximum), the shadow
+// stack first (an overflow traps instead of corrupting data), the name section kept (C names
+// in traps), libc's DWARF stripped, malloc's sbrk wrapped (out-of-memory is told apart).
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Manifest } from './manifest.js';
+import type { Toolchain } from './toolchain.js';
+
+const CBOX_C_DIR = fileURLToPath(new URL('../c-src/', import.meta.url));
+export const CBOX_INCLUDE_DIR = path.join(CBOX_C_DIR, 'include');
+export const CBOX_RUNTIME_SOURCE = path.join(CBOX_C_DIR, 'runtime', 'cbox_rt.c');
+
+export interface CompileOptions {
+  /** Strict mode: NULL and near-NULL accesses trap (library sources built with UBSan checks). */
+  readonly strict?: boolean;
+  readonly simd?: boolean;
+  readonly cacheDir?: string;
+  readonly onProgress?: (line: string) => void;
+}
+
+export class CompileError extends Error {
+  constructor(message: string, readonly diagnostics: string) {
+    super(diagnostics ? `${message}\n${diagnostics}` : message);
+    this.name = 'CompileError';
+  }
+}
+
+interface ToolResult { code: number; output: string }
+
+function runTool(file: string, args: string[]): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr}`.trim() });
+    });
+  });
+}
+
+/** Diagnostics with paths made relative to where the user stands, so file:line reads at once. */
+function readable(output: string): string {
+  const cwd = process.cwd() + path.sep;
+  return output.split('\n').map((line) => line.split(cwd).join('')).join('\n');
+}
+
+function defaultCacheDir(): string {
+  return path.join(process.cwd(), 'node_modules', '.cache', 'cbox', 'objects');
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, outFile: string, options: CompileOptions = {}): Promise<void> {
+  const strict = options.strict ?? manifest.strict;
+  const simd = options.simd ?? manifest.simd;
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  mkdirSync(cacheDir, { recursive: true });
+  const progress = options.onProgress ?? (() => {});
+  const common = [
+    '--target=wasm32-wasi', `--sysroot=${toolchain.sysroot}`, '-O2', '-fno-color-diagnostics',
+    `-I${CBOX_INCLUDE_DIR}`, ...manifest.include.map((dir) => `-I${dir}`),
+    ...Object.entries(manifest.defines).map(([key, value]) => `-D${key}=${value}`),
+    ...(simd ? ['-msimd128'] : []),
+  ];
+  const jobs = [
+    ...manifest.sources.map((source) => ({
+      source, args: [...common, ...(strict ? ['-fsanitize=null,pointer-overflow'] : []), ...manifest.cflags],
+    })),
+    {
+      source: CBOX_RUNTIME_SOURCE,
+      args: [...common, `-DCBOX_ARENA_SIZE=${manifest.arenaSize}`, ...(strict ? ['-DCBOX_STRICT=1'] : [])],
+    },
+  ];
+  let done = 0;
+  const objects = await mapLimit(jobs, Math.max(1, os.availableParallelism()), async ({ source, args }) => {
+    const key = createHash('sha256').update(toolchain.clangVersion).update('\0').update(args.join('\0')).update('\0')
+      .update(readFileSync(source)).digest('hex').slice(0, 32);
+    const object = path.join(cacheDir, `${path.basename(source, '.c')}-${key}.o`);
+    if (!existsSync(object)) {
+      const started = Date.now();
+      const temp = `${object}.${process.pid}.tmp`;
+      const result = await runTool(toolchain.clang, [...args, '-c', source, '-o', temp]);
+      if (result.code !== 0) throw new CompileError(`cbox build: compiling ${path.relative(process.cwd(), source)} failed`, readable(result.output));
+      if (result.output) progress(readable(result.output));
+      renameSync(temp, object);
+      progress(`[${++done}/${jobs.length}] cc ${path.relative(process.cwd(), source)} (${Date.now() - started} ms)`);
+    } else {
+      progress(`[${++done}/${jobs.length}] cc ${path.relative(process.cwd(), source)} (cached)`);
+    }
+    return object;
+  });
+
+  const linkArgs = [
+    '--target=wasm32-wasi', `--sysroot=${toolchain.sysroot}`, `-fuse-ld=${resolveWasmLd(toolchain.wasmLd)}`,
+    '-mexec-model=reactor', ...objects, '-o', outFile,
+    // No -O here: clang would run any wasm-opt on PATH, which strips the name section.
+    '-Wl,--import-memory', '-Wl,--stack-first', `-Wl,-z,stack-size=${manifest.stackSize}`, '-Wl,--strip-debug',
+    '-Wl,--wrap=sbrk', '-Wl,--export=__stack_pointer',
+    ...Object.keys(manifest.exports).map((fn) => `-Wl,--export=${fn}`),
+  ];
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  progress(`link ${path.relative(process.cwd(), outFile)}`);
+  const result = await runTool(toolchain.clang, linkArgs);
+  if (result.code !== 0) throw new CompileError(`cbox build: linking ${manifest.name} failed`, explainLinkErrors(readable(result.output)));
+}
+
+function resolveWasmLd(wasmLd: string): string {
+  if (path.isAbsolute(wasmLd)) return wasmLd;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, wasmLd);
+    if (existsSync(candidate)) return candidate;
+  }
+  return wasmLd;
+}
+
+/** wasm-ld's wording, translated into what the manifest author has to fix. */
+function explainLinkErrors(output: string): string {
+  return output.split('\n').map((line) => {
+    const missingExport = /symbol exported via --export not found: (\S+)/.exec(line);
+    if (missingExport) return `${line}\n  -> "exports" lists ${missingExport[1]}, but no C source defines a function of that name`;
+    const undefinedSymbol = /undefined symbol: (\S+)/.exec(line);
+    if (undefinedSymbol) return `${line}\n  -> ${undefinedSymbol[1]} is called but not defined (a missing source file, or a function WASI does not provide)`;
+    return line;
+  }).join('\n');
+}
+
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, data);
+  renameSync(temp, file);
+}

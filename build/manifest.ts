@@ -1,0 +1,231 @@
+// The library manifest (cbox.json): read, check every field, resolve paths. Each problem gets
+// one message naming the field; all of them are reported together.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import {
+  RESERVED_EXPORT_NAMES, isValueType, type ExportSignature, type ResultType, type ValueType,
+} from '../runtime/abi.js';
+import { WASM32_MAX_BYTES, WASM_PAGE, parseSize } from '../runtime/sizes.js';
+import { findDuplicateKeys } from './json-duplicates.js';
+
+export interface Manifest {
+  readonly name: string;
+  /** Folder of cbox.json; relative paths in it are resolved from here. */
+  readonly dir: string;
+  readonly sources: readonly string[];
+  readonly include: readonly string[];
+  readonly defines: Readonly<Record<string, string>>;
+  readonly cflags: readonly string[];
+  readonly stackSize: number;
+  readonly memoryMaximum: number;
+  readonly arenaSize: number;
+  readonly strict: boolean;
+  readonly simd: boolean;
+  readonly exports: Readonly<Record<string, ExportSignature>>;
+  readonly native: readonly string[];
+  readonly trusted: readonly string[];
+}
+
+export class ManifestError extends Error {
+  constructor(readonly file: string, readonly problems: readonly string[]) {
+    super(`${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`}`);
+    this.name = 'ManifestError';
+  }
+}
+
+const KNOWN_FIELDS = new Set([
+  'name', 'sources', 'include', 'defines', 'cflags', 'stackSize', 'memory', 'arenaSize', 'strict',
+  'simd', 'exports', 'native', 'trusted', 'description', '$schema',
+]);
+const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LIBRARY_NAME = /^[a-z][a-z0-9_-]*$/;
+
+export function readManifest(file: string): Manifest {
+  const absolute = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    throw new ManifestError(file, [`cannot read the manifest: ${(error as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ManifestError(file, [`not valid JSON: ${(error as Error).message}`]);
+  }
+  return parseManifest(raw, path.dirname(absolute), file, findDuplicateKeys(text));
+}
+
+export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', duplicateKeys: readonly string[] = []): Manifest {
+  const problems: string[] = duplicateKeys.map((key) => `"${key}" is given twice`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ManifestError(file, ['the manifest must be a JSON object']);
+  const m = raw as Record<string, unknown>;
+  for (const key of Object.keys(m)) if (!KNOWN_FIELDS.has(key)) problems.push(`unknown field "${key}"`);
+
+  const name = typeof m.name === 'string' && LIBRARY_NAME.test(m.name) ? m.name : '';
+  if (!name) problems.push(`"name" must be a lower-case identifier such as "zoo" (got ${JSON.stringify(m.name)})`);
+
+  const sources = stringList(m.sources, 'sources', problems, { required: true });
+  if (m.sources !== undefined && sources.length === 0) problems.push('"sources" must list at least one C file');
+  const resolvedSources = resolvePaths(sources, dir, 'sources', problems, 'file');
+  for (const source of sources) if (!/\.c$/.test(source)) problems.push(`"sources": ${JSON.stringify(source)} is not a .c file`);
+  const include = resolvePaths(stringList(m.include, 'include', problems), dir, 'include', problems, 'dir');
+  const cflags = stringList(m.cflags, 'cflags', problems);
+  for (const flag of cflags) {
+    if (/^-O/.test(flag) || /^-Wl,/.test(flag) || flag === '-o' || flag === '-c' || /^--target/.test(flag) || /^--sysroot/.test(flag)) {
+      problems.push(`"cflags": ${JSON.stringify(flag)} is set by cbox build itself and may not be overridden`);
+    }
+  }
+
+  const defines: Record<string, string> = {};
+  if (m.defines !== undefined) {
+    if (typeof m.defines !== 'object' || m.defines === null || Array.isArray(m.defines)) problems.push('"defines" must be an object of NAME: value');
+    else for (const [key, value] of Object.entries(m.defines)) {
+      if (!C_IDENTIFIER.test(key)) problems.push(`"defines": ${JSON.stringify(key)} is not a C macro name`);
+      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') defines[key] = String(value === true ? 1 : value === false ? 0 : value);
+      else problems.push(`"defines.${key}" must be a string, number or boolean`);
+    }
+  }
+
+  const problemsBeforeSizes = problems.length;
+  const stackSize = sizeField(m.stackSize, 'stackSize', 256 * 1024, problems, { min: 16 * 1024, max: 64 * 1024 * 1024, multiple: 16 });
+  const memory = m.memory;
+  let memoryMaximumRaw: unknown;
+  if (memory !== undefined) {
+    if (typeof memory !== 'object' || memory === null || Array.isArray(memory)) problems.push('"memory" must be an object like { "maximum": "64MiB" }');
+    else {
+      for (const key of Object.keys(memory)) if (key !== 'maximum') problems.push(`"memory": unknown field "${key}"`);
+      memoryMaximumRaw = (memory as Record<string, unknown>).maximum;
+    }
+  }
+  const memoryMaximum = sizeField(memoryMaximumRaw, 'memory.maximum', 64 * 1024 * 1024, problems, { min: WASM_PAGE * 2, max: WASM32_MAX_BYTES, multiple: WASM_PAGE });
+  const arenaSize = sizeField(m.arenaSize, 'arenaSize', 256 * 1024, problems, { min: 4096, max: 64 * 1024 * 1024, multiple: 16 });
+  if (problems.length === problemsBeforeSizes && stackSize + arenaSize + WASM_PAGE > memoryMaximum) problems.push(`"memory.maximum" (${memoryMaximum} bytes) leaves no room after the stack and arena`);
+
+  const exports = parseExports(m.exports, problems);
+  const native = exportList(m.native, 'native', exports, problems);
+  const trusted = exportList(m.trusted, 'trusted', exports, problems);
+  for (const fn of trusted) if (!native.includes(fn)) problems.push(`"trusted": ${fn} must also be listed in "native" (trusted means it may run natively)`);
+
+  for (const flag of ['strict', 'simd'] as const) {
+    if (m[flag] !== undefined && typeof m[flag] !== 'boolean') problems.push(`"${flag}" must be true or false`);
+  }
+  if (problems.length > 0) throw new ManifestError(file, problems);
+  return {
+    name, dir, sources: resolvedSources, include, defines, cflags, stackSize, memoryMaximum, arenaSize,
+    strict: m.strict === true, simd: m.simd === true, exports, native, trusted,
+  };
+}
+
+function parseExports(raw: unknown, problems: string[]): Record<string, ExportSignature> {
+  const exports: Record<string, ExportSignature> = {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.keys(raw).length === 0) {
+    problems.push('"exports" must be an object with at least one function, like { "add": { "params": ["a:i32", "b:i32"], "result": "i32" } }');
+    return exports;
+  }
+  for (const [fn, spec] of Object.entries(raw)) {
+    const where = `"exports.${fn}"`;
+    if (!C_IDENTIFIER.test(fn)) { problems.push(`${where}: ${JSON.stringify(fn)} is not a C function name`); continue; }
+    if (RESERVED_EXPORT_NAMES.has(fn) || fn.startsWith('cbox_') || fn.startsWith('_')) {
+      problems.push(`${where}: the name "${fn}" is reserved by cbox (rename the C function or wrap it)`);
+      continue;
+    }
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) { problems.push(`${where} must be an object with "params" and "result"`); continue; }
+    const { params: rawParams, result: rawResult, ...rest } = spec as Record<string, unknown>;
+    for (const key of Object.keys(rest)) problems.push(`${where}: unknown field "${key}"`);
+    const params: ValueType[] = [];
+    const paramNames: string[] = [];
+    if (rawParams !== undefined && !Array.isArray(rawParams)) problems.push(`${where}.params must be an array such as ["a:i32", "data:bytes"]`);
+    for (const [index, entry] of (Array.isArray(rawParams) ? rawParams : []).entries()) {
+      const text = typeof entry === 'string' ? entry : '';
+      const [paramName, type] = text.includes(':') ? text.split(':', 2) as [string, string] : [`arg${index}`, text];
+      if (!isValueType(type)) {
+        problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of i32 u32 i64 u64 f32 f64 bool handle bytes string)`);
+      } else if (!C_IDENTIFIER.test(paramName)) {
+        problems.push(`${where}.params[${index}]: ${JSON.stringify(paramName)} is not a parameter name`);
+      } else if (paramNames.includes(paramName)) {
+        problems.push(`${where}.params: the parameter name "${paramName}" is used twice`);
+      } else {
+        params.push(type);
+        paramNames.push(paramName);
+      }
+    }
+    const result = rawResult === undefined ? 'void' : rawResult;
+    if (typeof result !== 'string' || !(result === 'void' || isValueType(result))) {
+      problems.push(`${where}.result: unknown type ${JSON.stringify(result)} (use void or one of i32 u32 i64 u64 f32 f64 bool handle bytes string)`);
+      continue;
+    }
+    exports[fn] = { params, paramNames, result: result as ResultType };
+  }
+  return exports;
+}
+
+function stringList(raw: unknown, field: string, problems: string[], { required = false } = {}): string[] {
+  if (raw === undefined) {
+    if (required) problems.push(`"${field}" is missing`);
+    return [];
+  }
+  if (!Array.isArray(raw) || raw.some((item) => typeof item !== 'string' || item === '')) {
+    problems.push(`"${field}" must be an array of non-empty strings`);
+    return [];
+  }
+  const seen = new Set<string>();
+  for (const item of raw as string[]) {
+    if (seen.has(item)) problems.push(`"${field}": ${JSON.stringify(item)} is listed twice`);
+    seen.add(item);
+  }
+  return raw as string[];
+}
+
+function exportList(raw: unknown, field: string, exports: Record<string, ExportSignature>, problems: string[]): string[] {
+  const names = stringList(raw, field, problems);
+  for (const fn of names) if (!(fn in exports)) problems.push(`"${field}": ${JSON.stringify(fn)} is not in "exports"`);
+  return names;
+}
+
+function sizeField(raw: unknown, field: string, fallback: number, problems: string[], limits: { min: number; max: number; multiple: number }): number {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'number' && typeof raw !== 'string') {
+    problems.push(`"${field}" must be a size such as "256KiB"`);
+    return fallback;
+  }
+  let bytes: number;
+  try {
+    bytes = parseSize(raw, `"${field}"`);
+  } catch (error) {
+    problems.push((error as Error).message);
+    return fallback;
+  }
+  if (bytes < limits.min || bytes > limits.max) problems.push(`"${field}" must be between ${limits.min} and ${limits.max} bytes (got ${bytes})`);
+  else if (bytes % limits.multiple !== 0) problems.push(`"${field}" must be a multiple of ${limits.multiple} bytes (got ${bytes})`);
+  return bytes;
+}
+
+/** Paths relative to the manifest, or `npm:<package>/<path>` inside an installed package. */
+function resolvePaths(entries: readonly string[], dir: string, field: string, problems: string[], kind: 'file' | 'dir'): string[] {
+  const require = createRequire(path.join(dir, 'cbox.json'));
+  return entries.map((entry) => {
+    let resolved: string;
+    if (entry.startsWith('npm:')) {
+      const spec = entry.slice(4);
+      const parts = spec.split('/');
+      const packageName = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+      const rest = parts.slice(spec.startsWith('@') ? 2 : 1).join('/');
+      let packageDir: string;
+      try {
+        packageDir = path.dirname(require.resolve(`${packageName}/package.json`));
+      } catch {
+        problems.push(`"${field}": ${JSON.stringify(entry)}: package ${packageName} is not installed (npm install it, e.g. as a dev dependency)`);
+        return entry;
+      }
+      resolved = path.join(packageDir, rest);
+    } else {
+      resolved = path.resolve(dir, entry);
+    }
+    const isKind = existsSync(resolved) && (kind === 'dir' ? statSync(resolved).isDirectory() : statSync(resolved).isFile());
+    if (!isKind) problems.push(`"${field}": ${JSON.stringify(entry)} not found (looked for ${kind === 'dir' ? 'a folder' : 'a file'} at ${resolved})`);
+    return resolved;
+  });
+}

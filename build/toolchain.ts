@@ -1,0 +1,117 @@
+// Finds the C -> WASI toolchain: clang with the wasm32 target, wasm-ld, wasi-libc and the
+// wasm32 compiler-rt builtins. Debian ships them as separate packages and lays wasi-libc out
+// under /usr/{include,lib}/wasm32-wasi, so cbox makes a private sysroot of two links:
+// passing --sysroot=/usr would let host glibc headers leak into wasm builds.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readlinkSync, symlinkSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const APT_INSTALL = 'apt-get install -y clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc';
+
+export interface Toolchain {
+  readonly clang: string;
+  readonly clangVersion: string;
+  readonly wasmLd: string;
+  readonly sysroot: string;
+}
+
+export interface ToolchainCheck {
+  readonly what: string;
+  readonly found: string | null;
+  readonly hint: string;
+}
+
+export class ToolchainError extends Error {
+  constructor(readonly checks: readonly ToolchainCheck[]) {
+    super(`the C -> WASI toolchain is incomplete:\n${checks.filter((c) => !c.found).map((c) => `  - ${c.what}: ${c.hint}`).join('\n')}\n` +
+      `Install it (Debian 12, as root): apt-get update && ${APT_INSTALL}\nor run \`cbox doctor\` for details.`);
+    this.name = 'ToolchainError';
+  }
+}
+
+const CLANG_CANDIDATES = ['clang-19', 'clang-20', 'clang-18', 'clang'];
+const WASM_LD_CANDIDATES = ['wasm-ld-19', 'wasm-ld-20', 'wasm-ld-18', 'wasm-ld'];
+
+function run(file: string, args: string[]): string | null {
+  try {
+    return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch {
+    return null;
+  }
+}
+
+function findProgram(envVar: string, candidates: readonly string[], probe: string[]): { path: string | null; output: string } {
+  const override = process.env[envVar];
+  for (const candidate of override ? [override] : candidates) {
+    const output = run(candidate, probe);
+    if (output !== null) return { path: candidate, output };
+  }
+  return { path: null, output: '' };
+}
+
+function sysrootCandidates(): string[] {
+  const override = process.env.CBOX_WASI_SYSROOT;
+  return override ? [override] : ['/usr/share/wasi-sysroot', '/opt/wasi-sdk/share/wasi-sysroot'];
+}
+
+/** A sysroot with wasi-libc for wasm32-wasi, made private from Debian's layout when needed. */
+function findSysroot(): string | null {
+  for (const candidate of sysrootCandidates()) {
+    if (existsSync(path.join(candidate, 'include/wasm32-wasi/stdlib.h')) || existsSync(path.join(candidate, 'include/stdlib.h'))) return candidate;
+  }
+  if (process.env.CBOX_WASI_SYSROOT) return null;
+  const debianInclude = '/usr/include/wasm32-wasi';
+  const debianLib = '/usr/lib/wasm32-wasi';
+  if (!existsSync(path.join(debianInclude, 'stdlib.h')) || !existsSync(path.join(debianLib, 'libc.a'))) return null;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const sysroot = path.join(os.tmpdir(), `cbox-wasi-sysroot-${uid}`);
+  for (const [sub, target] of [['include', debianInclude], ['lib', debianLib]] as const) {
+    const dir = path.join(sysroot, sub);
+    const link = path.join(dir, 'wasm32-wasi');
+    mkdirSync(dir, { recursive: true });
+    let current: string | null = null;
+    try { current = readlinkSync(link); } catch { /* not there yet */ }
+    if (current !== target) {
+      rmSync(link, { force: true, recursive: true });
+      symlinkSync(target, link);
+    }
+  }
+  return sysroot;
+}
+
+export interface ToolchainInspection {
+  readonly checks: readonly ToolchainCheck[];
+  /** Null when anything is missing. */
+  readonly toolchain: Toolchain | null;
+}
+
+export function inspectToolchain(): ToolchainInspection {
+  const clang = findProgram('CBOX_CLANG', CLANG_CANDIDATES, ['--version']);
+  const targets = clang.path ? run(clang.path, ['--print-targets']) ?? '' : '';
+  const wasmLd = findProgram('CBOX_WASM_LD', WASM_LD_CANDIDATES, ['--version']);
+  const sysroot = findSysroot();
+  const builtins = clang.path ? run(clang.path, ['--target=wasm32-wasi', '-print-libgcc-file-name'])?.trim() ?? '' : '';
+  const clangVersion = clang.output.split('\n')[0]!.trim();
+  const checks: ToolchainCheck[] = [
+    { what: 'clang (C compiler)', found: clang.path ? `${clang.path}: ${clangVersion}` : null,
+      hint: process.env.CBOX_CLANG ? `CBOX_CLANG=${process.env.CBOX_CLANG} does not run` : 'install clang-19' },
+    { what: 'clang wasm32 target', found: /wasm32/.test(targets) ? 'wasm32' : null, hint: 'this clang has no WebAssembly backend; install clang-19' },
+    { what: 'wasm-ld (linker)', found: wasmLd.path ? `${wasmLd.path}: ${wasmLd.output.split('\n')[0]}` : null,
+      hint: process.env.CBOX_WASM_LD ? `CBOX_WASM_LD=${process.env.CBOX_WASM_LD} does not run` : 'install lld-19' },
+    { what: 'wasi-libc sysroot', found: sysroot,
+      hint: process.env.CBOX_WASI_SYSROOT ? `CBOX_WASI_SYSROOT=${process.env.CBOX_WASI_SYSROOT} has no wasi-libc` : 'install wasi-libc' },
+    { what: 'compiler-rt builtins for wasm32', found: builtins && existsSync(builtins) ? builtins : null, hint: 'install libclang-rt-19-dev-wasm32' },
+  ];
+  const complete = checks.every((check) => check.found);
+  return {
+    checks,
+    toolchain: complete ? { clang: clang.path!, clangVersion, wasmLd: wasmLd.path!, sysroot: sysroot! } : null,
+  };
+}
+
+export function findToolchain(): Toolchain {
+  const { checks, toolchain } = inspectToolchain();
+  if (!toolchain) throw new ToolchainError(checks);
+  return toolchain;
+}

@@ -1,0 +1,61 @@
+/*
+ * cbox.h: the C side of cbox's calling convention.
+ *
+ * C code built by `cbox build` is plain C: every function named in the manifest's
+ * "exports" is exported by name, no annotations needed. Manifest types map to C like this:
+ *
+ *   i32 -> int32_t     u32 -> uint32_t    i64 -> int64_t    u64 -> uint64_t
+ *   f32 -> float       f64 -> double      bool -> int (0 / non-zero)
+ *   handle -> a pointer to a C object owned by the library (void *, struct x *)
+ *   string param -> const char *          (UTF-8, NUL-terminated, valid during the call)
+ *   bytes param  -> const uint8_t *, size_t  (two C parameters, valid during the call)
+ *   void result  -> void
+ *   bytes or string result -> the C function returns void and takes one extra, last
+ *                   parameter `cbox_out *out`; it answers with cbox_return_* below.
+ *
+ * Inputs live in the sandbox's arena and are gone when the call returns: copy what you keep.
+ * cbox_alloc() hands out scratch memory from the same arena, released after every call, so
+ * results built in it never leak. Memory from malloc() is the library's own state and stays
+ * until the sandbox is recycled.
+ */
+#ifndef CBOX_H
+#define CBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where a bytes or string result goes. The host reads it after the call returns and checks
+ * every field before trusting it (data and len must lie inside the sandbox's memory). */
+typedef struct cbox_out {
+    const void *data;   /* result bytes: arena, static or library-owned memory */
+    size_t len;         /* number of bytes */
+    const char *error;  /* non-NULL: the call failed; the host throws CboxCallError(error) */
+} cbox_out;
+
+/* Scratch memory released when the current call returns; 16-byte aligned; NULL when the
+ * sandbox is out of memory. */
+void *cbox_alloc(size_t size);
+
+/* Answer with `len` bytes at `data` (not copied: keep them alive until the call returns). */
+void cbox_return_bytes(cbox_out *out, const void *data, size_t len);
+
+/* Answer with a NUL-terminated UTF-8 string (not copied, as above). */
+void cbox_return_string(cbox_out *out, const char *text);
+
+/* Allocate `len` bytes of arena scratch as the answer and return them to be filled in;
+ * NULL (with an out-of-memory error already set) when they cannot be had. */
+uint8_t *cbox_return_alloc(cbox_out *out, size_t len);
+
+/* Fail the call with a message (a static string or arena memory). Not a crash: the sandbox
+ * stays as it is, the caller gets a CboxCallError. */
+void cbox_return_error(cbox_out *out, const char *message);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CBOX_H */

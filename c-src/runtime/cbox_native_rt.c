@@ -1,0 +1,355 @@
+/*
+ * cbox's runtime for the native (N-API) build: cbox.h's scratch memory and answers, and the
+ * argument and result conversions the generated glue calls (see cbox_native_rt.h).
+ *
+ * Scratch memory is per thread (an addon may be loaded in several worker threads) and is emptied
+ * by the glue after every call, like the sandbox's arena. There is no sandbox here: C code runs
+ * in the Node process, and a crash ends it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cbox_native_rt.h"
+
+#ifndef CBOX_ARENA_SIZE
+#define CBOX_ARENA_SIZE (256 * 1024)
+#endif
+
+#define SPILL_HEADER 16 /* keeps spilled blocks 16-byte aligned, like the arena */
+
+static _Thread_local struct scratch {
+    uint8_t *base;  /* CBOX_ARENA_SIZE bytes, made on first use */
+    size_t used;
+    void *spilled;  /* chain of heap blocks for allocations the arena could not fit */
+} scratch;
+
+void *cbox_alloc(size_t size) {
+    if (!scratch.base) scratch.base = aligned_alloc(16, CBOX_ARENA_SIZE);
+    size_t start = (scratch.used + 15) & ~(size_t)15;
+    if (scratch.base && start <= CBOX_ARENA_SIZE && size <= CBOX_ARENA_SIZE - start) {
+        scratch.used = start + size;
+        return scratch.base + start;
+    }
+    if (size > SIZE_MAX - SPILL_HEADER) return NULL;
+    void **block = malloc(size + SPILL_HEADER);
+    if (!block) return NULL;
+    *block = scratch.spilled;
+    scratch.spilled = block;
+    return (uint8_t *)block + SPILL_HEADER;
+}
+
+void cbox_native_scratch_reset(void) {
+    scratch.used = 0;
+    void *block = scratch.spilled;
+    while (block) {
+        void *next = *(void **)block;
+        free(block);
+        block = next;
+    }
+    scratch.spilled = NULL;
+}
+
+void cbox_native_scratch_free(void *unused) {
+    (void)unused;
+    cbox_native_scratch_reset();
+    free(scratch.base);
+    scratch.base = NULL;
+}
+
+void cbox_return_bytes(cbox_out *out, const void *data, size_t len) {
+    out->data = data;
+    out->len = len;
+    out->error = NULL;
+}
+
+void cbox_return_string(cbox_out *out, const char *text) {
+    cbox_return_bytes(out, text, strlen(text));
+}
+
+uint8_t *cbox_return_alloc(cbox_out *out, size_t len) {
+    uint8_t *data = cbox_alloc(len ? len : 1);
+    if (!data) {
+        cbox_return_error(out, "out of memory: cannot allocate the result");
+        return NULL;
+    }
+    cbox_return_bytes(out, data, len);
+    return data;
+}
+
+void cbox_return_error(cbox_out *out, const char *message) {
+    out->data = NULL;
+    out->len = 0;
+    out->error = message ? message : "error";
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Arguments                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static int bad_argument(napi_env env, size_t index) {
+    char text[24];
+    snprintf(text, sizeof text, "%zu", index);
+    napi_throw_error(env, "CBOX_BAD_ARGUMENT", text);
+    return 0;
+}
+
+static int is_type(napi_env env, napi_value value, napi_valuetype expected) {
+    napi_valuetype type;
+    return napi_typeof(env, value, &type) == napi_ok && type == expected;
+}
+
+/* A JavaScript number, when it is one. */
+static int number_of(napi_env env, napi_value value, double *out) {
+    return is_type(env, value, napi_number) && napi_get_value_double(env, value, out) == napi_ok;
+}
+
+int cbox_native_args(napi_env env, napi_callback_info info, size_t count, napi_value *argv) {
+    size_t given = count;
+    return napi_get_cb_info(env, info, &given, argv, NULL, NULL) == napi_ok;
+}
+
+/* Integers are taken exactly as the wasm binding takes them: whole numbers in range, no
+ * rounding, no wrapping (NaN fails every comparison). */
+int cbox_native_i32(napi_env env, napi_value value, size_t index, int32_t *out) {
+    double number;
+    if (!number_of(env, value, &number) || !(number >= INT32_MIN && number <= INT32_MAX) || number != (double)(int32_t)number) {
+        return bad_argument(env, index);
+    }
+    *out = (int32_t)number;
+    return 1;
+}
+
+int cbox_native_u32(napi_env env, napi_value value, size_t index, uint32_t *out) {
+    double number;
+    if (!number_of(env, value, &number) || !(number >= 0 && number <= UINT32_MAX) || number != (double)(uint32_t)number) {
+        return bad_argument(env, index);
+    }
+    *out = (uint32_t)number;
+    return 1;
+}
+
+int cbox_native_i64(napi_env env, napi_value value, size_t index, int64_t *out) {
+    bool lossless = false;
+    if (!is_type(env, value, napi_bigint) || napi_get_value_bigint_int64(env, value, out, &lossless) != napi_ok || !lossless) {
+        return bad_argument(env, index);
+    }
+    return 1;
+}
+
+int cbox_native_u64(napi_env env, napi_value value, size_t index, uint64_t *out) {
+    bool lossless = false;
+    if (!is_type(env, value, napi_bigint) || napi_get_value_bigint_uint64(env, value, out, &lossless) != napi_ok || !lossless) {
+        return bad_argument(env, index);
+    }
+    return 1;
+}
+
+int cbox_native_f32(napi_env env, napi_value value, size_t index, float *out) {
+    double number;
+    if (!number_of(env, value, &number)) return bad_argument(env, index);
+    *out = (float)number;
+    return 1;
+}
+
+int cbox_native_f64(napi_env env, napi_value value, size_t index, double *out) {
+    return number_of(env, value, out) ? 1 : bad_argument(env, index);
+}
+
+int cbox_native_bool(napi_env env, napi_value value, size_t index, int *out) {
+    bool flag;
+    if (!is_type(env, value, napi_boolean) || napi_get_value_bool(env, value, &flag) != napi_ok) return bad_argument(env, index);
+    *out = flag ? 1 : 0;
+    return 1;
+}
+
+int cbox_native_handle(napi_env env, napi_value value, size_t index, void **out) {
+    double address;
+    if (!number_of(env, value, &address) || !(address >= 0 && address <= 9007199254740991.0)) return bad_argument(env, index);
+    *out = (void *)(uintptr_t)address;
+    return 1;
+}
+
+int cbox_native_bytes(napi_env env, napi_value value, size_t index, const uint8_t **data, size_t *len) {
+    static const uint8_t empty[1];
+    bool typed = false;
+    napi_typedarray_type type;
+    void *start = NULL;
+    if (napi_is_typedarray(env, value, &typed) != napi_ok || !typed
+        || napi_get_typedarray_info(env, value, &type, len, &start, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+        return bad_argument(env, index);
+    }
+    /* An empty (or detached) array has no storage; C still gets a valid pointer. */
+    *data = start ? start : empty;
+    return 1;
+}
+
+static int out_of_memory(napi_env env, const char *what) {
+    napi_throw_error(env, "CBOX_OUT_OF_MEMORY", what);
+    return 0;
+}
+
+/* UTF-16 -> UTF-8 into `dst` (room for 3 bytes per unit plus NUL); 0 when the text holds a NUL
+ * or a lone surrogate, which the wasm binding refuses as well. */
+static int utf16_to_utf8(const char16_t *src, size_t units, char *dst) {
+    uint8_t *at = (uint8_t *)dst;
+    for (size_t i = 0; i < units; i++) {
+        uint32_t c = src[i];
+        if (c == 0) return 0;
+        if (c >= 0xD800 && c <= 0xDFFF) {
+            if (c > 0xDBFF || i + 1 == units || src[i + 1] < 0xDC00 || src[i + 1] > 0xDFFF) return 0;
+            c = 0x10000 + ((c - 0xD800) << 10) + (src[++i] - 0xDC00u);
+        }
+        if (c < 0x80) {
+            *at++ = (uint8_t)c;
+        } else if (c < 0x800) {
+            *at++ = (uint8_t)(0xC0 | (c >> 6));
+            *at++ = (uint8_t)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            *at++ = (uint8_t)(0xE0 | (c >> 12));
+            *at++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+            *at++ = (uint8_t)(0x80 | (c & 0x3F));
+        } else {
+            *at++ = (uint8_t)(0xF0 | (c >> 18));
+            *at++ = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+            *at++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+            *at++ = (uint8_t)(0x80 | (c & 0x3F));
+        }
+    }
+    *at = 0;
+    return 1;
+}
+
+int cbox_native_string(napi_env env, napi_value value, size_t index, const char **out) {
+    size_t units = 0;
+    if (!is_type(env, value, napi_string) || napi_get_value_string_utf16(env, value, NULL, 0, &units) != napi_ok) {
+        return bad_argument(env, index);
+    }
+    if (units > (SIZE_MAX - 1) / 3) return out_of_memory(env, "the string is too long");
+    char16_t *utf16 = cbox_alloc((units + 1) * sizeof(char16_t));
+    char *utf8 = cbox_alloc(units * 3 + 1);
+    if (!utf16 || !utf8) return out_of_memory(env, "no scratch memory for a string argument");
+    size_t copied = 0;
+    if (napi_get_value_string_utf16(env, value, utf16, units + 1, &copied) != napi_ok) return bad_argument(env, index);
+    if (!utf16_to_utf8(utf16, copied, utf8)) return bad_argument(env, index);
+    *out = utf8;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Results                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+napi_value cbox_native_from_i32(napi_env env, int32_t value) {
+    napi_value result = NULL;
+    napi_create_int32(env, value, &result);
+    return result;
+}
+
+napi_value cbox_native_from_u32(napi_env env, uint32_t value) {
+    napi_value result = NULL;
+    napi_create_uint32(env, value, &result);
+    return result;
+}
+
+napi_value cbox_native_from_i64(napi_env env, int64_t value) {
+    napi_value result = NULL;
+    napi_create_bigint_int64(env, value, &result);
+    return result;
+}
+
+napi_value cbox_native_from_u64(napi_env env, uint64_t value) {
+    napi_value result = NULL;
+    napi_create_bigint_uint64(env, value, &result);
+    return result;
+}
+
+napi_value cbox_native_from_f64(napi_env env, double value) {
+    napi_value result = NULL;
+    napi_create_double(env, value, &result);
+    return result;
+}
+
+napi_value cbox_native_from_bool(napi_env env, int value) {
+    napi_value result = NULL;
+    napi_get_boolean(env, value != 0, &result);
+    return result;
+}
+
+napi_value cbox_native_from_handle(napi_env env, void *value) {
+    napi_value result = NULL;
+    if (value) napi_create_double(env, (double)(uintptr_t)value, &result);
+    else napi_get_null(env, &result);
+    return result;
+}
+
+napi_value cbox_native_void(napi_env env) {
+    napi_value result = NULL;
+    napi_get_undefined(env, &result);
+    return result;
+}
+
+/* Well-formed UTF-8 (Unicode table 3-7): what TextDecoder with fatal: true accepts. */
+static int utf8_valid(const uint8_t *s, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        uint8_t c = s[i];
+        if (c < 0x80) { i++; continue; }
+        size_t need;
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) need = 1;
+        else if (c >= 0xE0 && c <= 0xEF) { need = 2; if (c == 0xE0) lo = 0xA0; else if (c == 0xED) hi = 0x9F; }
+        else if (c >= 0xF0 && c <= 0xF4) { need = 3; if (c == 0xF0) lo = 0x90; else if (c == 0xF4) hi = 0x8F; }
+        else return 0;
+        if (len - i <= need || s[i + 1] < lo || s[i + 1] > hi) return 0;
+        for (size_t k = 2; k <= need; k++) if ((s[i + k] & 0xC0) != 0x80) return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+/* The answer's error or absence, thrown; 1 when there is an answer to convert. */
+static int check_out(napi_env env, const cbox_out *out) {
+    if (out->error) {
+        napi_throw_error(env, "CBOX_CALL_FAILED", out->error);
+        return 0;
+    }
+    if (!out->data && out->len == 0) {
+        napi_throw_error(env, "CBOX_NO_RESULT", "the C function returned without an answer (no cbox_return_* call)");
+        return 0;
+    }
+    return 1;
+}
+
+napi_value cbox_native_from_out_bytes(napi_env env, const cbox_out *out) {
+    napi_value result = NULL;
+    if (check_out(env, out)) {
+        void *data = NULL;
+        napi_value buffer;
+        if (napi_create_arraybuffer(env, out->len, &data, &buffer) != napi_ok
+            || napi_create_typedarray(env, napi_uint8_array, out->len, buffer, 0, &result) != napi_ok) {
+            bool pending = false;
+            napi_is_exception_pending(env, &pending);
+            if (!pending) out_of_memory(env, "cannot allocate the result");
+            result = NULL;
+        } else if (out->len) {
+            memcpy(data, out->data, out->len);
+        }
+    }
+    cbox_native_scratch_reset();
+    return result;
+}
+
+napi_value cbox_native_from_out_string(napi_env env, const cbox_out *out) {
+    napi_value result = NULL;
+    if (check_out(env, out)) {
+        if (!utf8_valid(out->data, out->len)) {
+            napi_throw_error(env, "CBOX_BAD_RESULT", "the C function returned a string that is not valid UTF-8");
+        } else if (napi_create_string_utf8(env, out->data, out->len, &result) != napi_ok) {
+            out_of_memory(env, "cannot allocate the result");
+            result = NULL;
+        }
+    }
+    cbox_native_scratch_reset();
+    return result;
+}

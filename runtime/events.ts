@@ -1,0 +1,29 @@
+// The event stream of a loaded library: traps, recycles, and what supervision adds.
+import { EventEmitter } from 'node:events';
+import type { CboxTrap } from './errors.js';
+
+export interface RecycleEvent { readonly library: string; readonly reason: string; readonly fromGeneration: number; readonly toGeneration: number; readonly usedSpare: boolean }
+export interface TrapEvent { readonly library: string; readonly error: CboxTrap }
+export interface OutputEvent { readonly library: string; readonly stream: 'stdout' | 'stderr'; readonly line: string }
+
+export interface LibraryEvents {
+  trap: [TrapEvent];
+  recycle: [RecycleEvent];
+  [event: string]: unknown[];
+}
+
+/** A typed EventEmitter: `on('trap', (event) => ...)` knows the event's shape. */
+export class LibraryEmitter<Events extends Record<string, unknown[]> = LibraryEvents> {
+  private readonly emitter = new EventEmitter();
+  on<E extends keyof Events & string>(event: E, listener: (...args: Events[E]) => void): this {
+    this.emitter.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+  off<E extends keyof Events & string>(event: E, listener: (...args: Events[E]) => void): this {
+    this.emitter.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+  emit<E extends keyof Events & string>(event: E, ...args: Events[E]): void {
+    if (this.emitter.listenerCount(event) > 0) this.emitter.emit(event, ...args);
+  }
+}

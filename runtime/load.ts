@@ -1,0 +1,73 @@
+// load(): module -> checked, compiled (cached) -> sandbox -> typed library.
+import type { Binding, GenericExports } from './binding.js';
+import { isBinding } from './binding.js';
+import { compileModule, type CompiledModule, type ModuleSource } from './compiled-module.js';
+import { CboxLoadError } from './errors.js';
+import { createLibrary, type Library } from './library.js';
+import { Sandbox, type CrashReportOptions } from './sandbox.js';
+import { parseSize, WASM32_MAX_BYTES, WASM_PAGE, formatSize } from './sizes.js';
+import type { WasiOptions } from './wasi/host.js';
+
+/** Where the C code's stdout and stderr lines go. */
+export interface CLogger {
+  stdout?(line: string): void;
+  stderr?(line: string): void;
+}
+
+export interface LoadOptions {
+  /** Linear memory cap ("32MiB", bytes): malloc returns NULL past it. Default: the manifest's memory.maximum. */
+  readonly memoryLimit?: number | string;
+  /** Keep a warm spare instance so a trap costs a swap, not an instantiation (default true). */
+  readonly spare?: boolean;
+  /** C stdout/stderr; default: lines to process.stderr prefixed with the library name; null drops them. */
+  readonly logger?: CLogger | null;
+  /** WASI capabilities; everything is denied unless granted here. */
+  readonly wasi?: Pick<WasiOptions, 'args' | 'env' | 'preopens'>;
+  /** Write a JSON crash report (optionally with a memory dump) for every trap. */
+  readonly crashReports?: CrashReportOptions;
+}
+
+function defaultLogger(name: string): Required<CLogger> {
+  return {
+    stdout: (line) => process.stderr.write(`[cbox:${name}] ${line}\n`),
+    stderr: (line) => process.stderr.write(`[cbox:${name}:stderr] ${line}\n`),
+  };
+}
+
+export function resolveMemoryLimit(requested: number | string | undefined, defaultBytes: number, minPages: number, name: string): number {
+  let bytes: number;
+  try {
+    bytes = requested === undefined ? defaultBytes : parseSize(requested, 'memoryLimit');
+  } catch (error) {
+    throw new CboxLoadError('bad-option', (error as Error).message);
+  }
+  const pages = Math.floor(bytes / WASM_PAGE);
+  if (bytes > WASM32_MAX_BYTES) throw new CboxLoadError('bad-option', `memoryLimit ${formatSize(bytes)} is more than wasm32 can address (4GiB)`);
+  if (pages < minPages) {
+    throw new CboxLoadError('bad-option', `memoryLimit ${formatSize(bytes)} is below what ${name} needs to start (${formatSize(minPages * WASM_PAGE)}: static data and stack)`);
+  }
+  return pages * WASM_PAGE;
+}
+
+export async function load<T>(source: Binding<T>, options?: LoadOptions): Promise<Library<T>>;
+/** Without a binding the exports are untyped unless you name their type: load<MyExports>('x.wasm'). */
+export async function load<T = GenericExports>(source: ModuleSource, options?: LoadOptions): Promise<Library<T>>;
+export async function load(source: ModuleSource, options: LoadOptions = {}): Promise<Library<unknown>> {
+  return createLibrary(openSandbox(await compileModule(source, isBinding(source) ? source : undefined), options));
+}
+
+/** @internal The sandbox `load` wraps, from an already compiled module (the pool's workers). */
+export function openSandbox(compiled: CompiledModule, options: LoadOptions): Sandbox {
+  const { stamp } = compiled;
+  const logger = options.logger === undefined ? defaultLogger(stamp.name) : options.logger;
+  return new Sandbox(compiled, {
+    memoryLimit: resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory.minPages, stamp.name),
+    spare: options.spare ?? true,
+    crashReports: options.crashReports,
+    wasi: {
+      ...options.wasi,
+      stdout: (line: string) => logger?.stdout?.(line),
+      stderr: (line: string) => logger?.stderr?.(line),
+    },
+  });
+}

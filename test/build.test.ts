@@ -1,0 +1,121 @@
+// `cbox build` on real C: every shipped library, the ABI stamp, and each way a build can fail.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ABI_SECTION, abiHash, lowerParams, lowerResult, type AbiStamp } from '../runtime/abi.js';
+import { inspectModule } from '../runtime/wasm-inspect.js';
+import { buildLibrary } from '../build/build-library.js';
+import { readManifest } from '../build/manifest.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const cli = path.join(root, 'dist/cli.js');
+const libraries = readdirSync(path.join(root, 'c-src')).filter((dir) => existsSync(path.join(root, 'c-src', dir, 'cbox.json')));
+
+function scratch(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-build-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+const addC = '#include "cbox.h"\n#include <string.h>\nint add(int a, int b) { return a + b; }\nvoid shout(const char *s, cbox_out *out) { cbox_return_string(out, s); }\n';
+const addManifest = (extra: object = {}) => JSON.stringify({
+  name: 'adder', sources: ['add.c'], exports: { add: { params: ['a:i32', 'b:i32'], result: 'i32' }, shout: { params: ['s:string'], result: 'string' } }, ...extra,
+});
+
+describe('cbox build: shipped libraries', () => {
+  it.each(libraries)('%s: built module imports only WASI preview1 functions and env.memory, and carries its stamp', (name) => {
+    const manifest = readManifest(path.join(root, 'c-src', name, 'cbox.json'));
+    const bytes = readFileSync(path.join(root, 'wasm-modules', `${manifest.name}.wasm`));
+    const shape = inspectModule(bytes);
+    for (const entry of shape.imports) {
+      const allowed = (entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function') || (entry.module === 'env' && entry.name === 'memory' && entry.kind === 'memory');
+      expect(allowed, `${entry.module}.${entry.name}`).toBe(true);
+    }
+    const module = new WebAssembly.Module(bytes);
+    const stamp = JSON.parse(new TextDecoder().decode(WebAssembly.Module.customSections(module, ABI_SECTION)[0])) as AbiStamp;
+    expect(stamp.name).toBe(manifest.name);
+    expect(stamp.exports).toEqual(manifest.exports);
+    expect(stamp.hash).toBe(abiHash(manifest.exports));
+    expect(stamp.stackSize).toBe(manifest.stackSize);
+    expect(stamp.memoryMaximum).toBe(manifest.memoryMaximum);
+    expect(stamp.native).toEqual(manifest.native);
+    // Every manifest export has exactly the wasm type cbox.h's convention gives it.
+    for (const [fn, signature] of Object.entries(manifest.exports)) {
+      const entry = shape.exports.find((e) => e.name === fn);
+      expect(entry?.type, fn).toEqual({ params: lowerParams(signature), results: lowerResult(signature.result) });
+    }
+    // The name section survives (C names in traps), the memory is imported, the stack comes first.
+    expect(WebAssembly.Module.customSections(module, 'name').length).toBe(1);
+    expect(shape.imports.find((e) => e.kind === 'memory')?.memory?.memory64).toBe(false);
+    const binding = readFileSync(path.join(root, 'wasm-modules', `${manifest.name}.js`), 'utf8');
+    expect(binding).toContain(stamp.hash);
+    expect(readFileSync(path.join(root, 'wasm-modules', `${manifest.name}.d.ts`), 'utf8')).toMatch(/export declare const binding: Binding</);
+  });
+});
+
+describe('cbox build: one library end to end', () => {
+  it('writes the module, the binding and typed declarations', async () => {
+    const dir = scratch({ 'add.c': addC, 'cbox.json': addManifest({ stackSize: '64KiB', memory: { maximum: '4MiB' } }) });
+    const out = path.join(dir, 'out');
+    const result = await buildLibrary(path.join(dir, 'cbox.json'), { outDir: out });
+    expect(result.wasmFile).toBe(path.join(out, 'adder.wasm'));
+    const dts = readFileSync(result.typesFile, 'utf8');
+    expect(dts).toContain('export interface AdderExports {\n  add(a: number, b: number): number;\n  shout(s: string): string;\n}');
+    const js = readFileSync(result.bindingFile, 'utf8');
+    expect(js).toContain('new URL("./adder.wasm", import.meta.url)');
+    const stamp = JSON.parse(new TextDecoder().decode(WebAssembly.Module.customSections(new WebAssembly.Module(readFileSync(result.wasmFile)), ABI_SECTION)[0]));
+    expect(stamp).toMatchObject({ abi: 1, name: 'adder', stackSize: 65536, memoryMaximum: 4 * 1024 * 1024, strict: false });
+    // The stack comes first: __stack_pointer starts at the top of a stack-sized region at address 0.
+    const wat = execFileSync(path.join(root, 'node_modules/.bin/jco'), ['print', result.wasmFile], { encoding: 'utf8' });
+    expect(wat).toMatch(/\(global \$__stack_pointer \(;0;\) \(mut i32\) i32\.const 65536\)/);
+  });
+
+  it('reports a C compile error with file:line', async () => {
+    const dir = scratch({ 'add.c': 'int add(int a, int b) {\n  return a + ;\n}\n', 'cbox.json': addManifest({ exports: { add: { params: ['a:i32', 'b:i32'], result: 'i32' } } }) });
+    await expect(buildLibrary(path.join(dir, 'cbox.json'), { outDir: path.join(dir, 'out') })).rejects.toThrow(/add\.c:2:14: error: expected expression/);
+  });
+
+  it('says which export the C code does not define', async () => {
+    const dir = scratch({ 'add.c': addC, 'cbox.json': addManifest({ exports: { add: { params: ['a:i32', 'b:i32'], result: 'i32' }, sub: { params: ['a:i32'], result: 'i32' } } }) });
+    await expect(buildLibrary(path.join(dir, 'cbox.json'), { outDir: path.join(dir, 'out') }))
+      .rejects.toThrow(/"exports" lists sub, but no C source defines a function of that name/);
+  });
+
+  it('refuses C that calls something no cbox host provides', async () => {
+    const dir = scratch({ 'add.c': 'int helper(int);\nint add(int a, int b) { return helper(a) + b; }\n', 'cbox.json': addManifest({ exports: { add: { params: ['a:i32', 'b:i32'], result: 'i32' } } }) });
+    await expect(buildLibrary(path.join(dir, 'cbox.json'), { outDir: path.join(dir, 'out') })).rejects.toThrow(/undefined symbol: helper/);
+  });
+});
+
+describe('cbox CLI', () => {
+  it('cbox doctor reports a missing compiler with the install line and exits 1', () => {
+    const run = spawnSync(process.execPath, [cli, 'doctor'], { env: { ...process.env, CBOX_CLANG: '/nonexistent/clang' }, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/MISSING clang \(C compiler\) \(CBOX_CLANG=\/nonexistent\/clang does not run\)/);
+    expect(run.stdout).toContain('apt-get update && apt-get install -y clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc');
+  });
+
+  it('cbox doctor says ready on this machine', () => {
+    const run = spawnSync(process.execPath, [cli, 'doctor'], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/Ready: cbox build uses/);
+  });
+
+  it('cbox build refuses a bad manifest with one line per problem and exit code 1', () => {
+    const dir = scratch({ 'cbox.json': JSON.stringify({ name: 'x', sources: ['x.c'], exports: { f: { params: ['i128'], result: 'void' } } }) });
+    const run = spawnSync(process.execPath, [cli, 'build', path.join(dir, 'cbox.json')], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('"sources": "x.c" not found');
+    expect(run.stderr).toContain('"exports.f".params[0]: unknown type "i128"');
+  });
+
+  it('cbox build shows progress and a summary', () => {
+    const dir = scratch({ 'add.c': addC, 'cbox.json': addManifest() });
+    const run = spawnSync(process.execPath, [cli, 'build', path.join(dir, 'cbox.json'), '--out', path.join(dir, 'out')], { encoding: 'utf8', cwd: dir });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/\[1\/2\] cc add\.c/);
+    expect(run.stdout).toMatch(/built adder: out\/adder\.wasm \(2 exports, abi [0-9a-f]{12}\)/);
+  });
+});

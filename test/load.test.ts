@@ -1,0 +1,128 @@
+// Load-time checks: every mismatch between module, host and binding is refused before any call,
+// with a message that names it.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from '@bytecodealliance/jco';
+import { describe, expect, it } from 'vitest';
+import { CboxLoadError, load, type AbiStamp, type Binding } from 'cbox';
+import { ABI_SECTION, abiHash, type ExportSignature } from '../runtime/abi.js';
+import { appendCustomSection } from '../build/custom-section.js';
+import type { ZooExports } from '../wasm-modules/zoo.js';
+import { bindingOf, modulePath } from './helpers.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-load-'));
+
+function stampOf(exports: Record<string, ExportSignature>, extra: Partial<AbiStamp> = {}): AbiStamp {
+  return {
+    abi: 1, name: 'fake', hash: abiHash(exports), exports, memoryMaximum: 1 << 24, stackSize: 65536, arenaSize: 4096,
+    strict: false, native: [], trusted: [], ...extra,
+  };
+}
+
+const RUNTIME_WAT = `
+  (global (export "__stack_pointer") (mut i32) (i32.const 65536))
+  (func (export "_initialize"))
+  (func (export "cbox_arena_header") (result i32) (i32.const 1024))
+  (func (export "cbox_arena_release"))
+  (func (export "cbox_alloc") (param i32) (result i32) (i32.const 0))`;
+
+/** A hand-made module (WAT) with a cbox stamp, for the mismatches cbox build never produces. */
+async function fakeModule(body: string, stamp: AbiStamp | null, memory = '(import "env" "memory" (memory 2))'): Promise<Uint8Array> {
+  const wasm = await parse(`(module ${memory} ${body} ${RUNTIME_WAT})`); // imports in body must precede definitions
+  return stamp ? appendCustomSection(wasm, ABI_SECTION, new TextEncoder().encode(JSON.stringify(stamp))) : wasm;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<CboxLoadError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(CboxLoadError);
+    return error as CboxLoadError;
+  }
+  throw new Error('loaded');
+}
+
+const ADD: ExportSignature = { params: ['i32', 'i32'], paramNames: ['a', 'b'], result: 'i32' };
+const ADD_WAT = '(func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))';
+
+describe('load', () => {
+  it('loads a hand-made module that satisfies every check (the fixtures below differ in one thing each)', async () => {
+    const lib = await load<{ add(a: number, b: number): number }>(await fakeModule(ADD_WAT, stampOf({ add: ADD })), { logger: null });
+    expect(lib.add(40, 2)).toBe(42);
+    lib.close();
+  });
+
+  it('loads by path, by URL, from bytes and from the binding alike', async () => {
+    const binding = await bindingOf<ZooExports>('zoo');
+    for (const source of [modulePath('zoo'), new URL(`file://${modulePath('zoo')}`), readFileSync(modulePath('zoo')), binding]) {
+      const lib = await load<ZooExports>(source as unknown as Binding<ZooExports>, { logger: null });
+      expect(lib.add(1, 2)).toBe(3);
+      lib.close();
+    }
+  });
+
+  it('refuses a file that is not wasm, a truncated one and corrupt bytes', async () => {
+    const text = path.join(dir, 'notes.wasm');
+    writeFileSync(text, 'just some text, not a module');
+    expect((await refusal(load(text))).message).toMatch(/not a WebAssembly module \(no \\0asm header\)/);
+    const bytes = readFileSync(modulePath('zoo'));
+    const truncated = await refusal(load(bytes.subarray(0, bytes.length >> 1)));
+    expect(truncated.code).toBe('truncated');
+    expect(truncated.message).toMatch(/truncated: section \d+ claims \d+ bytes but the file ends \d+ bytes early/);
+    const corrupt = new Uint8Array(await fakeModule(ADD_WAT, stampOf({ add: ADD })));
+    corrupt[corrupt.indexOf(0x6a)] = 0xff; // i32.add -> an opcode that does not exist
+    expect((await refusal(load(corrupt))).code).toBe('invalid-wasm');
+    expect((await refusal(load(path.join(dir, 'absent.wasm')))).code).toBe('not-found');
+  });
+
+  it('refuses memory64 (the 32-bit DLL in a 64-bit process, the other way round)', async () => {
+    const error = await refusal(load(await fakeModule('', stampOf({}), '(import "env" "memory" (memory i64 1))')));
+    expect(error.code).toBe('memory64');
+    expect(error.message).toMatch(/uses 64-bit memory \(memory64\); cbox runs wasm32 modules only/);
+  });
+
+  it('refuses a module that brings its own memory (the host could not set the limit)', async () => {
+    const error = await refusal(load(await fakeModule('', stampOf({}), '(memory (export "memory") 2)')));
+    expect(error.code).toBe('memory-not-imported');
+  });
+
+  it('refuses imports the host does not provide, naming them', async () => {
+    const error = await refusal(load(await fakeModule('(import "env" "launch_missiles" (func)) (import "wasi_snapshot_preview1" "sock_teleport" (func))', stampOf({}))));
+    expect(error.code).toBe('unknown-import');
+    expect(error.message).toMatch(/env\.launch_missiles \(function\), wasi_snapshot_preview1\.sock_teleport \(function\)/);
+  });
+
+  it('refuses a module without a cbox stamp, or with an edited one', async () => {
+    expect((await refusal(load(await fakeModule(ADD_WAT, null)))).code).toBe('no-abi-stamp');
+    const edited = { ...stampOf({ add: ADD }), exports: { add: { ...ADD, result: 'i64' as const } } };
+    expect((await refusal(load(await fakeModule(ADD_WAT, edited)))).code).toBe('abi-stamp-corrupt');
+    expect((await refusal(load(await fakeModule(ADD_WAT, stampOf({ add: ADD }, { abi: 99 }))))).message).toMatch(/built for cbox ABI 99/);
+  });
+
+  it('refuses an export the stamp promises but the module lacks', async () => {
+    const error = await refusal(load(await fakeModule(ADD_WAT, stampOf({ add: ADD, sub: ADD }))));
+    expect(error.code).toBe('missing-export');
+    expect(error.message).toMatch(/expects an export sub\(i32, i32\) -> i32 that the module does not have/);
+  });
+
+  it('refuses an export whose wasm signature differs', async () => {
+    const error = await refusal(load(await fakeModule('(func (export "add") (param i64) (result i64) (local.get 0))', stampOf({ add: ADD }))));
+    expect(error.code).toBe('signature-mismatch');
+    expect(error.message).toMatch(/add has wasm type \(i64\) -> \(i64\) but add\(i32, i32\) -> i32 needs \(i32, i32\) -> \(i32\)/);
+  });
+
+  it('refuses a binding whose ABI differs from the module, listing each difference', async () => {
+    const zoo = await bindingOf<ZooExports>('zoo');
+    const exports: Record<string, ExportSignature> = { ...zoo.stamp.exports, add: { params: ['i64', 'i64'], paramNames: ['a', 'b'], result: 'i64' } as ExportSignature, extra: ADD };
+    const { greet: _dropped, ...withoutGreet } = exports;
+    const stale: Binding<ZooExports> = { ...zoo, stamp: { ...zoo.stamp, exports: withoutGreet, hash: abiHash(withoutGreet) } };
+    const error = await refusal(load(stale));
+    expect(error.code).toBe('abi-mismatch');
+    expect(error.message).toContain('add: binding add(i64, i64) -> i64, module add(i32, i32) -> i32');
+    expect(error.message).toContain('extra: in the binding, not in the module');
+    expect(error.message).toContain('greet: in the module, not in the binding');
+    const kernels = await bindingOf('kernels');
+    expect((await refusal(load({ ...kernels, wasm: zoo.wasm }))).message).toMatch(/library name: binding says kernels, module says zoo/);
+  });
+});
