@@ -1,5 +1,6 @@
 // `cbox build`: manifest -> <name>.wasm (stamped) + typed binding (<name>.js, <name>.d.ts).
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ABI_SECTION, ABI_VERSION, abiHash, type AbiStamp } from '../runtime/abi.js';
 import { inspectModule } from '../runtime/wasm-inspect.js';
@@ -49,10 +50,17 @@ export async function buildLibrary(manifestFile: string, options: BuildOptions =
   const stem = options.outName ?? manifest.name;
   const wasmFile = path.join(outDir, `${stem}.wasm`);
   const strict = options.strict ?? manifest.strict;
-  const unstamped = `${wasmFile}.${process.pid}.unstamped`;
-  await compileAndLink(manifest, toolchain, unstamped, options);
-  const linked = new Uint8Array(readFileSync(unstamped));
-  rmSync(unstamped, { force: true });
+  // Linked under its final file name (in a private folder): wasm-ld records that name in the
+  // name section, and V8 shows it in every C stack frame.
+  const linkDir = mkdtempSync(path.join(os.tmpdir(), 'cbox-link-'));
+  const unstamped = path.join(linkDir, `${stem}.wasm`);
+  let linked: Uint8Array;
+  try {
+    await compileAndLink(manifest, toolchain, unstamped, options);
+    linked = new Uint8Array(readFileSync(unstamped));
+  } finally {
+    rmSync(linkDir, { force: true, recursive: true });
+  }
   checkImports(linked, manifest.name);
   const stamp = stampFor(manifest, strict);
   const stamped = appendCustomSection(linked, ABI_SECTION, new TextEncoder().encode(JSON.stringify(stamp)));

@@ -57,7 +57,18 @@ export class CboxTrap extends CboxError {
   readonly report: CrashReport;
   constructor(report: CrashReport, options?: { cause?: unknown }) {
     const where = report.cStack.length > 0 ? ` in ${report.cStack[0]!.function}` : '';
-    super(`trap-${report.kind}`, `${report.export}: C code trapped (${report.kind}${report.kind === 'exit' ? ` ${report.exitCode}` : ''})${where}: ${report.message}`, options);
+    // The stack worth showing is the trap's own (C frames, then the JS caller): take it from the
+    // cause instead of capturing a second, JS-only one, which would cost more than the trap.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(`trap-${report.kind}`, `${report.export}: C code trapped (${report.kind}${report.kind === 'exit' ? ` ${report.exitCode}` : ''})${where}: ${report.message}`, options);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    const causeStack = (options?.cause as Error | undefined)?.stack;
+    const frames = causeStack?.slice(causeStack.indexOf('\n    at ')) ?? '';
+    this.stack = `CboxTrap: ${this.message}${frames.startsWith('\n') ? frames : ''}`;
     this.name = 'CboxTrap';
     this.kind = report.kind;
     this.function = report.export;

@@ -41,7 +41,8 @@ export class Sandbox {
   readonly events = new LibraryEmitter<LibraryEvents>();
   readonly owner: HandleOwner;
   private spare: SandboxInstance | null = null;
-  private spareScheduled = false;
+  private readonly retiring: SandboxInstance[] = [];
+  private housekeepingScheduled = false;
   private generations = 0;
   private retiredCalls = 0;
   private recycles = 0;
@@ -71,24 +72,30 @@ export class Sandbox {
     this.current = this.spare ?? this.newInstance();
     this.spare = null;
     this.recycles++;
-    if (this.options.spare) this.scheduleSpare();
     this.events.emit('recycle', { library: this.name, reason, fromGeneration: dead.generation, toGeneration: this.current.generation, usedSpare });
     return this.current.generation;
   }
 
+  /** Counts what the instance did; its WASI files are closed off the hot path, with the next
+   * spare. In a burst of traps at most one dead instance (and its memory) waits for that. */
   private retire(instance: SandboxInstance): void {
     this.retiredCalls += instance.calls;
     this.memoryHighWater = Math.max(this.memoryHighWater, instance.memoryBytes);
-    instance.dispose();
+    for (const waiting of this.retiring.splice(0)) waiting.dispose();
+    this.retiring.push(instance);
+    this.scheduleHousekeeping();
   }
 
-  private scheduleSpare(): void {
-    if (this.spareScheduled) return;
-    this.spareScheduled = true;
-    setImmediate(() => {
-      this.spareScheduled = false;
-      if (!this.closed && this.spare === null) this.spare = this.newInstance();
-    });
+  private scheduleHousekeeping(): void {
+    if (this.housekeepingScheduled) return;
+    this.housekeepingScheduled = true;
+    setImmediate(() => this.housekeeping());
+  }
+
+  private housekeeping(): void {
+    this.housekeepingScheduled = false;
+    for (const instance of this.retiring.splice(0)) instance.dispose();
+    if (!this.closed && this.options.spare && this.spare === null) this.spare = this.newInstance();
   }
 
   /** Called by a binding wrapper when the wasm call threw: classify, report, recycle. */
@@ -165,6 +172,7 @@ export class Sandbox {
     if (this.closed) return;
     this.closed = true;
     this.retire(this.current);
+    this.housekeeping();
     this.spare?.dispose();
     this.spare = null;
     this.current = closedInstance(this.name) as unknown as SandboxInstance;

@@ -273,3 +273,20 @@ describe('recycle and handles', () => {
     expect(() => lib.greet('x')).toThrow(/the library is closed/);
   });
 });
+
+describe('C output', () => {
+  it('stdout and stderr lines reach the logger; a partial last line arrives when the sandbox closes', async () => {
+    const lines: string[] = [];
+    const lib = await load(await bindingOf<ZooExports>('zoo'), { logger: { stdout: (l) => lines.push(`out:${l}`), stderr: (l) => lines.push(`err:${l}`) } });
+    lib.say('héllo');
+    expect(lines).toEqual(['out:héllo', 'err:said 6 bytes']);
+    lib.close();
+    expect(lines).toEqual(['out:héllo', 'err:said 6 bytes', 'out:héllo']);
+  });
+
+  it('logger: null drops the output', async () => {
+    const lib = await load(await bindingOf<ZooExports>('zoo'), { logger: null });
+    expect(() => lib.say('quiet')).not.toThrow();
+    lib.close();
+  });
+});

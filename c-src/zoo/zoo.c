@@ -10,6 +10,7 @@
  */
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,15 @@ void fail_with(const char *message, cbox_out *out) {
     }
     memcpy(copy, message, len + 1);
     cbox_return_error(out, copy);
+}
+
+/* C output: stdout gets the text (twice, the second time without a newline, to show a partial
+ * last line is kept until the host flushes), stderr a note. */
+void say(const char *text) {
+    printf("%s\n", text);
+    fprintf(stderr, "said %zu bytes\n", strlen(text));
+    printf("%s", text);
+    fflush(stdout);
 }
 
 /* A counter behind a handle: state that lives in the library's heap between calls. */
