@@ -11,6 +11,8 @@ const HEADER_CURSOR = 4;
 const HEADER_SPILLED = 12;
 const HEADER_OOM = 16;
 const OUT_SIZE = 12;
+/** Strings up to this many units are converted by a JS loop when ASCII. */
+const SHORT_STRING = 64;
 
 type ExportFn = (...args: any[]) => any;
 
@@ -101,7 +103,16 @@ export class SandboxInstance {
     // UTF-8 needs at most 3 bytes per UTF-16 unit, plus the NUL.
     const pointer = this.reserve(text.length * 3 + 1);
     const memory = this.views();
-    const { written } = utf8Encoder.encodeInto(text, memory.subarray(pointer, pointer + text.length * 3));
+    let written = 0;
+    if (text.length <= SHORT_STRING) {
+      // Short ASCII strings: a plain loop beats encodeInto's call into C++.
+      for (; written < text.length; written++) {
+        const unit = text.charCodeAt(written);
+        if (unit >= 0x80) break;
+        memory[pointer + written] = unit;
+      }
+    }
+    if (written < text.length) written = utf8Encoder.encodeInto(text, memory.subarray(pointer, pointer + text.length * 3)).written;
     memory[pointer + written] = 0;
     return pointer;
   }
@@ -127,27 +138,47 @@ export class SandboxInstance {
   }
 
   /** Reads a cbox_out the C code filled in, checking every field against the memory. */
+  private readOut(out: number, fn: string): [data: number, length: number] {
+    const memory = this.views();
+    const data = this.u32[out >>> 2]!;
+    const length = this.u32[(out + 4) >>> 2]!;
+    const error = this.u32[(out + 8) >>> 2]!;
+    if (error !== 0) throw new CboxCallError(fn, this.readCString(error, 4096));
+    if (data === 0 && length === 0) throw new CboxCallError(fn, 'the C function returned without an answer (no cbox_return_* call)', 'no-result');
+    if (data + length > memory.byteLength) throw new CboxCallError(fn, `the result (${length} bytes at 0x${data.toString(16)}) lies outside the sandbox memory`, 'bad-result');
+    return [data, length];
+  }
+
   takeBytes(out: number, fn: string): Uint8Array {
     try {
-      const memory = this.views();
-      const data = this.u32[out >>> 2]!;
-      const length = this.u32[(out + 4) >>> 2]!;
-      const error = this.u32[(out + 8) >>> 2]!;
-      if (error !== 0) throw new CboxCallError(fn, this.readCString(error, 4096));
-      if (data === 0 && length === 0) throw new CboxCallError(fn, 'the C function returned without an answer (no cbox_return_* call)', 'no-result');
-      if (data + length > memory.byteLength) throw new CboxCallError(fn, `the result (${length} bytes at 0x${data.toString(16)}) lies outside the sandbox memory`, 'bad-result');
-      return memory.slice(data, data + length);
+      const [data, length] = this.readOut(out, fn);
+      return this.views().slice(data, data + length);
     } finally {
       this.reset();
     }
   }
 
   takeString(out: number, fn: string): string {
-    const bytes = this.takeBytes(out, fn);
     try {
-      return utf8Decoder.decode(bytes);
-    } catch {
-      throw new CboxCallError(fn, 'the C function returned a string that is not valid UTF-8', 'bad-result');
+      const [data, length] = this.readOut(out, fn);
+      const memory = this.views();
+      if (length <= SHORT_STRING) {
+        let ascii = '';
+        let index = 0;
+        for (; index < length; index++) {
+          const byte = memory[data + index]!;
+          if (byte >= 0x80) break;
+          ascii += String.fromCharCode(byte);
+        }
+        if (index === length) return ascii;
+      }
+      try {
+        return utf8Decoder.decode(memory.subarray(data, data + length));
+      } catch {
+        throw new CboxCallError(fn, 'the C function returned a string that is not valid UTF-8', 'bad-result');
+      }
+    } finally {
+      this.reset();
     }
   }
 

@@ -1,0 +1,512 @@
+/*
+ * sqlite_glue.c: cbox's handle-based API over SQLite (the amalgamation comes from the
+ * better-sqlite3 package in node_modules at build time; see cbox.json).
+ *
+ * Handles
+ *   db_open() answers a `struct cbox_db *`, stmt_prepare() a `struct cbox_stmt *`. Both carry a
+ *   magic tag that is checked on every call and wiped on close/finalize, so a handle that was
+ *   already closed or finalized (or is not one of ours) answers SQLITE_MISUSE (or a call error)
+ *   instead of walking freed memory in the usual cases.
+ *   db_close() uses sqlite3_close_v2(): statements still open keep working until they are
+ *   finalized, and the connection goes away with the last of them.
+ *
+ * Errors
+ *   Functions returning i32 answer SQLite result codes (SQLITE_OK = 0, SQLITE_ROW = 100,
+ *   SQLITE_DONE = 101, ...). After a failure, db_errmsg()/db_errcode() (extended code) tell
+ *   what went wrong. db_open() and stmt_prepare() answer NULL on failure: for db_open the reason
+ *   is in db_open_error()/db_open_errcode() (there is no connection to ask), for stmt_prepare it
+ *   is in db_errmsg(db) (a NULL with db_errcode(db) == 0 means the SQL held no statement).
+ *   Functions returning bytes/string fail with the SQLite error message as a call error.
+ *
+ * Row encoding (stmt_step_row, stmt_step_rows; also the parameter list of stmt_bind_row and
+ * stmt_run). All numbers little-endian, no padding, no alignment. A value is a one-byte tag,
+ * which is SQLite's fundamental type code, followed by its payload:
+ *     1 SQLITE_INTEGER  8 bytes: int64
+ *     2 SQLITE_FLOAT    8 bytes: IEEE-754 double
+ *     3 SQLITE_TEXT     4 bytes: uint32 byte length n, then n bytes of UTF-8 (no NUL)
+ *     4 SQLITE_BLOB     4 bytes: uint32 byte length n, then n bytes
+ *     5 SQLITE_NULL     nothing
+ * A row is stmt_column_count() values, column 0 first.
+ *   stmt_step_row(stmt):        steps once. Empty result (length 0) = SQLITE_DONE (a statement
+ *                               that yields rows always has at least one column); otherwise one
+ *                               row.
+ *   stmt_step_rows(stmt, max):  steps up to max (>= 1) times. Result = uint32 row count, uint8
+ *                               done flag (1 when SQLITE_DONE was reached, 0 when max rows came
+ *                               first and more may follow), then that many rows.
+ *   Both fail (call error with SQLite's message, details in db_errcode) when sqlite3_step fails;
+ *   rows already stepped over in that call are lost.
+ *   Parameter lists: the values one after another, bound to parameters 1, 2, ... in order.
+ *
+ * Files under WASI (what cbox.json's defines lead to)
+ *   - SQLite's own __wasi__ branch: no mmap, no fchown/fchmod, pid 1, and the default VFS is
+ *     "unix-dotfile": a write lock is a directory "<db>.lock" (path_create_directory /
+ *     path_remove_directory), so two sandboxes on one file see SQLITE_BUSY rather than corrupt
+ *     it. A sandbox that dies holding the lock leaves that directory behind: later writers get
+ *     SQLITE_BUSY until it is removed. "file:x.db?vfs=unix-none" with SQLITE_OPEN_URI (0x40)
+ *     opens without any locking (one sandbox per file only).
+ *   - WAL needs shared memory, which the WASI build lacks: PRAGMA journal_mode=WAL only takes
+ *     effect after PRAGMA locking_mode=EXCLUSIVE, and a database file left in WAL mode (such as
+ *     one better-sqlite3 made) opens only in exclusive locking mode.
+ *   - HAVE_PREAD/HAVE_PWRITE: page I/O is fd_pread/fd_pwrite, not fd_seek + fd_read/fd_write.
+ *   - SQLITE_TEMP_STORE=2: temporary tables and sort spills stay in memory unless
+ *     PRAGMA temp_store=FILE asks otherwise (a sandbox has no temp directory as a rule).
+ *   - The PRNG is seeded from WASI random_get (see wasi_randomness below).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>  /* getentropy: WASI random_get */
+
+#include "sqlite3.h"
+#include "cbox.h"
+
+#define DB_MAGIC 0x51444231u    /* "QDB1" */
+#define STMT_MAGIC 0x51535431u  /* "QST1" */
+#define DEAD_MAGIC 0xDEADDEADu
+
+struct cbox_db {
+    uint32_t magic;
+    sqlite3 *db;
+};
+
+struct cbox_stmt {
+    uint32_t magic;
+    sqlite3_stmt *stmt;
+};
+
+static int db_ok(const struct cbox_db *d) { return d && d->magic == DB_MAGIC && d->db; }
+static int stmt_ok(const struct cbox_stmt *s) { return s && s->magic == STMT_MAGIC && s->stmt; }
+
+static const char *const bad_db = "not an open database handle (closed already?)";
+static const char *const bad_stmt = "not a live statement handle (finalized already?)";
+
+/* ---- a result buffer owned by the library, reused from call to call ----------------------
+ * Results built here stay valid until the next call that builds one. A buffer that grew past
+ * KEEP_LIMIT is given back at the start of the next call so one huge row does not pin memory. */
+#define KEEP_LIMIT (1u << 20)
+static uint8_t *result_buf;
+static size_t result_cap;
+
+static void result_start(void) {
+    if (result_cap > KEEP_LIMIT) {
+        free(result_buf);
+        result_buf = NULL;
+        result_cap = 0;
+    }
+}
+
+/* Make room for `need` bytes in total; 0 when out of memory. */
+static int result_reserve(size_t need) {
+    if (need <= result_cap) return 1;
+    size_t cap = result_cap ? result_cap : 4096;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2) return 0;
+        cap *= 2;
+    }
+    uint8_t *p = realloc(result_buf, cap);
+    if (!p) return 0;
+    result_buf = p;
+    result_cap = cap;
+    return 1;
+}
+
+static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }  /* wasm is little-endian */
+static void put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* Append the current row of `st` at result_buf + *used. 0 when out of memory or a value does
+ * not fit the format (over 4 GiB, impossible in wasm32). */
+static int encode_row(sqlite3_stmt *st, size_t *used) {
+    int n = sqlite3_column_count(st);
+    for (int i = 0; i < n; i++) {
+        int type = sqlite3_column_type(st, i);
+        size_t at = *used;
+        switch (type) {
+        case SQLITE_INTEGER:
+            if (!result_reserve(at + 9)) return 0;
+            result_buf[at] = SQLITE_INTEGER;
+            put_u64(result_buf + at + 1, (uint64_t)sqlite3_column_int64(st, i));
+            *used = at + 9;
+            break;
+        case SQLITE_FLOAT: {
+            double d = sqlite3_column_double(st, i);
+            uint64_t bits;
+            memcpy(&bits, &d, 8);
+            if (!result_reserve(at + 9)) return 0;
+            result_buf[at] = SQLITE_FLOAT;
+            put_u64(result_buf + at + 1, bits);
+            *used = at + 9;
+            break;
+        }
+        case SQLITE_TEXT:
+        case SQLITE_BLOB: {
+            /* Pointer first, then the size: the documented safe order. */
+            const void *data = type == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, i)
+                                                   : sqlite3_column_blob(st, i);
+            size_t len = (size_t)sqlite3_column_bytes(st, i);
+            if (len > UINT32_MAX || !result_reserve(at + 5 + len)) return 0;
+            result_buf[at] = (uint8_t)type;
+            put_u32(result_buf + at + 1, (uint32_t)len);
+            if (len) memcpy(result_buf + at + 5, data, len);
+            *used = at + 5 + len;
+            break;
+        }
+        default:
+            if (!result_reserve(at + 1)) return 0;
+            result_buf[at] = SQLITE_NULL;
+            *used = at + 1;
+            break;
+        }
+    }
+    return 1;
+}
+
+/* ---- randomness ---------------------------------------------------------------------------
+ * Under WASI the unix VFS seeds SQLite's PRNG from /dev/urandom, which a sandbox cannot open,
+ * and then falls back to time() and a pid that is always 1: two sandboxes started in the same
+ * second would share random(), randomblob() and temp-file names. The default VFS gets its seed
+ * from WASI random_get (getentropy) instead. */
+static int (*base_randomness)(sqlite3_vfs *, int, char *);
+
+static int wasi_randomness(sqlite3_vfs *vfs, int n, char *out) {
+    int done = 0;
+    while (done < n) {
+        int chunk = n - done > 256 ? 256 : n - done;  /* getentropy's limit */
+        if (getentropy(out + done, (size_t)chunk) != 0) return base_randomness(vfs, n, out);
+        done += chunk;
+    }
+    return n;
+}
+
+static int glue_init(void) {
+    static int initialized;
+    if (initialized) return SQLITE_OK;
+    int rc = sqlite3_initialize();
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+    if (vfs && vfs->xRandomness != wasi_randomness) {
+        base_randomness = vfs->xRandomness;
+        vfs->xRandomness = wasi_randomness;
+    }
+    initialized = 1;
+    return SQLITE_OK;
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+static char open_error[256];
+static int open_errcode;
+
+static void set_open_error(int rc, const char *msg) {
+    open_errcode = rc;
+    if (!msg) msg = sqlite3_errstr(rc);
+    size_t n = strlen(msg);
+    if (n >= sizeof open_error) n = sizeof open_error - 1;
+    memcpy(open_error, msg, n);
+    open_error[n] = 0;
+}
+
+/* flags: SQLITE_OPEN_* bits; 0 means SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE. Add
+ * SQLITE_OPEN_URI (0x40) to open "file:name?vfs=unix-none&mode=ro" and the like. */
+struct cbox_db *db_open(const char *path, int32_t flags) {
+    if (flags == 0) flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc = glue_init();
+    if (rc != SQLITE_OK) {
+        set_open_error(rc, NULL);
+        return NULL;
+    }
+    struct cbox_db *d = malloc(sizeof *d);
+    if (!d) {
+        set_open_error(SQLITE_NOMEM, NULL);
+        return NULL;
+    }
+    sqlite3 *db = NULL;
+    rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        set_open_error(db ? sqlite3_extended_errcode(db) : rc, db ? sqlite3_errmsg(db) : NULL);
+        sqlite3_close_v2(db);
+        free(d);
+        return NULL;
+    }
+    d->magic = DB_MAGIC;
+    d->db = db;
+    open_errcode = 0;
+    open_error[0] = 0;
+    return d;
+}
+
+/* Why the last db_open() failed ("" after a success). */
+void db_open_error(cbox_out *out) { cbox_return_string(out, open_error); }
+int32_t db_open_errcode(void) { return open_errcode; }
+
+int32_t db_close(struct cbox_db *d) {
+    if (!db_ok(d)) return SQLITE_MISUSE;
+    int rc = sqlite3_close_v2(d->db);
+    if (rc != SQLITE_OK) return rc;
+    d->magic = DEAD_MAGIC;
+    d->db = NULL;
+    free(d);
+    return SQLITE_OK;
+}
+
+int32_t db_exec(struct cbox_db *d, const char *sql) {
+    if (!db_ok(d)) return SQLITE_MISUSE;
+    return sqlite3_exec(d->db, sql, NULL, NULL, NULL);
+}
+
+void db_errmsg(struct cbox_db *d, cbox_out *out) {
+    if (!db_ok(d)) { cbox_return_error(out, bad_db); return; }
+    cbox_return_string(out, sqlite3_errmsg(d->db));
+}
+
+int32_t db_errcode(struct cbox_db *d) {
+    if (!db_ok(d)) return SQLITE_MISUSE;
+    return sqlite3_extended_errcode(d->db);
+}
+
+int64_t db_changes(struct cbox_db *d) { return db_ok(d) ? sqlite3_changes64(d->db) : 0; }
+int64_t db_total_changes(struct cbox_db *d) { return db_ok(d) ? sqlite3_total_changes64(d->db) : 0; }
+int64_t db_last_insert_rowid(struct cbox_db *d) { return db_ok(d) ? sqlite3_last_insert_rowid(d->db) : 0; }
+
+int32_t db_busy_timeout(struct cbox_db *d, int32_t ms) {
+    if (!db_ok(d)) return SQLITE_MISUSE;
+    return sqlite3_busy_timeout(d->db, ms);
+}
+
+/* 1 when outside an explicit transaction (autocommit mode). */
+int db_autocommit(struct cbox_db *d) { return db_ok(d) ? sqlite3_get_autocommit(d->db) != 0 : 0; }
+
+void db_libversion(cbox_out *out) { cbox_return_string(out, sqlite3_libversion()); }
+
+/* ---- statements --------------------------------------------------------------------------- */
+
+/* Prepares the first statement of `sql` (any text after it is ignored: see stmt_tail_len). */
+struct cbox_stmt *stmt_prepare(struct cbox_db *d, const char *sql) {
+    if (!db_ok(d)) return NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(d->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK || !st) return NULL;
+    struct cbox_stmt *s = malloc(sizeof *s);
+    if (!s) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    s->magic = STMT_MAGIC;
+    s->stmt = st;
+    return s;
+}
+
+int32_t stmt_finalize(struct cbox_stmt *s) {
+    if (!stmt_ok(s)) return SQLITE_MISUSE;
+    /* The connection may have been db_close()d already (zombie); finalizing the last statement
+     * then closes it for good. */
+    int rc = sqlite3_finalize(s->stmt);
+    s->magic = DEAD_MAGIC;
+    s->stmt = NULL;
+    free(s);
+    return rc;
+}
+
+int32_t stmt_step(struct cbox_stmt *s) { return stmt_ok(s) ? sqlite3_step(s->stmt) : SQLITE_MISUSE; }
+int32_t stmt_reset(struct cbox_stmt *s) { return stmt_ok(s) ? sqlite3_reset(s->stmt) : SQLITE_MISUSE; }
+int32_t stmt_clear_bindings(struct cbox_stmt *s) { return stmt_ok(s) ? sqlite3_clear_bindings(s->stmt) : SQLITE_MISUSE; }
+int stmt_readonly(struct cbox_stmt *s) { return stmt_ok(s) ? sqlite3_stmt_readonly(s->stmt) != 0 : 0; }
+
+int32_t stmt_bind_int64(struct cbox_stmt *s, int32_t idx, int64_t v) {
+    return stmt_ok(s) ? sqlite3_bind_int64(s->stmt, idx, v) : SQLITE_MISUSE;
+}
+int32_t stmt_bind_double(struct cbox_stmt *s, int32_t idx, double v) {
+    return stmt_ok(s) ? sqlite3_bind_double(s->stmt, idx, v) : SQLITE_MISUSE;
+}
+int32_t stmt_bind_text(struct cbox_stmt *s, int32_t idx, const char *v) {
+    return stmt_ok(s) ? sqlite3_bind_text(s->stmt, idx, v, -1, SQLITE_TRANSIENT) : SQLITE_MISUSE;
+}
+int32_t stmt_bind_blob(struct cbox_stmt *s, int32_t idx, const uint8_t *v, size_t len) {
+    if (!stmt_ok(s)) return SQLITE_MISUSE;
+    /* A NULL pointer would bind SQL NULL: an empty blob is a zero-length blob. */
+    if (len == 0) return sqlite3_bind_zeroblob(s->stmt, idx, 0);
+    return sqlite3_bind_blob64(s->stmt, idx, v, len, SQLITE_TRANSIENT);
+}
+int32_t stmt_bind_null(struct cbox_stmt *s, int32_t idx) {
+    return stmt_ok(s) ? sqlite3_bind_null(s->stmt, idx) : SQLITE_MISUSE;
+}
+int32_t stmt_bind_parameter_count(struct cbox_stmt *s) {
+    return stmt_ok(s) ? sqlite3_bind_parameter_count(s->stmt) : 0;
+}
+/* Index of a named parameter, prefix included (":id", "@id", "$id"); 0 when there is none. */
+int32_t stmt_bind_parameter_index(struct cbox_stmt *s, const char *name) {
+    return stmt_ok(s) ? sqlite3_bind_parameter_index(s->stmt, name) : 0;
+}
+/* Name of parameter idx (1-based), prefix included; "" for a nameless "?" parameter. */
+void stmt_bind_parameter_name(struct cbox_stmt *s, int32_t idx, cbox_out *out) {
+    if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
+    if (idx < 1 || idx > sqlite3_bind_parameter_count(s->stmt)) {
+        cbox_return_error(out, "parameter index out of range");
+        return;
+    }
+    const char *name = sqlite3_bind_parameter_name(s->stmt, idx);
+    cbox_return_string(out, name ? name : "");
+}
+
+/* Binds an encoded parameter list (see the top of this file) to parameters 1..n, after
+ * clearing all bindings. `transient`: copy text/blob values (they live in the call's arena). */
+static int bind_list(sqlite3_stmt *st, const uint8_t *p, size_t len, int transient) {
+    sqlite3_destructor_type keep = transient ? SQLITE_TRANSIENT : SQLITE_STATIC;
+    int rc = sqlite3_clear_bindings(st);
+    if (rc != SQLITE_OK) return rc;
+    size_t at = 0;
+    int idx = 1;
+    while (at < len) {
+        uint8_t tag = p[at++];
+        uint64_t bits;
+        uint32_t n;
+        switch (tag) {
+        case SQLITE_INTEGER:
+            if (len - at < 8) return SQLITE_MISUSE;
+            memcpy(&bits, p + at, 8);
+            at += 8;
+            rc = sqlite3_bind_int64(st, idx, (sqlite3_int64)bits);
+            break;
+        case SQLITE_FLOAT: {
+            double d;
+            if (len - at < 8) return SQLITE_MISUSE;
+            memcpy(&d, p + at, 8);
+            at += 8;
+            rc = sqlite3_bind_double(st, idx, d);
+            break;
+        }
+        case SQLITE_TEXT:
+        case SQLITE_BLOB:
+            if (len - at < 4) return SQLITE_MISUSE;
+            memcpy(&n, p + at, 4);
+            at += 4;
+            if (len - at < n) return SQLITE_MISUSE;
+            if (tag == SQLITE_TEXT)
+                rc = sqlite3_bind_text64(st, idx, (const char *)(p + at), n, keep, SQLITE_UTF8);
+            else if (n == 0)
+                rc = sqlite3_bind_zeroblob(st, idx, 0);
+            else
+                rc = sqlite3_bind_blob64(st, idx, p + at, n, keep);
+            at += n;
+            break;
+        case SQLITE_NULL:
+            rc = sqlite3_bind_null(st, idx);
+            break;
+        default:
+            return SQLITE_MISUSE;
+        }
+        if (rc != SQLITE_OK) return rc;
+        idx++;
+    }
+    return SQLITE_OK;
+}
+
+/* Resets the statement, clears its bindings and binds the encoded list to parameters 1..n.
+ * Answers SQLITE_OK, SQLITE_RANGE (more values than parameters) or SQLITE_MISUSE (a malformed
+ * list). */
+int32_t stmt_bind_row(struct cbox_stmt *s, const uint8_t *params, size_t len) {
+    if (!stmt_ok(s)) return SQLITE_MISUSE;
+    sqlite3_reset(s->stmt);
+    return bind_list(s->stmt, params, len, 1);
+}
+
+/* One call for an INSERT/UPDATE/DELETE: reset, bind the encoded list, step until the
+ * statement is done, reset and clear the bindings again. Answers 16 bytes: int64 changes,
+ * int64 last insert rowid. Any rows the statement yields are skipped. */
+void stmt_run(struct cbox_stmt *s, const uint8_t *params, size_t len, cbox_out *out) {
+    if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
+    sqlite3_stmt *st = s->stmt;
+    sqlite3 *db = sqlite3_db_handle(st);
+    sqlite3_reset(st);
+    /* The values are only needed until the statement is reset below: no copies. */
+    int rc = bind_list(st, params, len, 0);
+    if (rc != SQLITE_OK) {
+        sqlite3_clear_bindings(st);
+        cbox_return_error(out, rc == SQLITE_MISUSE ? "malformed parameter list" : sqlite3_errstr(rc));
+        return;
+    }
+    do rc = sqlite3_step(st); while (rc == SQLITE_ROW);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        cbox_return_error(out, sqlite3_errmsg(db));
+        return;
+    }
+    uint8_t *r = cbox_return_alloc(out, 16);
+    if (!r) return;
+    put_u64(r, (uint64_t)sqlite3_changes64(db));
+    put_u64(r + 8, (uint64_t)sqlite3_last_insert_rowid(db));
+}
+
+int32_t stmt_column_count(struct cbox_stmt *s) { return stmt_ok(s) ? sqlite3_column_count(s->stmt) : 0; }
+
+static int column_ok(struct cbox_stmt *s, int32_t i) {
+    return stmt_ok(s) && i >= 0 && i < sqlite3_column_count(s->stmt);
+}
+
+void stmt_column_name(struct cbox_stmt *s, int32_t i, cbox_out *out) {
+    if (!column_ok(s, i)) { cbox_return_error(out, stmt_ok(s) ? "column index out of range" : bad_stmt); return; }
+    const char *name = sqlite3_column_name(s->stmt, i);
+    if (!name) { cbox_return_error(out, "out of memory"); return; }
+    cbox_return_string(out, name);
+}
+
+/* SQLITE_INTEGER 1, SQLITE_FLOAT 2, SQLITE_TEXT 3, SQLITE_BLOB 4, SQLITE_NULL 5 (also for an
+ * out-of-range column). */
+int32_t stmt_column_type(struct cbox_stmt *s, int32_t i) {
+    return column_ok(s, i) ? sqlite3_column_type(s->stmt, i) : SQLITE_NULL;
+}
+int64_t stmt_column_int64(struct cbox_stmt *s, int32_t i) {
+    return column_ok(s, i) ? sqlite3_column_int64(s->stmt, i) : 0;
+}
+double stmt_column_double(struct cbox_stmt *s, int32_t i) {
+    return column_ok(s, i) ? sqlite3_column_double(s->stmt, i) : 0.0;
+}
+/* Text of the column ("" for NULL); may hold NUL characters, the length is exact. */
+void stmt_column_text(struct cbox_stmt *s, int32_t i, cbox_out *out) {
+    if (!column_ok(s, i)) { cbox_return_error(out, stmt_ok(s) ? "column index out of range" : bad_stmt); return; }
+    const unsigned char *text = sqlite3_column_text(s->stmt, i);
+    size_t len = (size_t)sqlite3_column_bytes(s->stmt, i);
+    cbox_return_bytes(out, text ? (const void *)text : (const void *)"", text ? len : 0);
+}
+void stmt_column_blob(struct cbox_stmt *s, int32_t i, cbox_out *out) {
+    if (!column_ok(s, i)) { cbox_return_error(out, stmt_ok(s) ? "column index out of range" : bad_stmt); return; }
+    const void *blob = sqlite3_column_blob(s->stmt, i);
+    size_t len = (size_t)sqlite3_column_bytes(s->stmt, i);
+    cbox_return_bytes(out, blob ? blob : (const void *)"", blob ? len : 0);
+}
+
+static void step_failed(struct cbox_stmt *s, int rc, cbox_out *out) {
+    const char *msg = sqlite3_errmsg(sqlite3_db_handle(s->stmt));
+    cbox_return_error(out, msg && *msg ? msg : sqlite3_errstr(rc));
+}
+
+void stmt_step_row(struct cbox_stmt *s, cbox_out *out) {
+    if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
+    result_start();
+    int rc = sqlite3_step(s->stmt);
+    if (rc == SQLITE_DONE) { cbox_return_bytes(out, "", 0); return; }
+    if (rc != SQLITE_ROW) { step_failed(s, rc, out); return; }
+    size_t used = 0;
+    if (!encode_row(s->stmt, &used)) { cbox_return_error(out, "out of memory: cannot encode the row"); return; }
+    cbox_return_bytes(out, result_buf, used);
+}
+
+void stmt_step_rows(struct cbox_stmt *s, int32_t max_rows, cbox_out *out) {
+    if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
+    if (max_rows < 1) { cbox_return_error(out, "max_rows must be at least 1"); return; }
+    result_start();
+    if (!result_reserve(5)) { cbox_return_error(out, "out of memory"); return; }
+    size_t used = 5;
+    uint32_t rows = 0;
+    uint8_t done = 0;
+    while (rows < (uint32_t)max_rows) {
+        int rc = sqlite3_step(s->stmt);
+        if (rc == SQLITE_DONE) { done = 1; break; }
+        if (rc != SQLITE_ROW) { step_failed(s, rc, out); return; }
+        if (!encode_row(s->stmt, &used)) { cbox_return_error(out, "out of memory: cannot encode the rows"); return; }
+        rows++;
+    }
+    put_u32(result_buf, rows);
+    result_buf[4] = done;
+    cbox_return_bytes(out, result_buf, used);
+}
