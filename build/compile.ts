@@ -93,7 +93,9 @@ export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, o
     if (!existsSync(object)) {
       const started = Date.now();
       const temp = `${object}.${process.pid}.tmp`;
-      const result = await runTool(toolchain.clang, [...args, '-c', source, '-o', temp]);
+      // Big sources (an SQLite amalgamation takes ~15 s) say they are under way.
+      const slow = setTimeout(() => progress(`... cc ${path.relative(process.cwd(), source)} (still compiling)`), 2000);
+      const result = await runTool(toolchain.clang, [...args, '-c', source, '-o', temp]).finally(() => clearTimeout(slow));
       if (result.code !== 0) throw new CompileError(`cbox build: compiling ${path.relative(process.cwd(), source)} failed`, readable(result.output));
       if (result.output) progress(readable(result.output));
       renameSync(temp, object);
