@@ -14,6 +14,12 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: { index: 'runtime/index.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { cli: 'build/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
+  // The pool's worker thread entry: createPool starts dist/worker.js, the sibling of dist/index.js.
+  build({ ...common, entryPoints: { worker: 'runtime/pool/worker.ts' }, outdir: 'dist' }),
   // Generated bindings locate their .wasm relative to themselves: leave them unbundled.
   build({ ...common, entryPoints: { demo: 'examples/crash-demo.ts' }, outdir: 'dist', external: [...common.external, '../wasm-modules/*'] }),
+  // The pool benchmark (node dist/bench-pool.js) uses the built package, as a user would.
+  build({ ...common, entryPoints: { 'bench-pool': 'bench/pool.ts' }, outdir: 'dist', external: [...common.external, 'cbox', '../wasm-modules/*'] }),
+  // The chaos soak (npm run chaos), also on the built package.
+  build({ ...common, entryPoints: { chaos: 'bench/chaos.ts' }, outdir: 'dist', external: [...common.external, 'cbox', '../wasm-modules/*'] }),
 ]);

@@ -1,14 +1,25 @@
 // The event stream of a loaded library: traps, recycles, and what supervision adds.
 import { EventEmitter } from 'node:events';
 import type { CboxTrap } from './errors.js';
+import type { CircuitState } from './supervise/circuit-breaker.js';
 
 export interface RecycleEvent { readonly library: string; readonly reason: string; readonly fromGeneration: number; readonly toGeneration: number; readonly usedSpare: boolean }
 export interface TrapEvent { readonly library: string; readonly error: CboxTrap }
 export interface OutputEvent { readonly library: string; readonly stream: 'stdout' | 'stderr'; readonly line: string }
+/** A function's circuit breaker changed state (see LoadOptions.breaker). */
+export interface BreakerEvent { readonly library: string; readonly function: string; readonly from: CircuitState; readonly to: CircuitState; readonly reason: string }
+/** A reload switched to a new module ('switched'), or was refused and changed nothing ('rolled-back', with the error). */
+export interface ReloadEvent {
+  readonly library: string; readonly outcome: 'switched' | 'rolled-back'; readonly fromGeneration: number; readonly toGeneration: number;
+  /** sha256 of the module before, and of the one switched to (null when rolled back). */
+  readonly from: string; readonly to: string | null; readonly error?: Error;
+}
 
 export interface LibraryEvents {
   trap: [TrapEvent];
   recycle: [RecycleEvent];
+  breaker: [BreakerEvent];
+  reload: [ReloadEvent];
   [event: string]: unknown[];
 }
 

@@ -1,11 +1,28 @@
 // cbox: call C from Node.js without betting the process on it.
 export { load, type LoadOptions, type CLogger } from './load.js';
 export type { Library, LibraryControl, Engine } from './library.js';
+export { calibrate } from './native/calibrate.js';
+export { routesOf } from './native/routes.js';
+export type { Calibration, CalibrationOptions, RouteDecision, Route } from './native/calibration.js';
 export type { Binding, GenericExports } from './binding.js';
 export type { AbiStamp, ExportSignature, ValueType, ResultType } from './abi.js';
 export type { SandboxStats, CrashReportOptions } from './sandbox.js';
-export type { LibraryEvents, TrapEvent, RecycleEvent } from './events.js';
+export type { LibraryEvents, TrapEvent, RecycleEvent, BreakerEvent, ReloadEvent } from './events.js';
+export { CircuitOpenError } from './supervise/circuit-open-error.js';
+export type {
+  SupervisionOptions, BreakerOptions, BreakerRules, ErrorRateRule, LatencyRule, WindowSpec, Fallbacks, RecyclePolicy, StatsOptions, TelemetryOptions,
+} from './supervise/options.js';
+export type { CircuitState } from './supervise/circuit-breaker.js';
+export type { FunctionStats } from './supervise/supervised-export.js';
+export type { LatencySummary } from './supervise/latency-recorder.js';
+export type { LibraryStats, SupervisionControl } from './supervise/supervised-library.js';
+export type { ReloadOptions } from './supervise/reload.js';
+export type { CallOutcome } from './supervise/telemetry.js';
 export { Handle } from './handles.js';
+export { createPool } from './pool/pool.js';
+export type { Pool, PoolControl, PoolFunctions, PoolOptions, CallOptions, CloseOptions } from './pool/api.js';
+export type { PoolStats, PoolWorkerStats, CallCounts } from './pool/stats.js';
+export { CboxQueueFullError, CboxWorkerExitError } from './pool/errors.js';
 export {
   CboxError, CboxTrap, CboxLoadError, CboxArgumentError, CboxCallError, StaleHandleError, CboxClosedError,
   TRAP_KINDS, type TrapKind, type CrashReport, type CFrame, type ArgumentShape,

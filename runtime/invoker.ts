@@ -6,8 +6,9 @@ import { CboxArgumentError } from './errors.js';
 import type { Sandbox } from './sandbox.js';
 
 const CHECKS: Record<ValueType, { test: (v: string) => string; expect: string }> = {
-  i32: { test: (v) => `(${v} | 0) !== ${v}`, expect: 'an integer from -2147483648 to 2147483647' },
-  u32: { test: (v) => `(${v} >>> 0) !== ${v}`, expect: 'an integer from 0 to 4294967295' },
+  // typeof first: `|` and `>>>` throw a raw TypeError on a bigint.
+  i32: { test: (v) => `typeof ${v} !== 'number' || (${v} | 0) !== ${v}`, expect: 'an integer from -2147483648 to 2147483647' },
+  u32: { test: (v) => `typeof ${v} !== 'number' || (${v} >>> 0) !== ${v}`, expect: 'an integer from 0 to 4294967295' },
   f32: { test: (v) => `typeof ${v} !== 'number'`, expect: 'a number' },
   f64: { test: (v) => `typeof ${v} !== 'number'`, expect: 'a number' },
   i64: { test: (v) => `typeof ${v} !== 'bigint' || BigInt.asIntN(64, ${v}) !== ${v}`, expect: 'a bigint from -(2n**63n) to 2n**63n-1n' },

@@ -5,7 +5,8 @@ import type { AbiStamp } from './abi.js';
 import type { GenericExports } from './binding.js';
 import type { LibraryEvents } from './events.js';
 import { createInvoker } from './invoker.js';
-import type { Sandbox, SandboxStats } from './sandbox.js';
+import type { Sandbox } from './sandbox.js';
+import type { LibraryStats, SupervisionControl } from './supervise/supervised-library.js';
 
 /** Where a library's calls run: see LoadOptions.engine. 'auto' mixes the two per function (routesOf). */
 export type Engine = 'wasm' | 'native' | 'auto';
@@ -17,7 +18,7 @@ export interface LibraryControl {
   readonly engine: Engine;
   /** Generation of the live sandbox instance; it grows by one with every recycle. */
   readonly generation: number;
-  stats(): SandboxStats;
+  stats(): LibraryStats;
   /** Replace the sandbox instance now (C state and handles are dropped); returns the new generation. */
   recycle(reason?: string): number;
   on<E extends keyof LibraryEvents & string>(event: E, listener: (...args: LibraryEvents[E]) => void): Library;
@@ -26,7 +27,8 @@ export interface LibraryControl {
   close(): void;
 }
 
-export type Library<T = GenericExports> = T & LibraryControl;
+/** load() adds reload() (SupervisionControl) to what the engine made. */
+export type Library<T = GenericExports> = T & LibraryControl & SupervisionControl;
 
 export function createLibrary<T>(sandbox: Sandbox): Library<T> {
   const library = {} as Record<string, unknown>;

@@ -3,9 +3,14 @@ import type { Binding, GenericExports } from './binding.js';
 import { isBinding } from './binding.js';
 import { compileModule, type CompiledModule, type ModuleSource } from './compiled-module.js';
 import { CboxLoadError } from './errors.js';
-import { createLibrary, type Library } from './library.js';
+import { createLibrary, type Engine, type Library } from './library.js';
+import { routeLibrary } from './native/auto-library.js';
+import type { Calibration, CalibrationOptions } from './native/calibration.js';
+import { loadNativeLibrary } from './native/native-library.js';
 import { Sandbox, type CrashReportOptions } from './sandbox.js';
 import { parseSize, WASM32_MAX_BYTES, WASM_PAGE, formatSize } from './sizes.js';
+import type { SupervisionOptions } from './supervise/options.js';
+import { superviseLibrary } from './supervise/supervised-library.js';
 import type { WasiOptions } from './wasi/host.js';
 
 /** Where the C code's stdout and stderr lines go. */
@@ -14,7 +19,8 @@ export interface CLogger {
   stderr?(line: string): void;
 }
 
-export interface LoadOptions {
+/** Supervision (breaker, fallback, recycle, stats, telemetry): see SupervisionOptions. */
+export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T> {
   /** Linear memory cap ("32MiB", bytes): malloc returns NULL past it. Default: the manifest's memory.maximum. */
   readonly memoryLimit?: number | string;
   /** Keep a warm spare instance so a trap costs a swap, not an instantiation (default true). */
@@ -25,6 +31,21 @@ export interface LoadOptions {
   readonly wasi?: Pick<WasiOptions, 'args' | 'env' | 'preopens'>;
   /** Write a JSON crash report (optionally with a memory dump) for every trap. */
   readonly crashReports?: CrashReportOptions;
+  /**
+   * Where calls run.
+   * - 'wasm' (default): every call in the library's WebAssembly sandbox; a C crash is a CboxTrap.
+   * - 'native': the N-API addon `cbox build` made from the same C, offering only the exports the
+   *   manifest lists in "native". NO ISOLATION: a crash in the C code (a wild pointer, abort(),
+   *   exit()) kills the whole Node process, the C code has the process's full access to memory,
+   *   files and network, and memoryLimit, spare, wasi, crashReports and logger do not apply.
+   * - 'auto': each export the manifest lists in "trusted" runs on whichever engine a calibration
+   *   measured faster (so it may run natively, without isolation); every other export always stays
+   *   in the sandbox. See routesOf(library) and calibrate(binding).
+   */
+  readonly engine?: Engine;
+  /** engine 'auto': 'run' (default) calibrates at load (optionally with CalibrationOptions, e.g.
+   * arguments to measure with), or a Calibration from calibrate(binding) is used as it is. */
+  readonly calibration?: 'run' | CalibrationOptions | Calibration;
 }
 
 function defaultLogger(name: string): Required<CLogger> {
@@ -49,11 +70,15 @@ export function resolveMemoryLimit(requested: number | string | undefined, defau
   return pages * WASM_PAGE;
 }
 
-export async function load<T>(source: Binding<T>, options?: LoadOptions): Promise<Library<T>>;
+export async function load<T>(source: Binding<T>, options?: LoadOptions<T>): Promise<Library<T>>;
 /** Without a binding the exports are untyped unless you name their type: load<MyExports>('x.wasm'). */
-export async function load<T = GenericExports>(source: ModuleSource, options?: LoadOptions): Promise<Library<T>>;
-export async function load(source: ModuleSource, options: LoadOptions = {}): Promise<Library<unknown>> {
-  return createLibrary(openSandbox(await compileModule(source, isBinding(source) ? source : undefined), options));
+export async function load<T = GenericExports>(source: ModuleSource, options?: LoadOptions<T>): Promise<Library<T>>;
+export async function load(source: ModuleSource, options: LoadOptions<any> = {}): Promise<Library<unknown>> {
+  if (options.engine === 'native') return superviseLibrary(loadNativeLibrary(source), null, options);
+  if (options.engine !== undefined && options.engine !== 'wasm' && options.engine !== 'auto') throw new CboxLoadError('bad-option', `engine must be 'wasm', 'native' or 'auto' (got ${JSON.stringify(options.engine)})`);
+  const sandbox = openSandbox(await compileModule(source, isBinding(source) ? source : undefined), options);
+  const library = createLibrary(sandbox);
+  return superviseLibrary(options.engine === 'auto' ? await routeLibrary(source, library, options, load) : library, sandbox, options);
 }
 
 /** @internal The sandbox `load` wraps, from an already compiled module (the pool's workers). */

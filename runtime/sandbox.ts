@@ -50,7 +50,11 @@ export class Sandbox {
   private readonly traps = Object.fromEntries(TRAP_KINDS.map((kind) => [kind, 0])) as Record<TrapKind, number>;
   private closed = false;
 
-  constructor(readonly compiled: CompiledModule, readonly options: SandboxOptions) {
+  /** The module instances are made from; replaced by a hot reload (replaceModule). */
+  compiled: CompiledModule;
+
+  constructor(compiled: CompiledModule, readonly options: SandboxOptions) {
+    this.compiled = compiled;
     this.owner = new HandleOwner(compiled.stamp.name);
     this.current = this.newInstance();
     if (options.spare) this.spare = this.newInstance();
@@ -74,6 +78,24 @@ export class Sandbox {
     this.recycles++;
     this.events.emit('recycle', { library: this.name, reason, fromGeneration: dead.generation, toGeneration: this.current.generation, usedSpare });
     return this.current.generation;
+  }
+
+  /** Hot reload: instances now come from `compiled` (its ABI checked by the caller) and the live
+   * one is replaced by a fresh instance of it at once; returns the new generation. */
+  replaceModule(compiled: CompiledModule): number {
+    if (this.closed) throw new CboxClosedError(`${this.name}: the library is closed`);
+    const previous = this.compiled;
+    this.compiled = compiled;
+    let fresh: SandboxInstance;
+    try {
+      fresh = this.newInstance();
+    } catch (error) {
+      this.compiled = previous;
+      throw error;
+    }
+    this.spare?.dispose();
+    this.spare = fresh;
+    return this.recycle('reload');
   }
 
   /** Counts what the instance did; its WASI files are closed off the hot path, with the next

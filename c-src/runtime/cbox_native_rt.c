@@ -94,14 +94,10 @@ static int bad_argument(napi_env env, size_t index) {
     return 0;
 }
 
-static int is_type(napi_env env, napi_value value, napi_valuetype expected) {
-    napi_valuetype type;
-    return napi_typeof(env, value, &type) == napi_ok && type == expected;
-}
-
-/* A JavaScript number, when it is one. */
+/* Each napi_get_value_* checks the JavaScript type itself (napi_number_expected, ...), without
+ * throwing: one call both tests and reads. */
 static int number_of(napi_env env, napi_value value, double *out) {
-    return is_type(env, value, napi_number) && napi_get_value_double(env, value, out) == napi_ok;
+    return napi_get_value_double(env, value, out) == napi_ok;
 }
 
 int cbox_native_args(napi_env env, napi_callback_info info, size_t count, napi_value *argv) {
@@ -131,7 +127,7 @@ int cbox_native_u32(napi_env env, napi_value value, size_t index, uint32_t *out)
 
 int cbox_native_i64(napi_env env, napi_value value, size_t index, int64_t *out) {
     bool lossless = false;
-    if (!is_type(env, value, napi_bigint) || napi_get_value_bigint_int64(env, value, out, &lossless) != napi_ok || !lossless) {
+    if (napi_get_value_bigint_int64(env, value, out, &lossless) != napi_ok || !lossless) {
         return bad_argument(env, index);
     }
     return 1;
@@ -139,7 +135,7 @@ int cbox_native_i64(napi_env env, napi_value value, size_t index, int64_t *out) 
 
 int cbox_native_u64(napi_env env, napi_value value, size_t index, uint64_t *out) {
     bool lossless = false;
-    if (!is_type(env, value, napi_bigint) || napi_get_value_bigint_uint64(env, value, out, &lossless) != napi_ok || !lossless) {
+    if (napi_get_value_bigint_uint64(env, value, out, &lossless) != napi_ok || !lossless) {
         return bad_argument(env, index);
     }
     return 1;
@@ -158,7 +154,7 @@ int cbox_native_f64(napi_env env, napi_value value, size_t index, double *out) {
 
 int cbox_native_bool(napi_env env, napi_value value, size_t index, int *out) {
     bool flag;
-    if (!is_type(env, value, napi_boolean) || napi_get_value_bool(env, value, &flag) != napi_ok) return bad_argument(env, index);
+    if (napi_get_value_bool(env, value, &flag) != napi_ok) return bad_argument(env, index);
     *out = flag ? 1 : 0;
     return 1;
 }
@@ -172,11 +168,10 @@ int cbox_native_handle(napi_env env, napi_value value, size_t index, void **out)
 
 int cbox_native_bytes(napi_env env, napi_value value, size_t index, const uint8_t **data, size_t *len) {
     static const uint8_t empty[1];
-    bool typed = false;
     napi_typedarray_type type;
     void *start = NULL;
-    if (napi_is_typedarray(env, value, &typed) != napi_ok || !typed
-        || napi_get_typedarray_info(env, value, &type, len, &start, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    /* napi_invalid_arg, not an exception, for anything but a typed array. */
+    if (napi_get_typedarray_info(env, value, &type, len, &start, NULL, NULL) != napi_ok || type != napi_uint8_array) {
         return bad_argument(env, index);
     }
     /* An empty (or detached) array has no storage; C still gets a valid pointer. */
@@ -189,49 +184,45 @@ static int out_of_memory(napi_env env, const char *what) {
     return 0;
 }
 
-/* UTF-16 -> UTF-8 into `dst` (room for 3 bytes per unit plus NUL); 0 when the text holds a NUL
- * or a lone surrogate, which the wasm binding refuses as well. */
-static int utf16_to_utf8(const char16_t *src, size_t units, char *dst) {
-    uint8_t *at = (uint8_t *)dst;
-    for (size_t i = 0; i < units; i++) {
-        uint32_t c = src[i];
-        if (c == 0) return 0;
-        if (c >= 0xD800 && c <= 0xDFFF) {
-            if (c > 0xDBFF || i + 1 == units || src[i + 1] < 0xDC00 || src[i + 1] > 0xDFFF) return 0;
-            c = 0x10000 + ((c - 0xD800) << 10) + (src[++i] - 0xDC00u);
-        }
-        if (c < 0x80) {
-            *at++ = (uint8_t)c;
-        } else if (c < 0x800) {
-            *at++ = (uint8_t)(0xC0 | (c >> 6));
-            *at++ = (uint8_t)(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            *at++ = (uint8_t)(0xE0 | (c >> 12));
-            *at++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
-            *at++ = (uint8_t)(0x80 | (c & 0x3F));
-        } else {
-            *at++ = (uint8_t)(0xF0 | (c >> 18));
-            *at++ = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
-            *at++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
-            *at++ = (uint8_t)(0x80 | (c & 0x3F));
-        }
+/* U+FFFD in UTF-8: what V8 writes for a lone surrogate (or the text really contains). */
+static int has_replacement(const char *text, size_t len) {
+    const char *at = text, *end = text + len;
+    while ((at = memchr(at, 0xEF, (size_t)(end - at))) != NULL) {
+        if (end - at >= 3 && (uint8_t)at[1] == 0xBF && (uint8_t)at[2] == 0xBD) return 1;
+        at++;
     }
-    *at = 0;
+    return 0;
+}
+
+/* Sets *lone when the string holds a lone surrogate; 0 when its UTF-16 copy cannot be had. */
+static int has_lone_surrogate(napi_env env, napi_value value, size_t units, int *lone) {
+    char16_t *text = cbox_alloc((units + 1) * sizeof(char16_t));
+    size_t copied = 0;
+    if (!text || napi_get_value_string_utf16(env, value, text, units + 1, &copied) != napi_ok) return 0;
+    *lone = 0;
+    for (size_t i = 0; i < copied; i++) {
+        if (text[i] >= 0xD800 && text[i] <= 0xDBFF && i + 1 < copied && text[i + 1] >= 0xDC00 && text[i + 1] <= 0xDFFF) i++;
+        else if (text[i] >= 0xD800 && text[i] <= 0xDFFF) *lone = 1;
+    }
     return 1;
 }
 
+/* V8 writes the UTF-8 in one pass; a NUL or a lone surrogate (which the wasm binding refuses as
+ * well) is then looked for in what it wrote. */
 int cbox_native_string(napi_env env, napi_value value, size_t index, const char **out) {
     size_t units = 0;
-    if (!is_type(env, value, napi_string) || napi_get_value_string_utf16(env, value, NULL, 0, &units) != napi_ok) {
-        return bad_argument(env, index);
-    }
+    if (napi_get_value_string_utf16(env, value, NULL, 0, &units) != napi_ok) return bad_argument(env, index);
     if (units > (SIZE_MAX - 1) / 3) return out_of_memory(env, "the string is too long");
-    char16_t *utf16 = cbox_alloc((units + 1) * sizeof(char16_t));
-    char *utf8 = cbox_alloc(units * 3 + 1);
-    if (!utf16 || !utf8) return out_of_memory(env, "no scratch memory for a string argument");
-    size_t copied = 0;
-    if (napi_get_value_string_utf16(env, value, utf16, units + 1, &copied) != napi_ok) return bad_argument(env, index);
-    if (!utf16_to_utf8(utf16, copied, utf8)) return bad_argument(env, index);
+    char *utf8 = cbox_alloc(units * 3 + 1); /* UTF-8 takes at most 3 bytes per UTF-16 unit */
+    size_t written = 0;
+    if (!utf8) return out_of_memory(env, "no scratch memory for a string argument");
+    if (napi_get_value_string_utf8(env, value, utf8, units * 3 + 1, &written) != napi_ok) return bad_argument(env, index);
+    if (memchr(utf8, 0, written)) return bad_argument(env, index);
+    if (has_replacement(utf8, written)) {
+        int lone = 0;
+        if (!has_lone_surrogate(env, value, units, &lone)) return out_of_memory(env, "no scratch memory for a string argument");
+        if (lone) return bad_argument(env, index);
+    }
     *out = utf8;
     return 1;
 }
@@ -308,10 +299,24 @@ static int utf8_valid(const uint8_t *s, size_t len) {
     return 1;
 }
 
+/* The wasm host reads at most this much of an error message; so does the native glue. */
+#define ERROR_MESSAGE_MAX 4096
+
+static void throw_call_failed(napi_env env, const char *message) {
+    napi_value code, text, error;
+    if (napi_create_string_utf8(env, "CBOX_CALL_FAILED", NAPI_AUTO_LENGTH, &code) != napi_ok
+        || napi_create_string_utf8(env, message, strnlen(message, ERROR_MESSAGE_MAX), &text) != napi_ok
+        || napi_create_error(env, code, text, &error) != napi_ok) {
+        out_of_memory(env, "cannot allocate the error message");
+        return;
+    }
+    napi_throw(env, error);
+}
+
 /* The answer's error or absence, thrown; 1 when there is an answer to convert. */
 static int check_out(napi_env env, const cbox_out *out) {
     if (out->error) {
-        napi_throw_error(env, "CBOX_CALL_FAILED", out->error);
+        throw_call_failed(env, out->error);
         return 0;
     }
     if (!out->data && out->len == 0) {

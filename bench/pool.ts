@@ -1,0 +1,150 @@
+// The worker pool against what it is built from and what it replaces, in one process:
+// round trip of one call at a time (raw postMessage echo, comlink echo, pool add, piscina add),
+// and throughput of many small calls with many in flight (pool vs piscina running the same wasm
+// add, raw postMessage and comlink echoes as references). Prints a table and writes
+// bench/results/pool.json.
+//
+// Run after `npm run build`: node dist/bench-pool.js. The file plays three roles, chosen at
+// start: the bench (main thread), the echo worker (workerData.role 'echo'), and piscina's task
+// module (piscina imports this file in its workers and calls the default export).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { MessageChannel, Worker, isMainThread, workerData, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { Piscina } from 'piscina';
+import { createPool, load, type Library } from 'cbox';
+import { binding as zooBinding, type ZooExports } from '../wasm-modules/zoo.js';
+import { Suite } from './measure.js';
+
+const THREADS = 2;
+const TOTAL_CALLS = 100_000;
+const IN_FLIGHT = 10_000;
+const THROUGHPUT_RUNS = 3;
+
+interface EchoPorts { readonly raw: MessagePort; readonly comlink: MessagePort }
+interface Echo { echo(value: number): number }
+
+// ---- worker roles ----
+
+let piscinaZoo: Library<ZooExports> | undefined;
+if (Piscina.isWorkerThread) piscinaZoo = await load(zooBinding, { logger: null });
+
+/** piscina's task: the same wasm add the pool runs. */
+export default function add({ a, b }: { a: number; b: number }): number {
+  return piscinaZoo!.add(a, b);
+}
+
+/** The raw echo answers a number with itself, and a pool-shaped call [fn, [a, b]] with a pool-shaped reply. */
+function serveEcho({ raw, comlink }: EchoPorts): void {
+  raw.on('message', (value: unknown) => raw.postMessage(typeof value === 'number' ? value : [0, 3, performance.now(), 0.1]));
+  Comlink.expose({ echo: (value: number) => value } satisfies Echo, nodeEndpoint(comlink));
+}
+
+// ---- main thread ----
+
+interface Result {
+  readonly name: string;
+  readonly median_us?: number;
+  readonly p99_us?: number;
+  readonly ops_per_s?: number;
+  /** Round trip: this / raw postMessage. Throughput: this / piscina. */
+  readonly ratio?: number;
+}
+
+/** A worker echoing on a raw port and through comlink; calls resolve in order. */
+class EchoWorker {
+  private readonly thread: Worker;
+  private readonly raw: MessagePort;
+  private readonly waiting: ((value: unknown) => void)[] = [];
+  readonly comlink: Comlink.Remote<Echo>;
+
+  constructor() {
+    const raw = new MessageChannel();
+    const comlink = new MessageChannel();
+    const ports: EchoPorts = { raw: raw.port2, comlink: comlink.port2 };
+    this.thread = new Worker(new URL(import.meta.url), { workerData: { role: 'echo', ports }, transferList: [raw.port2, comlink.port2] });
+    this.raw = raw.port1;
+    this.raw.on('message', (value) => this.waiting.shift()!(value));
+    this.comlink = Comlink.wrap<Echo>(nodeEndpoint(comlink.port1));
+  }
+
+  echo(value: unknown): Promise<unknown> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.raw.postMessage(value);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.raw.close();
+    await this.thread.terminate();
+  }
+}
+
+/** Calls per second for TOTAL_CALLS calls kept IN_FLIGHT at a time (best of THROUGHPUT_RUNS). */
+async function throughput(call: (i: number) => Promise<unknown>): Promise<number> {
+  let best = 0;
+  for (let run = 0; run < THROUGHPUT_RUNS; run++) {
+    let started = 0;
+    const start = performance.now();
+    const lane = async (): Promise<void> => {
+      while (started < TOTAL_CALLS) await call(started++);
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+    best = Math.max(best, TOTAL_CALLS / ((performance.now() - start) / 1000));
+  }
+  return best;
+}
+
+function format(value: number | undefined, digits: number): string {
+  return value === undefined ? '' : value.toFixed(digits);
+}
+
+async function main(): Promise<void> {
+  const echoes = Array.from({ length: THREADS }, () => new EchoWorker());
+  const pool = await createPool(zooBinding, { threads: THREADS, maxQueue: IN_FLIGHT, logger: null });
+  const piscina = new Piscina({ filename: import.meta.url, minThreads: THREADS, maxThreads: THREADS, maxQueue: IN_FLIGHT });
+  await Promise.all([...echoes.map((echo) => echo.echo(0)), echoes[0]!.comlink.echo(0), pool.add(0, 0), piscina.run({ a: 0, b: 0 })]);
+
+  const [echo] = echoes;
+  const roundTrips = await new Suite('call', { time: 1500 })
+    .add({ case: 'round trip', path: 'raw postMessage echo', run: () => echo!.echo(1) })
+    .add({ case: 'round trip', path: 'raw postMessage, pool-shaped messages', run: () => echo!.echo([0, [1, 2]]) })
+    .add({ case: 'round trip', path: 'comlink echo', run: () => echo!.comlink.echo(1) })
+    .add({ case: 'round trip', path: 'cbox pool add', run: () => pool.add(1, 2) })
+    .add({ case: 'round trip', path: 'piscina add', run: () => piscina.run({ a: 1, b: 2 }) })
+    .run();
+  const rawMedian = roundTrips[0]!.medianNs;
+  const results: Result[] = roundTrips.map((m) => ({
+    name: `round trip: ${m.path}`, median_us: m.medianNs / 1000, p99_us: m.p99Ns / 1000, ratio: m.medianNs / rawMedian,
+  }));
+
+  const rates = {
+    raw: await throughput((i) => echoes[i % THREADS]!.echo(i)),
+    comlink: await throughput((i) => echoes[i % THREADS]!.comlink.echo(i)),
+    pool: await throughput((i) => pool.add(i, 1)),
+    piscina: await throughput((i) => piscina.run({ a: i, b: 1 })),
+  };
+  const label = `${TOTAL_CALLS / 1000}k calls, ${IN_FLIGHT / 1000}k in flight, ${THREADS} threads`;
+  results.push(
+    { name: `throughput: raw postMessage echo (${label})`, ops_per_s: rates.raw, ratio: rates.raw / rates.piscina },
+    { name: `throughput: comlink echo (${label})`, ops_per_s: rates.comlink, ratio: rates.comlink / rates.piscina },
+    { name: `throughput: cbox pool add (${label})`, ops_per_s: rates.pool, ratio: rates.pool / rates.piscina },
+    { name: `throughput: piscina add (${label})`, ops_per_s: rates.piscina, ratio: 1 },
+  );
+
+  await Promise.all([pool.close(), piscina.destroy(), ...echoes.map((e) => e.close())]);
+
+  console.table(results.map((r) => ({
+    case: r.name, 'median µs': format(r.median_us, 1), 'p99 µs': format(r.p99_us, 1), 'calls/s': format(r.ops_per_s, 0), ratio: format(r.ratio, 2),
+  })));
+  console.log('ratio: round trip / raw postMessage round trip; throughput / piscina throughput');
+  const resultsDir = path.join(fileURLToPath(new URL('..', import.meta.url)), 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(path.join(resultsDir, 'pool.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+if (isMainThread) await main();
+else if ((workerData as { role?: string } | null)?.role === 'echo') serveEcho((workerData as { ports: EchoPorts }).ports);

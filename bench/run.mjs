@@ -1,0 +1,20 @@
+// `npm run bench` after `npm run build`: builds the kernels variants the suite compares (SIMD,
+// strict), bundles the bench with esbuild (cbox itself stays external: the bench uses the built
+// package, dist/index.js, as a user would) and runs it.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+const run = (args) => execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+
+run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--simd', '--name', 'kernels-simd', '--quiet']);
+run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--strict', '--name', 'kernels-strict', '--quiet']);
+await build({
+  entryPoints: { bench: 'bench/main.ts', 'child-sandbox': 'bench/child-sandbox/child.ts' },
+  outdir: 'dist/bench', bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning',
+  external: ['cbox', ...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})],
+  absWorkingDir: root,
+});
+run(['dist/bench/bench.js']);

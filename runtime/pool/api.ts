@@ -1,0 +1,100 @@
+// The pool's public types: the same typed exports as a loaded library, each returning a
+// Promise, plus a small control surface.
+import type { GenericExports } from '../binding.js';
+import type { Handle } from '../handles.js';
+import type { LoadOptions } from '../load.js';
+import type { ModuleSource } from '../compiled-module.js';
+import type { ReloadOptions } from '../supervise/reload.js';
+import type { PoolStats } from './stats.js';
+
+export interface PoolOptions extends Pick<LoadOptions, 'memoryLimit' | 'wasi' | 'crashReports'> {
+  /** Worker threads serving calls (default: os.availableParallelism()). One more is kept warm as a spare. */
+  readonly threads?: number;
+  /** Deadline for every call, in ms from the moment it starts running on a worker (default: none). */
+  readonly timeoutMs?: number;
+  /** Calls allowed to wait for a worker; one more is refused with CboxQueueFullError (default 10000). */
+  readonly maxQueue?: number;
+  /**
+   * Calls sent ahead to a busy worker (default 16). More keeps workers fed under load; 1 gives a
+   * worker its next call only once it answered, so a slow call never holds up others behind it.
+   */
+  readonly pipeline?: number;
+  /**
+   * C stdout/stderr. Default: each worker writes lines to process.stderr; null drops them; a
+   * logger here receives every worker's lines on the main thread.
+   */
+  readonly logger?: LoadOptions['logger'];
+}
+
+export interface CallOptions {
+  /**
+   * Cancels the call. A queued call is dropped at once; a running one is stopped by terminating
+   * its worker (a fresh one takes its place). The promise rejects with `signal.reason`. Calls
+   * with a signal run alone on a worker, so aborting one never disturbs another call.
+   */
+  readonly signal?: AbortSignal;
+  /** Deadline for this call in ms from when it starts running; replaces the pool's timeoutMs. */
+  readonly timeoutMs?: number;
+  /**
+   * Move the bytes arguments' buffers to the worker instead of copying them: the caller's
+   * Uint8Arrays become detached (length 0). Only views spanning their whole ArrayBuffer move;
+   * others are copied. Bytes results are always moved from the worker (they are fresh copies).
+   */
+  readonly transfer?: boolean;
+}
+
+export interface CloseOptions {
+  /** Reject queued and running calls with CboxClosedError instead of letting them finish. */
+  readonly force?: boolean;
+}
+
+type IsAny<X> = 0 extends 1 & X ? true : false;
+
+/**
+ * Exports that take or return a Handle are not offered: a handle points into one worker's
+ * sandbox, and the pool would have to pin every later call to that worker. Use load() for them.
+ */
+type UsesHandle<F> = F extends (...args: infer A) => infer R
+  ? IsAny<A[number] | R> extends true ? false : [Extract<A[number] | R, Handle>] extends [never] ? false : true
+  : false;
+
+/** Each handle-free export of T, returning a Promise of what the sync binding returns. */
+export type PoolFunctions<T> = {
+  readonly [K in keyof T as T[K] extends (...args: any[]) => unknown ? (UsesHandle<T[K]> extends true ? never : K) : never]:
+    T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
+
+export type PoolFunctionName<T> = keyof PoolFunctions<T> & string;
+type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never;
+type ResultOf<F> = F extends (...args: any[]) => infer R ? R : never;
+
+export interface PoolControl<T> {
+  /** The library's name. */
+  readonly name: string;
+  /** Worker threads serving calls (the warm spare not counted). */
+  readonly threads: number;
+  /**
+   * Calls an export with per-call options:
+   * `pool.call('spin', [], { signal: AbortSignal.timeout(20), timeoutMs: 10 })`.
+   * Also reaches an export whose name the control surface uses (e.g. a C function `close`).
+   */
+  call<K extends PoolFunctionName<T>>(fn: K, args: ArgsOf<PoolFunctions<T>[K]>, options?: CallOptions): ResultOf<PoolFunctions<T>[K]>;
+  /** The exports with these options applied to every call: `pool.with({ timeoutMs: 10 }).spin()`. */
+  with(options: CallOptions): PoolFunctions<T>;
+  stats(): PoolStats;
+  /**
+   * Stops taking calls (later ones reject with CboxClosedError), lets queued and running calls
+   * finish (or rejects them with `force`), then ends every worker thread.
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /**
+   * Hot reload: switch the workers to a new build of the library with the same ABI, once
+   * `probe` passed on a fresh sandbox of it (on this thread). New workers start from the new
+   * module and take over; the old ones finish the calls they hold, then end. Rejects with
+   * CboxLoadError ('abi-mismatch', 'reload-probe-failed', ...) and changes nothing otherwise.
+   */
+  reload(source: ModuleSource, options?: ReloadOptions): Promise<void>;
+}
+
+/** What createPool returns: the exports of T as async functions, and the control surface (which wins a name clash). */
+export type Pool<T = GenericExports> = Omit<PoolFunctions<T>, keyof PoolControl<T>> & PoolControl<T>;

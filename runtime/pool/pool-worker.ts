@@ -1,0 +1,236 @@
+// The pool's side of one worker thread: starts it, sends it calls, matches its replies, and
+// watches deadlines. It decides when the thread must die (a deadline passed, a running call
+// was aborted, the thread failed) and, once the thread is gone, which of the calls it held
+// never started; what to do with the calls is the pool's (WorkerHost's) business.
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { CboxTrap } from '../errors.js';
+import type { Job } from './job.js';
+import { CallProgress, type CallStart } from './progress.js';
+import { epochMs, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
+
+export interface WorkerHost {
+  /** The worker answered a call it was sent. */
+  answered(worker: PoolWorker, job: Job, reply: CallReply): void;
+  /** The worker's sandbox could not start (the thread is being terminated). */
+  startFailed(worker: PoolWorker, error: Error): void;
+  /** A call ran past its deadline; the worker is being terminated. */
+  timedOut(worker: PoolWorker, job: Job, start: CallStart): CboxTrap;
+  /** The worker takes no more calls (it is being terminated or has died): replace it. */
+  retired(worker: PoolWorker): void;
+  /**
+   * The thread is gone and every reply it sent has arrived. `unstarted` never began (safe to
+   * run elsewhere); `lost` had started or may have, and their results are gone.
+   */
+  exited(worker: PoolWorker, unstarted: Job[], lost: Job[], cause: Error): void;
+}
+
+export interface WorkerSpawn {
+  readonly url: URL;
+  readonly init: Omit<WorkerInit, 'calls' | 'progress'>;
+  readonly sink: OutputSink | undefined;
+}
+
+export class PoolWorker {
+  /** The pool slot it serves; -1 while it is the warm spare. */
+  slot = -1;
+  /** Settles when the sandbox in the thread is up; rejects with the load error if it cannot start. */
+  readonly ready: Promise<void>;
+  private readonly thread: Worker;
+  private readonly port: MessagePort;
+  private readonly progress = new CallProgress();
+  /** Calls sent and not answered, in the order sent (= the order the thread runs them). */
+  private readonly inFlight: Job[] = [];
+  private sent = 0;
+  /** Why it was retired (told to the calls that lose their results with it); null while serving. */
+  private retiredFor: Error | null = null;
+  private isReady = false;
+  /** False once the thread has exited and its last replies have been handled. */
+  alive = true;
+  private referenced = true;
+  private watchdog: NodeJS.Timeout | undefined;
+  private watchdogAt = Infinity;
+  private readonly gone: Promise<void>;
+
+  constructor(private readonly host: WorkerHost, spawn: WorkerSpawn) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.thread = new Worker(spawn.url, {
+      execArgv: workerExecArgv(),
+      workerData: { ...spawn.init, calls: port2, progress: this.progress.buffer } satisfies WorkerInit,
+      transferList: [port2],
+    });
+    this.port.on('message', (reply: CallReply) => this.reply(reply));
+    this.port.unref();
+    const portClosed = new Promise<void>((resolve) => this.port.once('close', resolve));
+    const threadExited = new Promise<Error>((resolve) => {
+      let failure: Error | undefined;
+      this.thread.on('error', (error) => { failure = error; });
+      this.thread.once('exit', (code) => resolve(failure ?? new Error(`exited with code ${code}`)));
+    });
+    // The last replies are delivered before the port's 'close'; the progress is final at 'exit'.
+    this.gone = Promise.all([threadExited, portClosed]).then(([cause]) => this.exited(cause));
+    const control = Comlink.wrap<WorkerControl>(nodeEndpoint(this.thread));
+    const started = control.start(spawn.sink ? Comlink.proxy(spawn.sink) : undefined);
+    this.ready = Promise.race([started, threadExited.then((cause) => { throw cause; })]).then(() => {
+      this.isReady = true;
+      this.updateRef();
+    });
+    this.ready.catch((error: unknown) => {
+      if (this.retiredFor) return; // terminated while starting: not a failure to start
+      this.host.startFailed(this, error as Error);
+      this.stop(error as Error);
+    });
+  }
+
+  get threadId(): number {
+    return this.thread.threadId;
+  }
+
+  get pending(): number {
+    return this.inFlight.length;
+  }
+
+  /** Open for calls: not retired, and not holding a call that can be aborted (those run alone). */
+  get accepts(): boolean {
+    return this.retiredFor === null && this.inFlight[0]?.signal === undefined;
+  }
+
+  get started(): boolean {
+    return this.isReady;
+  }
+
+  /** Sends calls in one message; a call whose arguments cannot cross threads is rejected alone. */
+  send(jobs: readonly Job[], argumentError: (job: Job, error: Error) => void): void {
+    const batch: CallBatch = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const job of jobs) {
+      batch.push(job.fnIndex, job.args);
+      if (job.transfer) collectTransfer(job.args, transfer);
+    }
+    try {
+      this.port.postMessage(batch, transfer);
+      jobs.forEach((job) => this.track(job));
+    } catch {
+      for (const job of jobs) {
+        try {
+          this.port.postMessage([job.fnIndex, job.args]);
+          this.track(job);
+        } catch (error) {
+          argumentError(job, error as Error);
+        }
+      }
+    }
+    this.updateRef();
+  }
+
+  private track(job: Job): void {
+    job.seq = ++this.sent;
+    job.worker = this;
+    this.inFlight.push(job);
+    if (job.timeoutMs !== Infinity) this.armWatchdog(epochMs() + job.timeoutMs);
+  }
+
+  private reply(reply: CallReply): void {
+    // A call given up on (deadline, abort) stays in line until its worker is gone, so a reply
+    // that still comes for it is matched to it and dropped, not to the next call.
+    const job = this.inFlight.shift()!;
+    this.updateRef();
+    if (!job.settled) this.host.answered(this, job, reply);
+  }
+
+  /** The calls sent here and not answered, in order. */
+  get jobs(): readonly Job[] {
+    return this.inFlight;
+  }
+
+  /** A job sent here was aborted (the pool has settled it): stop it with the thread. */
+  abort(job: Job): void {
+    if (this.inFlight.includes(job)) this.stop(new Error('was terminated to stop an aborted call'));
+  }
+
+  /** Retires the worker and terminates its thread; resolves once it is gone. */
+  terminate(cause: Error): Promise<void> {
+    this.stop(cause);
+    return this.gone;
+  }
+
+  private stop(cause: Error): void {
+    if (this.retiredFor) return;
+    this.retiredFor = cause;
+    clearTimeout(this.watchdog);
+    this.host.retired(this);
+    void this.thread.terminate();
+  }
+
+  private exited(cause: Error): void {
+    clearTimeout(this.watchdog);
+    if (!this.retiredFor) this.stop(new Error(`exited unexpectedly (${cause.message})`, { cause }));
+    this.alive = false;
+    const { call } = this.progress.read();
+    const jobs = this.inFlight.splice(0).filter((job) => !job.settled);
+    this.host.exited(this, jobs.filter((job) => job.seq > call), jobs.filter((job) => job.seq <= call), this.retiredFor!);
+  }
+
+  // Deadlines: one timer per worker, set for the earliest moment a sent call could pass its
+  // deadline. A call's clock starts when the thread starts it (CallProgress), so a call that
+  // waited behind another is not charged for the wait.
+  private armWatchdog(at: number): void {
+    if (at >= this.watchdogAt) return;
+    clearTimeout(this.watchdog);
+    this.watchdogAt = at;
+    this.watchdog = setTimeout(() => this.checkDeadlines(), Math.max(0, at - epochMs()) + 1).unref();
+  }
+
+  private checkDeadlines(): void {
+    this.watchdogAt = Infinity;
+    if (this.retiredFor) return;
+    const now = epochMs();
+    const start = this.progress.read();
+    let next = Infinity;
+    for (const job of this.inFlight) {
+      // Finished (its reply is on the way) or nothing to enforce.
+      if (job.settled || job.timeoutMs === Infinity || job.seq <= start.finished) continue;
+      if (job.seq === start.call) {
+        const deadline = start.startedAt + job.timeoutMs;
+        if (now >= deadline) {
+          const trap = this.host.timedOut(this, job, start);
+          this.stop(new Error(`was terminated when another call on it (${trap.function}) ran past its deadline`));
+          return;
+        }
+        next = Math.min(next, deadline);
+      } else {
+        next = Math.min(next, now + job.timeoutMs); // not started: cannot expire before this
+      }
+    }
+    if (next !== Infinity) this.armWatchdog(next);
+  }
+
+  /** An idle, started worker must not keep the process alive; one that is starting or busy must. */
+  private updateRef(): void {
+    const needed = !this.isReady || this.inFlight.length > 0;
+    if (needed === this.referenced) return;
+    this.referenced = needed;
+    if (needed) this.thread.ref();
+    else this.thread.unref();
+  }
+}
+
+/**
+ * The process's Node flags minus --input-type: workers inherit execArgv, and a worker started
+ * from a file fails to load under `node --input-type=module -e ...`.
+ */
+function workerExecArgv(): string[] {
+  return process.execArgv.filter((arg, index, all) => !arg.startsWith('--input-type') && all[index - 1] !== '--input-type');
+}
+
+/** Buffers of bytes arguments that a view spans whole (moving part of a buffer would detach the rest). */
+function collectTransfer(args: readonly unknown[], transfer: ArrayBuffer[]): void {
+  for (const arg of args) {
+    if (arg instanceof Uint8Array && arg.buffer instanceof ArrayBuffer && arg.byteOffset === 0
+      && arg.byteLength === arg.buffer.byteLength && !transfer.includes(arg.buffer)) {
+      transfer.push(arg.buffer);
+    }
+  }
+}

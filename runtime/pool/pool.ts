@@ -1,0 +1,402 @@
+// createPool(): a library's typed exports run on worker threads, each worker holding its own
+// sandbox. The main thread keeps the queue (bounded, FIFO), sends calls to the least busy
+// worker (several per message when many wait), and replaces any worker that is terminated
+// (deadline, abort) or dies, from a warm spare started ahead so recovery costs no thread start.
+import { availableParallelism } from 'node:os';
+import { isBinding, type Binding, type GenericExports } from '../binding.js';
+import { compileModule, type CompiledModule, type ModuleSource } from '../compiled-module.js';
+import { CboxArgumentError, CboxClosedError, CboxError, CboxLoadError, CboxTrap } from '../errors.js';
+import { createLibrary } from '../library.js';
+import { openSandbox, resolveMemoryLimit } from '../load.js';
+import { probeCandidate, reloadCandidate, ReloadQueue, type ReloadOptions } from '../supervise/reload.js';
+import type { CallOptions, CloseOptions, Pool, PoolControl, PoolOptions } from './api.js';
+import { errorFromData, installComlinkErrorTransfer, type ErrorData } from './error-transport.js';
+import { CboxQueueFullError, CboxWorkerExitError } from './errors.js';
+import { settle, type Job } from './job.js';
+import { JobQueue } from './job-queue.js';
+import { PoolWorker, type WorkerHost, type WorkerSpawn } from './pool-worker.js';
+import type { CallStart } from './progress.js';
+import { REPLY_ERROR, epochMs, type CallReply } from './protocol.js';
+import { CallCounters, type PoolStats } from './stats.js';
+import { timeoutTrap } from './timeout-trap.js';
+import { workerUrl } from './worker-url.js';
+
+const DEFAULT_MAX_QUEUE = 10_000;
+const DEFAULT_PIPELINE = 16;
+
+interface Slot {
+  worker: PoolWorker;
+  readonly counters: CallCounters;
+}
+
+function wholeNumber(value: number | undefined, fallback: number, min: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) throw new CboxLoadError('bad-option', `createPool: ${what} must be a whole number >= ${min}, got ${value}`);
+  return value;
+}
+
+function isDeadline(value: unknown): value is number {
+  return typeof value === 'number' && value > 0;
+}
+
+function describeDeadline(what: string, value: unknown): string {
+  return `${what} must be a number of milliseconds > 0 (Infinity for none), got ${String(value)}`;
+}
+
+class WorkerPool implements WorkerHost {
+  readonly name: string;
+  readonly threads: number;
+  /** Export names in ABI stamp order: a call names its export by index. */
+  readonly names: readonly string[];
+  /** Indexes of exports that take or return a handle (refused: see PoolFunctions). */
+  private readonly handleExports: ReadonlySet<number>;
+  private readonly timeoutMs: number;
+  private readonly maxQueue: number;
+  private readonly pipeline: number;
+  private readonly memoryLimit: number;
+  private spawnSpec: WorkerSpawn;
+  private readonly slots: Slot[];
+  private spare: PoolWorker | null = null;
+  /** Retired workers whose threads have not finished exiting. */
+  private readonly exiting = new Set<PoolWorker>();
+  /** Workers a reload replaced that still hold calls: each ends once it has answered them. */
+  private readonly draining = new Set<PoolWorker>();
+  private readonly reloads = new ReloadQueue();
+  private readonly queue = new JobQueue();
+  private readonly totals = new CallCounters();
+  /** Calls accepted and not settled: queued or on a worker. */
+  private unsettled = 0;
+  private pumpScheduled = false;
+  /** Set by close(): the reason new calls are refused. */
+  private closedFor: string | null = null;
+  private forced = false;
+  /** Every worker is being terminated for good: no more replacements. */
+  private stopping = false;
+  private closing: Promise<void> | null = null;
+  private whenDrained: (() => void) | null = null;
+
+  constructor(private compiled: CompiledModule, options: PoolOptions) {
+    const { stamp } = compiled;
+    this.name = stamp.name;
+    this.names = Object.keys(stamp.exports);
+    this.handleExports = new Set(this.names.flatMap((fn, index) => {
+      const { params, result } = stamp.exports[fn]!;
+      return params.includes('handle') || result === 'handle' ? [index] : [];
+    }));
+    this.threads = wholeNumber(options.threads, availableParallelism(), 1, 'threads');
+    this.maxQueue = wholeNumber(options.maxQueue, DEFAULT_MAX_QUEUE, 0, 'maxQueue');
+    this.pipeline = wholeNumber(options.pipeline, DEFAULT_PIPELINE, 1, 'pipeline');
+    if (options.timeoutMs !== undefined && !isDeadline(options.timeoutMs)) throw new CboxLoadError('bad-option', describeDeadline('createPool: timeoutMs', options.timeoutMs));
+    this.timeoutMs = options.timeoutMs ?? Infinity;
+    this.memoryLimit = resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory.minPages, stamp.name);
+    const { logger } = options;
+    this.spawnSpec = {
+      url: workerUrl(),
+      init: {
+        compiled,
+        load: { memoryLimit: this.memoryLimit, wasi: options.wasi, crashReports: options.crashReports },
+        output: logger === undefined ? 'default' : logger === null ? 'discard' : 'forward',
+      },
+      sink: logger ? { line: (stream, text) => logger[stream]?.(text) } : undefined,
+    };
+    installComlinkErrorTransfer();
+    this.slots = Array.from({ length: this.threads }, (_, slot) => ({ worker: this.spawn(slot), counters: new CallCounters() }));
+    this.spare = this.spawn(-1);
+  }
+
+  /** Resolves when every slot's worker has its sandbox up; rejects with the first start failure. */
+  async started(): Promise<void> {
+    await Promise.all(this.slots.map(({ worker }) => worker.ready));
+  }
+
+  private spawn(slot: number): PoolWorker {
+    const worker = new PoolWorker(this, this.spawnSpec);
+    worker.slot = slot;
+    return worker;
+  }
+
+  startFailed(worker: PoolWorker, error: Error): void {
+    if (this.slots[worker.slot]?.worker !== worker && worker !== this.spare) return; // not serving the pool (yet)
+    // A worker that cannot open its sandbox now will not later: stop rather than respawn forever.
+    this.closedFor ??= `${this.name} pool: a worker thread could not start (${error.message})`;
+    void this.close({ force: true });
+  }
+
+  indexOf(fn: string): number {
+    return this.names.indexOf(fn);
+  }
+
+  call(fnIndex: number, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+    const fn = this.names[fnIndex]!;
+    if (this.closedFor !== null) return Promise.reject(new CboxClosedError(this.closedFor));
+    if (this.handleExports.has(fnIndex)) {
+      return Promise.reject(new CboxError('handle-export', `${fn} takes or returns a handle, which points into one worker's sandbox: a pool cannot call it (use load() for handle-based APIs)`));
+    }
+    if (options?.timeoutMs !== undefined && !isDeadline(options.timeoutMs)) return Promise.reject(new CboxArgumentError(describeDeadline(`${fn}: timeoutMs`, options.timeoutMs)));
+    const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    // Full: maxQueue calls wait already, or (maxQueue 0) this one would have to wait.
+    const waiting = this.queue.length;
+    if (waiting >= this.maxQueue && (waiting > 0 || !this.leastBusy(signal ? 1 : this.pipeline))) {
+      return Promise.reject(new CboxQueueFullError(`${this.name} pool: ${fn} refused, the queue is full (${this.maxQueue} calls waiting; raise maxQueue or slow down)`));
+    }
+    return new Promise((resolve, reject) => {
+      const job: Job = {
+        fnIndex, args, timeoutMs, signal, transfer: options?.transfer === true, enqueuedAt: epochMs(),
+        resolve, reject, settled: false, seq: 0, worker: undefined, unlisten: undefined,
+      };
+      if (signal) {
+        const onAbort = (): void => this.aborted(job);
+        signal.addEventListener('abort', onAbort, { once: true });
+        job.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.unsettled++;
+      this.queue.push(job);
+      // Into an empty queue: send it now if a worker has room. Behind others: a pump is due
+      // (scheduled, or when a worker answers), and calls made meanwhile go in the same message.
+      if (this.queue.length === 1) this.pump();
+    });
+  }
+
+  private aborted(job: Job): void {
+    if (job.settled) return;
+    const { worker } = job;
+    this.totals.aborts++;
+    if (worker) this.slots[worker.slot]!.counters.aborts++;
+    else this.queue.forget();
+    this.finish(job, 'reject', job.signal!.reason);
+    worker?.abort(job);
+  }
+
+  private finish(job: Job, outcome: 'resolve' | 'reject', value: unknown): void {
+    if (!settle(job, outcome, value)) return;
+    this.unsettled--;
+    if (this.unsettled === 0) this.whenDrained?.();
+  }
+
+  /**
+   * Pumps once the messages that arrived together have been handled (setImmediate runs after
+   * the event loop's poll phase), so the room their replies free goes out in one message per
+   * worker rather than one message per reply.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => this.pump());
+  }
+
+  /** Sends waiting calls, in order, to workers with room; stops at the first call that must wait. */
+  private pump(): void {
+    this.pumpScheduled = false;
+    for (let head = this.queue.peek(); head; head = this.queue.peek()) {
+      // A call that can be aborted runs alone, so terminating its worker stops nothing else.
+      const alone = head.signal !== undefined;
+      const worker = this.leastBusy(alone ? 1 : this.pipeline);
+      if (!worker) return;
+      const room = alone ? 1 : Math.min(this.pipeline - worker.pending, Math.ceil(this.queue.length / this.threads));
+      const batch: Job[] = [];
+      for (let job: Job | undefined = head; job && batch.length < room && (job.signal === undefined || batch.length === 0); job = this.queue.peek()) {
+        batch.push(this.queue.shift()!);
+        if (job.signal) break;
+      }
+      worker.send(batch, (job, error) => {
+        this.finish(job, 'reject', new CboxArgumentError(`${this.names[job.fnIndex]}: an argument cannot be sent to a worker thread (${error.message})`));
+      });
+    }
+  }
+
+  /** The accepting worker with the fewest calls under `limit`, started ones first. */
+  private leastBusy(limit: number): PoolWorker | undefined {
+    let best: PoolWorker | undefined;
+    for (const { worker } of this.slots) {
+      if (!worker.accepts || worker.pending >= limit) continue;
+      if (!best || (worker.started && !best.started) || (worker.started === best.started && worker.pending < best.pending)) best = worker;
+    }
+    return best;
+  }
+
+  answered(worker: PoolWorker, job: Job, [outcome, value, startedAt, runMs]: CallReply): void {
+    const { counters } = this.slots[worker.slot]!;
+    counters.answered(startedAt - job.enqueuedAt, runMs);
+    this.totals.answered(startedAt - job.enqueuedAt, runMs);
+    if (outcome === REPLY_ERROR) {
+      const error = errorFromData(value as ErrorData);
+      if (error instanceof CboxTrap) {
+        counters.trapped(error.kind);
+        this.totals.trapped(error.kind);
+      }
+      this.finish(job, 'reject', error);
+    } else {
+      this.finish(job, 'resolve', value);
+    }
+    if (this.queue.length > 0) this.schedulePump();
+    this.drained(worker);
+  }
+
+  timedOut(worker: PoolWorker, job: Job, start: CallStart): CboxTrap {
+    const trap = timeoutTrap(this.compiled, this.memoryLimit, { fn: this.names[job.fnIndex]!, args: job.args, timeoutMs: job.timeoutMs }, start);
+    this.slots[worker.slot]!.counters.trapped('timeout');
+    this.totals.trapped('timeout');
+    this.finish(job, 'reject', trap);
+    return trap;
+  }
+
+  retired(worker: PoolWorker): void {
+    this.exiting.add(worker);
+    if (this.stopping || this.forced) return;
+    if (worker === this.spare) {
+      this.spare = this.closedFor === null ? this.spawn(-1) : null;
+      return;
+    }
+    const slot = this.slots[worker.slot];
+    if (slot?.worker !== worker) return;
+    slot.counters.respawns++;
+    this.totals.respawns++;
+    slot.worker = this.spare ?? this.spawn(worker.slot);
+    slot.worker.slot = worker.slot;
+    this.spare = this.closedFor === null ? this.spawn(-1) : null;
+    this.schedulePump();
+  }
+
+  exited(worker: PoolWorker, unstarted: Job[], lost: Job[], cause: Error): void {
+    this.exiting.delete(worker);
+    this.draining.delete(worker);
+    for (const job of lost) {
+      this.finish(job, 'reject', new CboxWorkerExitError(`${this.names[job.fnIndex]}: its worker thread ended before answering: it ${cause.message}`, { cause }));
+    }
+    if (this.forced) {
+      unstarted.forEach((job) => this.finish(job, 'reject', this.forcedError()));
+      return;
+    }
+    for (const job of unstarted) {
+      job.seq = 0;
+      job.worker = undefined;
+    }
+    this.queue.requeue(unstarted);
+    this.schedulePump();
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closedFor ??= `${this.name} pool: closed; no more calls`;
+    if (options.force && !this.forced) {
+      this.forced = true;
+      this.queue.drain().forEach((job) => this.finish(job, 'reject', this.forcedError()));
+      for (const worker of this.workers()) [...worker.jobs].forEach((job) => this.finish(job, 'reject', this.forcedError()));
+    }
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private forcedError(): CboxClosedError {
+    return new CboxClosedError(`${this.name} pool: closed with force before the call finished`);
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.unsettled > 0) await new Promise<void>((resolve) => { this.whenDrained = resolve; });
+    this.stopping = true;
+    await Promise.all(this.workers().map((worker) => worker.terminate(new Error('was ended by close()'))));
+  }
+
+  /** Every worker thread the pool started that may still be running. */
+  private workers(): PoolWorker[] {
+    return [...this.slots.map(({ worker }) => worker), ...(this.spare ? [this.spare] : []), ...this.exiting, ...this.draining];
+  }
+
+  /** Hot reload (see supervise/reload.ts): the new module is checked and probed on this thread first. */
+  reload(source: ModuleSource, options: ReloadOptions = {}): Promise<void> {
+    return this.reloads.run(async () => {
+      const next = await reloadCandidate(source, this.compiled, this.memoryLimit);
+      await probeCandidate(openSandbox(next, { ...this.spawnSpec.init.load, logger: null, spare: false }), options.probe, createLibrary);
+      await this.swapModule(next);
+    });
+  }
+
+  /**
+   * Fresh workers from `compiled` take every slot once they have started (calls keep flowing to
+   * the old ones meanwhile); the old ones finish the calls they hold, then end.
+   */
+  private async swapModule(compiled: CompiledModule): Promise<void> {
+    if (this.closedFor !== null) throw new CboxClosedError(this.closedFor);
+    const previous = this.spawnSpec;
+    this.spawnSpec = { ...previous, init: { ...previous.init, compiled } };
+    const fresh = this.slots.map((_, slot) => this.spawn(slot));
+    try {
+      await Promise.all(fresh.map((worker) => worker.ready));
+    } catch (error) {
+      this.spawnSpec = previous;
+      await Promise.all(fresh.map((worker) => worker.terminate(new Error('was not needed: the reload failed'))));
+      throw error;
+    }
+    this.compiled = compiled;
+    this.slots.forEach((slot, index) => {
+      const old = slot.worker;
+      slot.worker = fresh[index]!;
+      this.draining.add(old);
+      this.drained(old);
+    });
+    void this.spare?.terminate(new Error('was replaced by a reload')); // retired() starts the next spare from the new module
+    this.schedulePump();
+  }
+
+  /** A worker a reload replaced ends once it holds no calls. */
+  private drained(worker: PoolWorker): void {
+    if (!this.draining.has(worker) || worker.pending > 0) return;
+    this.draining.delete(worker);
+    void worker.terminate(new Error('was replaced by a reload'));
+  }
+
+  stats(): PoolStats {
+    const queued = this.queue.length;
+    return {
+      name: this.name,
+      threads: this.threads,
+      liveWorkers: this.workers().filter((worker) => worker.alive).length,
+      spareReady: this.spare?.started ?? false,
+      queued,
+      inFlight: this.unsettled - queued,
+      closed: this.closedFor !== null,
+      ...this.totals.snapshot(),
+      workers: this.slots.map(({ worker, counters }, slot) => ({ slot, threadId: worker.threadId, inFlight: worker.pending, ...counters.snapshot() })),
+    };
+  }
+}
+
+/** The handle-free exports as async functions, each call made with `options`. */
+function exportFunctions(pool: WorkerPool, options: CallOptions | undefined): Record<string, (...args: unknown[]) => Promise<unknown>> {
+  const functions: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  pool.names.forEach((fn, index) => {
+    functions[fn] = (...args) => pool.call(index, args, options);
+  });
+  return functions;
+}
+
+export async function createPool<T>(source: Binding<T>, options?: PoolOptions): Promise<Pool<T>>;
+export async function createPool(source: ModuleSource, options?: PoolOptions): Promise<Pool<GenericExports>>;
+export async function createPool(source: ModuleSource, options: PoolOptions = {}): Promise<Pool<unknown>> {
+  const compiled = await compileModule(source, isBinding(source) ? source : undefined);
+  const pool = new WorkerPool(compiled, options);
+  try {
+    await pool.started();
+  } catch (error) {
+    await pool.close({ force: true });
+    throw error;
+  }
+  const control: PoolControl<GenericExports> = {
+    name: pool.name,
+    threads: pool.threads,
+    call: (fn, args, callOptions) => {
+      const index = pool.indexOf(fn);
+      if (index < 0) return Promise.reject(new CboxArgumentError(`${pool.name} has no export named ${JSON.stringify(fn)}`));
+      if (!Array.isArray(args)) return Promise.reject(new CboxArgumentError(`${pool.name}.call(${JSON.stringify(fn)}, args): args must be an array`));
+      return pool.call(index, args, callOptions);
+    },
+    with: (callOptions) => exportFunctions(pool, callOptions),
+    stats: () => pool.stats(),
+    reload: (source, reloadOptions) => pool.reload(source, reloadOptions),
+    close: (closeOptions) => pool.close(closeOptions),
+  };
+  const api = exportFunctions(pool, undefined);
+  Object.defineProperties(api, Object.getOwnPropertyDescriptors(control));
+  return Object.freeze(api) as unknown as Pool<unknown>;
+}

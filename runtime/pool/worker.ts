@@ -1,0 +1,59 @@
+// A pool worker thread (bundled as dist/worker.js): one sandbox from the module the pool
+// compiled, serving calls in arrival order. A trap is handled here as on the main thread (the
+// sandbox recycles, the call gets the CboxTrap); a runaway call is the pool's to stop, by
+// terminating this thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { createLibrary } from '../library.js';
+import { openSandbox, type CLogger } from '../load.js';
+import type { Sandbox } from '../sandbox.js';
+import { errorToData, installComlinkErrorTransfer } from './error-transport.js';
+import { CallProgress } from './progress.js';
+import { REPLY_ERROR, REPLY_VALUE, epochMs, type CallBatch, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
+
+type Invoker = (...args: unknown[]) => unknown;
+
+const init = workerData as WorkerInit;
+
+function serve(sandbox: Sandbox): void {
+  const library = createLibrary<Record<string, Invoker>>(sandbox);
+  const invokers = Object.keys(sandbox.compiled.stamp.exports).map((name) => library[name]!);
+  const progress = new CallProgress(init.progress);
+  const port = init.calls;
+  port.on('message', (batch: CallBatch) => {
+    for (let i = 0; i < batch.length; i += 2) {
+      const instance = sandbox.current;
+      const startedAt = epochMs();
+      progress.begin(startedAt, instance.generation, instance.memoryBytes, instance.calls + 1);
+      let value: unknown;
+      try {
+        value = invokers[batch[i] as number]!(...(batch[i + 1] as unknown[]));
+      } catch (error) {
+        progress.end();
+        port.postMessage([REPLY_ERROR, errorToData(error), startedAt, epochMs() - startedAt]);
+        continue;
+      }
+      progress.end();
+      // A bytes result is already a fresh copy out of the sandbox: move it rather than copy it again.
+      port.postMessage([REPLY_VALUE, value, startedAt, epochMs() - startedAt], value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : undefined);
+    }
+  });
+}
+
+function logger(sink: Comlink.Remote<OutputSink> | undefined): CLogger | null | undefined {
+  if (init.output === 'discard') return null;
+  if (init.output === 'default' || !sink) return undefined;
+  // Fire and forget: a line must not wait for the main thread, and a logger that throws there
+  // must not take this thread down.
+  const forward = (stream: 'stdout' | 'stderr') => (text: string): void => { sink.line(stream, text).catch(() => {}); };
+  return { stdout: forward('stdout'), stderr: forward('stderr') };
+}
+
+installComlinkErrorTransfer();
+const control: WorkerControl = {
+  start(sink?: OutputSink): void {
+    serve(openSandbox(init.compiled, { ...init.load, logger: logger(sink as Comlink.Remote<OutputSink> | undefined) }));
+  },
+};
+Comlink.expose(control, nodeEndpoint(parentPort!));

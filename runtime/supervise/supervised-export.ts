@@ -1,0 +1,171 @@
+// The function a supervised library exposes for one C export: asks the breaker, times the call
+// only when something needs the time, routes failures and refusals to the fallback, counts,
+// traces, and recycles the sandbox when the recycling policy says so. Synchronous calls stay
+// synchronous; a promise (a pool call) is settled the same way when it resolves.
+import { performance } from 'node:perf_hooks';
+import { CboxArgumentError, CboxTrap } from '../errors.js';
+import { ADMITTED, REFUSED, type Admission, type CircuitBreaker, type CircuitState } from './circuit-breaker.js';
+import { CircuitOpenError } from './circuit-open-error.js';
+import type { LatencyRecorder, LatencySummary } from './latency-recorder.js';
+import type { ExportTelemetry } from './telemetry.js';
+
+type AnyFunction = (...args: unknown[]) => unknown;
+type Span = ReturnType<ExportTelemetry['start']>;
+
+export interface FunctionStats {
+  /** Calls made through this export (refused and fallback ones included). */
+  readonly calls: number;
+  /** Calls that failed (traps, unless the breaker's isFailure says otherwise). */
+  readonly failures: number;
+  /** Calls answered by the fallback (circuit open, or the call failed). */
+  readonly fallbacks: number;
+  /** Calls refused with CircuitOpenError (circuit open, no fallback). */
+  readonly refused: number;
+  readonly breaker?: { readonly state: CircuitState; readonly reason: string; readonly opened: number; readonly retryInMs: number };
+  readonly latency?: LatencySummary;
+}
+
+export interface ExportSupervision {
+  readonly library: string;
+  readonly fn: string;
+  readonly invoke: AnyFunction;
+  readonly generation: () => number;
+  readonly breaker: CircuitBreaker | null;
+  readonly isFailure: (error: unknown) => boolean;
+  readonly fallback: AnyFunction | null;
+  /** Durations for stats(), taken every `sampleEvery` calls. */
+  readonly latency: LatencyRecorder | null;
+  readonly sampleEvery: number;
+  /** Every call must be timed (a latency rule, or the duration metric). */
+  readonly timeEveryCall: boolean;
+  readonly telemetry: ExportTelemetry | null;
+  /** Proactive recycling check, run after each successful call. */
+  readonly afterCall: (() => void) | null;
+}
+
+export class SupervisedExport {
+  private calls = 0;
+  private failures = 0;
+  private fallbacks = 0;
+  private refused = 0;
+  private untilSample: number;
+
+  constructor(private readonly s: ExportSupervision) {
+    this.untilSample = s.sampleEvery;
+  }
+
+  /**
+   * The function users call in place of the raw invoker. Generated with the export's own
+   * parameter list (like the invoker) so no call pays for a rest array and a spread.
+   */
+  bind(arity: number): AnyFunction {
+    const params = Array.from({ length: arity }, (_, i) => `v${i}`).join(', ');
+    const source = `return function supervised(${params}) {
+  const admission = x.admit();
+  if (admission === ${REFUSED}) return x.refuse([${params}]);
+  const span = x.startSpan();
+  const start = x.startTime();
+  let result;
+  try { result = invoke(${params}); } catch (error) { return x.settleError(error, [${params}], admission, start, span); }
+  return result instanceof Promise ? x.settleLater(result, [${params}], admission, start, span) : x.settleValue(result, admission, start, span);
+};`;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-arity code generation, as in invoker.ts
+    const supervised = new Function('x', 'invoke', source)(this, this.s.invoke) as AnyFunction;
+    return Object.defineProperty(supervised, 'name', { value: this.s.fn });
+  }
+
+  /** @internal (generated code) */
+  admit(): Admission {
+    this.calls++;
+    return this.s.breaker === null ? ADMITTED : this.s.breaker.admit();
+  }
+
+  /** @internal (generated code) */
+  startSpan(): Span {
+    return this.s.telemetry?.start(this.s.generation());
+  }
+
+  /** @internal (generated code): performance.now() when this call is timed, else NaN. */
+  startTime(): number {
+    return this.shouldTime() ? performance.now() : Number.NaN;
+  }
+
+  /** @internal (generated code) */
+  settleLater(result: Promise<unknown>, args: unknown[], admission: Admission, start: number, span: Span): Promise<unknown> {
+    return result.then((value) => this.settleValue(value, admission, start, span), (error: unknown) => this.settleError(error, args, admission, start, span));
+  }
+
+  private shouldTime(): boolean {
+    if (this.s.timeEveryCall) return true;
+    if (this.s.latency === null || --this.untilSample > 0) return false;
+    this.untilSample = this.s.sampleEvery;
+    return true;
+  }
+
+  /** @internal (generated code) */
+  settleValue(value: unknown, admission: Admission, start: number, span: Span): unknown {
+    const s = this.s;
+    const now = Number.isNaN(start) ? start : performance.now();
+    const duration = now - start;
+    s.breaker?.succeeded(admission, duration, now);
+    if (s.latency !== null && !Number.isNaN(duration)) s.latency.record(duration);
+    s.telemetry?.end(span, 'ok', undefined, duration);
+    s.afterCall?.();
+    return value;
+  }
+
+  /** @internal (generated code) */
+  settleError(error: unknown, args: unknown[], admission: Admission, start: number, span: Span): unknown {
+    const s = this.s;
+    const now = Number.isNaN(start) ? start : performance.now();
+    const duration = now - start;
+    if (error instanceof CboxArgumentError) {
+      // Never reached C: tells the breaker nothing.
+      s.breaker?.released(admission);
+      s.telemetry?.end(span, 'error', error, duration);
+      throw error;
+    }
+    if (s.latency !== null && !Number.isNaN(duration)) s.latency.record(duration);
+    if (!s.isFailure(error)) {
+      s.breaker?.succeeded(admission, duration, now);
+      s.telemetry?.end(span, error instanceof CboxTrap ? 'trap' : 'error', error, duration);
+      throw error;
+    }
+    this.failures++;
+    s.breaker?.failed(admission, error instanceof CboxTrap ? `trap ${error.kind}` : (error as Error)?.name ?? String(error), duration, now);
+    if (s.fallback === null) {
+      s.telemetry?.end(span, error instanceof CboxTrap ? 'trap' : 'error', error, duration);
+      throw error;
+    }
+    this.fallbacks++;
+    s.telemetry?.end(span, 'fallback', error, duration);
+    return s.fallback(...args);
+  }
+
+  /** @internal (generated code): the circuit is open; the fallback answers, or the caller learns at once. */
+  refuse(args: unknown[]): unknown {
+    const s = this.s;
+    const breaker = s.breaker!;
+    if (s.fallback !== null) {
+      this.fallbacks++;
+      s.telemetry?.end(s.telemetry.start(s.generation()), 'fallback', undefined, Number.NaN);
+      return s.fallback(...args);
+    }
+    this.refused++;
+    const error = new CircuitOpenError(s.library, s.fn, breaker.retryInMs(), breaker.reason);
+    s.telemetry?.end(s.telemetry.start(s.generation()), 'circuit-open', error, Number.NaN);
+    throw error;
+  }
+
+  stats(): FunctionStats {
+    const { breaker, latency } = this.s;
+    return {
+      calls: this.calls,
+      failures: this.failures,
+      fallbacks: this.fallbacks,
+      refused: this.refused,
+      ...(breaker ? { breaker: { state: breaker.state, reason: breaker.reason, opened: breaker.opened, retryInMs: breaker.retryInMs() } } : {}),
+      ...(latency ? { latency: latency.summary() } : {}),
+    };
+  }
+}
