@@ -14,6 +14,8 @@ import type { Toolchain } from './toolchain.js';
 const CBOX_C_DIR = fileURLToPath(new URL('../c-src/', import.meta.url));
 export const CBOX_INCLUDE_DIR = path.join(CBOX_C_DIR, 'include');
 export const CBOX_RUNTIME_SOURCE = path.join(CBOX_C_DIR, 'runtime', 'cbox_rt.c');
+/** cbox.h's cbox_return_* answers, linked into the wasm module and the native addon alike. */
+export const CBOX_OUT_SOURCE = path.join(CBOX_C_DIR, 'runtime', 'cbox_out.c');
 
 export interface CompileOptions {
   /** Strict mode: NULL and near-NULL accesses trap (library sources built with UBSan checks). */
@@ -80,6 +82,7 @@ export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, o
     ...manifest.sources.map((source) => ({
       source, args: [...common, ...(strict ? ['-fsanitize=null,pointer-overflow'] : []), ...manifest.cflags],
     })),
+    { source: CBOX_OUT_SOURCE, args: common },
     {
       source: CBOX_RUNTIME_SOURCE,
       args: [...common, `-DCBOX_ARENA_SIZE=${manifest.arenaSize}`, ...(strict ? ['-DCBOX_STRICT=1'] : [])],

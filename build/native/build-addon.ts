@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, renameSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import type { AbiStamp } from '../../runtime/abi.js';
-import { CBOX_INCLUDE_DIR, CBOX_RUNTIME_SOURCE, CompileError } from '../compile.js';
+import { CBOX_INCLUDE_DIR, CBOX_OUT_SOURCE, CBOX_RUNTIME_SOURCE, CompileError } from '../compile.js';
 import type { Manifest } from '../manifest.js';
 import type { Toolchain } from '../toolchain.js';
 import { generateNativeGlue } from './glue.js';
@@ -53,7 +53,7 @@ export async function buildNativeAddon(manifest: Manifest, stamp: AbiStamp, tool
       ...manifest.include.map((dir) => `-I${dir}`),
       ...Object.entries(manifest.defines).map(([key, value]) => `-D${key}=${value}`),
       ...manifest.cflags,
-      ...manifest.sources, NATIVE_RUNTIME_SOURCE, glue,
+      ...manifest.sources, NATIVE_RUNTIME_SOURCE, CBOX_OUT_SOURCE, glue,
       '-o', temp,
       // N-API symbols come from the node binary when the addon is loaded.
       ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-lm']),

@@ -5,7 +5,6 @@
  * cbox_arena_release() only when C code spilled arena allocations onto the heap.
  */
 #include <stdlib.h>
-#include <string.h>
 #include "cbox.h"
 
 #ifndef CBOX_ARENA_SIZE
@@ -66,31 +65,7 @@ void *cbox_alloc(size_t size) {
     return (uint8_t *)block + 16;
 }
 
-void cbox_return_bytes(cbox_out *out, const void *data, size_t len) {
-    out->data = data;
-    out->len = len;
-    out->error = NULL;
-}
-
-void cbox_return_string(cbox_out *out, const char *text) {
-    cbox_return_bytes(out, text, strlen(text));
-}
-
-uint8_t *cbox_return_alloc(cbox_out *out, size_t len) {
-    uint8_t *data = cbox_alloc(len ? len : 1);
-    if (!data) {
-        cbox_return_error(out, "out of memory: cannot allocate the result");
-        return NULL;
-    }
-    cbox_return_bytes(out, data, len);
-    return data;
-}
-
-void cbox_return_error(cbox_out *out, const char *message) {
-    out->data = NULL;
-    out->len = 0;
-    out->error = message ? message : "error";
-}
+/* cbox_return_* live in cbox_out.c, shared with the other build. */
 
 /* malloc's sbrk, wrapped (-Wl,--wrap=sbrk) so the host can tell an out-of-memory abort
  * from any other abort. */
