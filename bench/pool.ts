@@ -1,5 +1,6 @@
 // The worker pool against what it is built from and what it replaces, in one process:
-// round trip of one call at a time (raw postMessage echo, comlink echo, pool add, piscina add),
+// round trip of one call at a time (raw postMessage echo of a number and of messages shaped like
+// the pool's, comlink echo, pool add, piscina add),
 // and throughput of many small calls with many in flight (pool vs piscina running the same wasm
 // add, raw postMessage and comlink echoes as references). Prints a table and writes
 // bench/results/pool.json.
@@ -16,12 +17,13 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import { createPool, load, type Library } from 'cbox';
 import { binding as zooBinding, type ZooExports } from '../wasm-modules/zoo.js';
-import { Suite } from './measure.js';
 
 const THREADS = 2;
 const TOTAL_CALLS = 100_000;
 const IN_FLIGHT = 10_000;
 const THROUGHPUT_RUNS = 3;
+const ROUNDS = 20;
+const CALLS_PER_ROUND = 1000;
 
 interface EchoPorts { readonly raw: MessagePort; readonly comlink: MessagePort }
 interface Echo { echo(value: number): number }
@@ -36,9 +38,9 @@ export default function add({ a, b }: { a: number; b: number }): number {
   return piscinaZoo!.add(a, b);
 }
 
-/** The raw echo answers a number with itself, and a pool-shaped call [fn, [a, b]] with a pool-shaped reply. */
+/** The raw echo answers a number with itself, and a pool-shaped call [fnIndex, a, b] with a number, as a pool worker would. */
 function serveEcho({ raw, comlink }: EchoPorts): void {
-  raw.on('message', (value: unknown) => raw.postMessage(typeof value === 'number' ? value : [0, 3, performance.now(), 0.1]));
+  raw.on('message', (value: unknown) => raw.postMessage(typeof value === 'number' ? value : 3));
   Comlink.expose({ echo: (value: number) => value } satisfies Echo, nodeEndpoint(comlink));
 }
 
@@ -83,6 +85,30 @@ class EchoWorker {
   }
 }
 
+/**
+ * Per-call round trips in µs, each case timed in ROUNDS short rounds taken in turn. On a shared
+ * machine a thread's wake-up latency switches between modes (~7 µs and ~60 µs here); taking the
+ * cases in turn exposes all of them to the same mix, so their ratios hold where back-to-back
+ * runs (one harness task after another) compare one mode with another.
+ */
+async function roundTrips(cases: Record<string, () => Promise<unknown>>): Promise<Record<string, number[]>> {
+  const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, [] as number[]]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      for (let i = 0; i < CALLS_PER_ROUND; i++) {
+        const start = performance.now();
+        await run();
+        samples[name]!.push((performance.now() - start) * 1000);
+      }
+    }
+  }
+  return samples;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
+
 /** Calls per second for TOTAL_CALLS calls kept IN_FLIGHT at a time (best of THROUGHPUT_RUNS). */
 async function throughput(call: (i: number) => Promise<unknown>): Promise<number> {
   let best = 0;
@@ -108,17 +134,17 @@ async function main(): Promise<void> {
   const piscina = new Piscina({ filename: import.meta.url, minThreads: THREADS, maxThreads: THREADS, maxQueue: IN_FLIGHT });
   await Promise.all([...echoes.map((echo) => echo.echo(0)), echoes[0]!.comlink.echo(0), pool.add(0, 0), piscina.run({ a: 0, b: 0 })]);
 
-  const [echo] = echoes;
-  const roundTrips = await new Suite('call', { time: 1500 })
-    .add({ case: 'round trip', path: 'raw postMessage echo', run: () => echo!.echo(1) })
-    .add({ case: 'round trip', path: 'raw postMessage, pool-shaped messages', run: () => echo!.echo([0, [1, 2]]) })
-    .add({ case: 'round trip', path: 'comlink echo', run: () => echo!.comlink.echo(1) })
-    .add({ case: 'round trip', path: 'cbox pool add', run: () => pool.add(1, 2) })
-    .add({ case: 'round trip', path: 'piscina add', run: () => piscina.run({ a: 1, b: 2 }) })
-    .run();
-  const rawMedian = roundTrips[0]!.medianNs;
-  const results: Result[] = roundTrips.map((m) => ({
-    name: `round trip: ${m.path}`, median_us: m.medianNs / 1000, p99_us: m.p99Ns / 1000, ratio: m.medianNs / rawMedian,
+  const echo = echoes[0]!;
+  const samples = await roundTrips({
+    'raw postMessage echo': () => echo.echo(1),
+    'raw postMessage, pool-shaped messages': () => echo.echo([0, 1, 2]),
+    'comlink echo': () => echo.comlink.echo(1),
+    'cbox pool add': () => pool.add(1, 2),
+    'piscina add': () => piscina.run({ a: 1, b: 2 }),
+  });
+  const medians = Object.values(samples).map((times) => percentile(times.sort((a, b) => a - b), 50));
+  const results: Result[] = Object.entries(samples).map(([name, sorted], index) => ({
+    name: `round trip: ${name}`, median_us: medians[index]!, p99_us: percentile(sorted, 99), ratio: medians[index]! / medians[0]!,
   }));
 
   const rates = {

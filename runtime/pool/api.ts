@@ -15,8 +15,9 @@ export interface PoolOptions extends Pick<LoadOptions, 'memoryLimit' | 'wasi' | 
   /** Calls allowed to wait for a worker; one more is refused with CboxQueueFullError (default 10000). */
   readonly maxQueue?: number;
   /**
-   * Calls sent ahead to a busy worker (default 16). More keeps workers fed under load; 1 gives a
-   * worker its next call only once it answered, so a slow call never holds up others behind it.
+   * Calls a worker may hold at once, the running one included (default 16, at most 4096). More
+   * keeps workers fed under load; 1 gives a worker its next call only once it answered, so a
+   * slow call never holds up others behind it.
    */
   readonly pipeline?: number;
   /**
@@ -84,7 +85,8 @@ export interface PoolControl<T> {
   stats(): PoolStats;
   /**
    * Stops taking calls (later ones reject with CboxClosedError), lets queued and running calls
-   * finish (or rejects them with `force`), then ends every worker thread.
+   * finish (or rejects them with `force`), then ends every worker thread. (An idle pool does
+   * not keep the process alive, but its threads live until close().)
    */
   close(options?: CloseOptions): Promise<void>;
   /**

@@ -8,11 +8,11 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { CboxTrap } from '../errors.js';
 import type { Job } from './job.js';
 import { CallProgress, type CallStart } from './progress.js';
-import { epochMs, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
+import { arities, epochMs, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
 
 export interface WorkerHost {
-  /** The worker answered a call it was sent. */
-  answered(worker: PoolWorker, job: Job, reply: CallReply): void;
+  /** The worker answered a call it was sent: startedAt is epochMs() in the worker, runMs its run time. */
+  answered(worker: PoolWorker, job: Job, reply: CallReply, startedAt: number, runMs: number): void;
   /** The worker's sandbox could not start (the thread is being terminated). */
   startFailed(worker: PoolWorker, error: Error): void;
   /** A call ran past its deadline; the worker is being terminated. */
@@ -28,6 +28,8 @@ export interface WorkerHost {
 
 export interface WorkerSpawn {
   readonly url: URL;
+  /** Calls a worker may hold at once (the pool's pipeline). */
+  readonly inFlight: number;
   readonly init: Omit<WorkerInit, 'calls' | 'progress'>;
   readonly sink: OutputSink | undefined;
 }
@@ -39,7 +41,9 @@ export class PoolWorker {
   readonly ready: Promise<void>;
   private readonly thread: Worker;
   private readonly port: MessagePort;
-  private readonly progress = new CallProgress();
+  private readonly progress: CallProgress;
+  /** Parameter count by fnIndex: how many arguments follow each call in a batch. */
+  private readonly arity: number[];
   /** Calls sent and not answered, in the order sent (= the order the thread runs them). */
   private readonly inFlight: Job[] = [];
   private sent = 0;
@@ -56,6 +60,8 @@ export class PoolWorker {
   constructor(private readonly host: WorkerHost, spawn: WorkerSpawn) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
+    this.progress = CallProgress.create(spawn.inFlight);
+    this.arity = arities(spawn.init.compiled);
     this.thread = new Worker(spawn.url, {
       execArgv: workerExecArgv(),
       workerData: { ...spawn.init, calls: port2, progress: this.progress.buffer } satisfies WorkerInit,
@@ -106,7 +112,7 @@ export class PoolWorker {
     const batch: CallBatch = [];
     const transfer: ArrayBuffer[] = [];
     for (const job of jobs) {
-      batch.push(job.fnIndex, job.args);
+      this.append(batch, job);
       if (job.transfer) collectTransfer(job.args, transfer);
     }
     try {
@@ -115,7 +121,7 @@ export class PoolWorker {
     } catch {
       for (const job of jobs) {
         try {
-          this.port.postMessage([job.fnIndex, job.args]);
+          this.port.postMessage(this.append([], job));
           this.track(job);
         } catch (error) {
           argumentError(job, error as Error);
@@ -123,6 +129,12 @@ export class PoolWorker {
       }
     }
     this.updateRef();
+  }
+
+  private append(batch: CallBatch, job: Job): CallBatch {
+    batch.push(job.fnIndex);
+    for (let i = 0; i < this.arity[job.fnIndex]!; i++) batch.push(job.args[i]);
+    return batch;
   }
 
   private track(job: Job): void {
@@ -137,7 +149,7 @@ export class PoolWorker {
     // that still comes for it is matched to it and dropped, not to the next call.
     const job = this.inFlight.shift()!;
     this.updateRef();
-    if (!job.settled) this.host.answered(this, job, reply);
+    if (!job.settled) this.host.answered(this, job, reply, this.progress.startedAt(job.seq), this.progress.runMs(job.seq));
   }
 
   /** The calls sent here and not answered, in order. */

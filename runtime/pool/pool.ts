@@ -10,28 +10,32 @@ import { createLibrary } from '../library.js';
 import { openSandbox, resolveMemoryLimit } from '../load.js';
 import { probeCandidate, reloadCandidate, ReloadQueue, type ReloadOptions } from '../supervise/reload.js';
 import type { CallOptions, CloseOptions, Pool, PoolControl, PoolOptions } from './api.js';
-import { errorFromData, installComlinkErrorTransfer, type ErrorData } from './error-transport.js';
+import { errorFromData, installComlinkErrorTransfer } from './error-transport.js';
 import { CboxQueueFullError, CboxWorkerExitError } from './errors.js';
 import { settle, type Job } from './job.js';
 import { JobQueue } from './job-queue.js';
 import { PoolWorker, type WorkerHost, type WorkerSpawn } from './pool-worker.js';
 import type { CallStart } from './progress.js';
-import { REPLY_ERROR, epochMs, type CallReply } from './protocol.js';
+import { epochMs, isErrorReply, type CallReply } from './protocol.js';
 import { CallCounters, type PoolStats } from './stats.js';
 import { timeoutTrap } from './timeout-trap.js';
 import { workerUrl } from './worker-url.js';
 
 const DEFAULT_MAX_QUEUE = 10_000;
 const DEFAULT_PIPELINE = 16;
+const MAX_PIPELINE = 4096;
+const MAX_THREADS = 256;
 
 interface Slot {
   worker: PoolWorker;
   readonly counters: CallCounters;
 }
 
-function wholeNumber(value: number | undefined, fallback: number, min: number, what: string): number {
+function wholeNumber(value: number | undefined, fallback: number, min: number, max: number, what: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) throw new CboxLoadError('bad-option', `createPool: ${what} must be a whole number >= ${min}, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new CboxLoadError('bad-option', `createPool: ${what} must be a whole number from ${min} to ${max}, got ${value}`);
+  }
   return value;
 }
 
@@ -83,15 +87,16 @@ class WorkerPool implements WorkerHost {
       const { params, result } = stamp.exports[fn]!;
       return params.includes('handle') || result === 'handle' ? [index] : [];
     }));
-    this.threads = wholeNumber(options.threads, availableParallelism(), 1, 'threads');
-    this.maxQueue = wholeNumber(options.maxQueue, DEFAULT_MAX_QUEUE, 0, 'maxQueue');
-    this.pipeline = wholeNumber(options.pipeline, DEFAULT_PIPELINE, 1, 'pipeline');
+    this.threads = wholeNumber(options.threads, availableParallelism(), 1, MAX_THREADS, 'threads');
+    this.maxQueue = wholeNumber(options.maxQueue, DEFAULT_MAX_QUEUE, 0, Number.MAX_SAFE_INTEGER, 'maxQueue');
+    this.pipeline = wholeNumber(options.pipeline, DEFAULT_PIPELINE, 1, MAX_PIPELINE, 'pipeline');
     if (options.timeoutMs !== undefined && !isDeadline(options.timeoutMs)) throw new CboxLoadError('bad-option', describeDeadline('createPool: timeoutMs', options.timeoutMs));
     this.timeoutMs = options.timeoutMs ?? Infinity;
     this.memoryLimit = resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory.minPages, stamp.name);
     const { logger } = options;
     this.spawnSpec = {
       url: workerUrl(),
+      inFlight: this.pipeline,
       init: {
         compiled,
         load: { memoryLimit: this.memoryLimit, wasi: options.wasi, crashReports: options.crashReports },
@@ -216,19 +221,19 @@ class WorkerPool implements WorkerHost {
     return best;
   }
 
-  answered(worker: PoolWorker, job: Job, [outcome, value, startedAt, runMs]: CallReply): void {
+  answered(worker: PoolWorker, job: Job, reply: CallReply, startedAt: number, runMs: number): void {
     const { counters } = this.slots[worker.slot]!;
     counters.answered(startedAt - job.enqueuedAt, runMs);
     this.totals.answered(startedAt - job.enqueuedAt, runMs);
-    if (outcome === REPLY_ERROR) {
-      const error = errorFromData(value as ErrorData);
+    if (isErrorReply(reply)) {
+      const error = errorFromData(reply);
       if (error instanceof CboxTrap) {
         counters.trapped(error.kind);
         this.totals.trapped(error.kind);
       }
       this.finish(job, 'reject', error);
     } else {
-      this.finish(job, 'resolve', value);
+      this.finish(job, 'resolve', reply);
     }
     if (this.queue.length > 0) this.schedulePump();
     this.drained(worker);

@@ -5,6 +5,10 @@
 //
 // The worker writes it before every call; the pool reads it from another thread. A version
 // counter (odd while a write is under way) makes each read a consistent snapshot.
+//
+// After each call the worker also leaves the call's start and run time in a ring with one entry
+// per call a worker may hold at once, so its reply carries nothing but the answer: the pool
+// reads the times when the reply arrives, before that entry can be reused.
 
 /** The sandbox's state at the start of the call now running (or last run). */
 export interface CallStart {
@@ -25,13 +29,22 @@ const MAX_READ_ATTEMPTS = 1000;
 const VERSION_BYTES = 8; // Int32 version, padded so the Float64 fields are aligned
 
 export class CallProgress {
-  static readonly byteLength = VERSION_BYTES + FIELDS.length * Float64Array.BYTES_PER_ELEMENT;
   private readonly version: Int32Array;
   private readonly fields: Float64Array;
+  /** [startedAt, runMs] per ring entry; call n uses entry n % entries. */
+  private readonly times: Float64Array;
+  private readonly entries: number;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(CallProgress.byteLength)) {
+  /** Pool side: shared memory for a worker that holds at most `inFlight` calls at once. */
+  static create(inFlight: number): CallProgress {
+    return new CallProgress(new SharedArrayBuffer(VERSION_BYTES + (FIELDS.length + 2 * inFlight) * Float64Array.BYTES_PER_ELEMENT));
+  }
+
+  constructor(readonly buffer: SharedArrayBuffer) {
     this.version = new Int32Array(buffer, 0, 1);
     this.fields = new Float64Array(buffer, VERSION_BYTES, FIELDS.length);
+    this.times = new Float64Array(buffer, VERSION_BYTES + FIELDS.length * Float64Array.BYTES_PER_ELEMENT);
+    this.entries = this.times.length / 2;
   }
 
   /** Worker side: a call is starting. */
@@ -48,11 +61,26 @@ export class CallProgress {
   }
 
   /**
-   * Worker side: the call returned (before its reply is posted). Outside the version protocol:
-   * one monotonic value, and a stale read only makes the reader think the call still runs.
+   * Worker side: the call returned after `runMs` (before its reply is posted). `finished` is
+   * outside the version protocol: one monotonic value, and a stale read only makes the reader
+   * think the call still runs.
    */
-  end(): void {
-    this.fields[6] = this.fields[0]!;
+  end(runMs: number): void {
+    const call = this.fields[0]!;
+    const entry = (call % this.entries) * 2;
+    this.times[entry] = this.fields[1]!;
+    this.times[entry + 1] = runMs;
+    this.fields[6] = call;
+  }
+
+  /** Pool side, once call number `call` has answered: when it started (epochMs()). */
+  startedAt(call: number): number {
+    return this.times[(call % this.entries) * 2]!;
+  }
+
+  /** Pool side, once call number `call` has answered: how long it ran (ms). */
+  runMs(call: number): number {
+    return this.times[(call % this.entries) * 2 + 1]!;
   }
 
   /** Pool side: a consistent snapshot (a writer that died mid-write leaves the version odd: take what is there). */

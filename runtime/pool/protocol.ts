@@ -1,12 +1,14 @@
 // What the pool and its worker threads say to each other. Two channels per worker:
 // - control (comlink over the worker's parentPort): start the sandbox, forward C output lines;
-// - calls (a dedicated MessagePort, no comlink): flat positional arrays, because a call's
-//   round trip is the hot path and comlink's per-message envelope costs as much as the call.
+// - calls (a dedicated MessagePort, no comlink): flat arrays of numbers and arguments out, bare
+//   answers back, because a call's round trip is the hot path and comlink's per-message
+//   envelope costs as much as the call.
 // A worker runs one call at a time in arrival order, so replies need no ids: the n-th reply on
-// a port answers the n-th call sent on it.
+// a port answers the n-th call sent on it; its times are in CallProgress.
 import type { MessagePort } from 'node:worker_threads';
 import type { CompiledModule } from '../compiled-module.js';
 import type { LoadOptions } from '../load.js';
+import type { ErrorData } from './error-transport.js';
 
 /** workerData of a pool worker. */
 export interface WorkerInit {
@@ -32,19 +34,27 @@ export interface WorkerControl {
 }
 
 /**
- * Calls sent in one message: [fnIndex, args, fnIndex, args, ...]. fnIndex is the export's
- * position in the ABI stamp, which both threads share.
+ * Calls sent in one message: [fnIndex, ...its arguments, fnIndex, ...]. fnIndex is the export's
+ * position in the ABI stamp, which both threads share, and the stamp says how many arguments
+ * follow (the signature's parameter count: extra ones are dropped, missing ones undefined, as
+ * the sync binding would treat them).
  */
 export type CallBatch = unknown[];
 
-export const REPLY_VALUE = 0;
-export const REPLY_ERROR = 1;
+/** The export's parameter count, by fnIndex. */
+export function arities(compiled: CompiledModule): number[] {
+  return Object.values(compiled.stamp.exports).map((signature) => signature.params.length);
+}
 
 /**
- * One call's answer: [REPLY_VALUE, value, startedAt, runMs] or [REPLY_ERROR, error JSON, ...].
- * Times are measured in the worker, where they are exact; startedAt is epochMs().
+ * One call's answer: its value, or the error it threw as ErrorData. Values are numbers, bigints,
+ * booleans, strings, Uint8Arrays or undefined, never plain objects, so the two cannot be confused.
  */
-export type CallReply = [outcome: typeof REPLY_VALUE | typeof REPLY_ERROR, value: unknown, startedAt: number, runMs: number];
+export type CallReply = unknown;
+
+export function isErrorReply(reply: CallReply): reply is ErrorData {
+  return typeof reply === 'object' && reply !== null && !ArrayBuffer.isView(reply);
+}
 
 const timeOrigin = performance.timeOrigin; // a getter call each time otherwise: this is read twice per call
 

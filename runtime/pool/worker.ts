@@ -10,7 +10,7 @@ import { openSandbox, type CLogger } from '../load.js';
 import type { Sandbox } from '../sandbox.js';
 import { errorToData, installComlinkErrorTransfer } from './error-transport.js';
 import { CallProgress } from './progress.js';
-import { REPLY_ERROR, REPLY_VALUE, epochMs, type CallBatch, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
+import { arities, epochMs, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
 
 type Invoker = (...args: unknown[]) => unknown;
 
@@ -19,24 +19,26 @@ const init = workerData as WorkerInit;
 function serve(sandbox: Sandbox): void {
   const library = createLibrary<Record<string, Invoker>>(sandbox);
   const invokers = Object.keys(sandbox.compiled.stamp.exports).map((name) => library[name]!);
+  const arity = arities(sandbox.compiled);
   const progress = new CallProgress(init.progress);
   const port = init.calls;
   port.on('message', (batch: CallBatch) => {
-    for (let i = 0; i < batch.length; i += 2) {
+    for (let next = 0; next < batch.length;) {
+      const fnIndex = batch[next] as number;
+      const args = batch.slice(next + 1, next + 1 + arity[fnIndex]!);
+      next += 1 + arity[fnIndex]!;
       const instance = sandbox.current;
       const startedAt = epochMs();
       progress.begin(startedAt, instance.generation, instance.memoryBytes, instance.calls + 1);
-      let value: unknown;
+      let reply: CallReply;
       try {
-        value = invokers[batch[i] as number]!(...(batch[i + 1] as unknown[]));
+        reply = invokers[fnIndex]!(...args);
       } catch (error) {
-        progress.end();
-        port.postMessage([REPLY_ERROR, errorToData(error), startedAt, epochMs() - startedAt]);
-        continue;
+        reply = errorToData(error);
       }
-      progress.end();
+      progress.end(epochMs() - startedAt);
       // A bytes result is already a fresh copy out of the sandbox: move it rather than copy it again.
-      port.postMessage([REPLY_VALUE, value, startedAt, epochMs() - startedAt], value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : undefined);
+      port.postMessage(reply, reply instanceof Uint8Array ? [reply.buffer as ArrayBuffer] : undefined);
     }
   });
 }

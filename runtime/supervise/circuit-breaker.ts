@@ -1,8 +1,8 @@
 // One function's circuit breaker. Closed: calls go through and their outcomes feed the rules.
 // Open: calls are refused (they go to the fallback, or fail fast) until the cool-down is over.
 // Half-open: a limited number of probe calls go through; if all succeed the circuit closes, the
-// first failure opens it again. Works for synchronous calls and for promises (the pool): each
-// call carries the admission it got, so a late answer is never taken for a probe's.
+// first failure opens it again. Each call carries the admission it got, so an answer is only
+// ever taken for a probe's if the call was let through as one.
 import { performance } from 'node:perf_hooks';
 import { createWindow, type OutcomeWindow } from './outcome-window.js';
 import type { ResolvedBreaker } from './options.js';
@@ -63,7 +63,7 @@ export class CircuitBreaker {
       }
       return;
     }
-    if (this.state !== 'closed') return;
+    if (this.state !== 'closed') return; // only calls let through while closed feed the rules
     this.consecutiveFailures = 0;
     this.errorWindow?.record(false, slow, now);
     if (this.latencyWindow !== null) {

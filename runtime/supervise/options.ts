@@ -52,8 +52,8 @@ export interface BreakerOptions<T = unknown> extends BreakerRules {
  * native-engine load of the same binding). '*' names a library for every export without its own.
  */
 export type Fallbacks<T = unknown> =
-  & { readonly [K in keyof T]?: T[K] | Library<any> }
-  & { readonly '*'?: Library<any> };
+  & { readonly [K in keyof T]?: T[K] | Library<unknown> }
+  & { readonly '*'?: Library<unknown> };
 
 export interface RecyclePolicy {
   /** Replace the sandbox instance after this many calls (bounds what a slow leak can take). */

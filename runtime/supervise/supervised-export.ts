@@ -1,7 +1,6 @@
 // The function a supervised library exposes for one C export: asks the breaker, times the call
 // only when something needs the time, routes failures and refusals to the fallback, counts,
-// traces, and recycles the sandbox when the recycling policy says so. Synchronous calls stay
-// synchronous; a promise (a pool call) is settled the same way when it resolves.
+// traces, and recycles the sandbox when the recycling policy says so.
 import { performance } from 'node:perf_hooks';
 import { CboxArgumentError, CboxTrap } from '../errors.js';
 import { ADMITTED, REFUSED, type Admission, type CircuitBreaker, type CircuitState } from './circuit-breaker.js';
@@ -67,7 +66,7 @@ export class SupervisedExport {
   const start = x.startTime();
   let result;
   try { result = invoke(${params}); } catch (error) { return x.settleError(error, [${params}], admission, start, span); }
-  return result instanceof Promise ? x.settleLater(result, [${params}], admission, start, span) : x.settleValue(result, admission, start, span);
+  return x.settleValue(result, admission, start, span);
 };`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-arity code generation, as in invoker.ts
     const supervised = new Function('x', 'invoke', source)(this, this.s.invoke) as AnyFunction;
@@ -88,11 +87,6 @@ export class SupervisedExport {
   /** @internal (generated code): performance.now() when this call is timed, else NaN. */
   startTime(): number {
     return this.shouldTime() ? performance.now() : Number.NaN;
-  }
-
-  /** @internal (generated code) */
-  settleLater(result: Promise<unknown>, args: unknown[], admission: Admission, start: number, span: Span): Promise<unknown> {
-    return result.then((value) => this.settleValue(value, admission, start, span), (error: unknown) => this.settleError(error, args, admission, start, span));
   }
 
   private shouldTime(): boolean {
