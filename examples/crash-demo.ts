@@ -1,6 +1,6 @@
 // The crash-survival demo (README's main job): good calls, then every class of C crash, each
 // caught as a typed CboxTrap with its C function, the sandbox recycled, the next call fine.
-import { CboxTrap, load, type Library } from '../runtime/index.js';
+import { CboxTrap, createPool, load, type Library } from '../runtime/index.js';
 import { binding as zooBinding } from '../wasm-modules/zoo.js';
 import { binding as zooStrictBinding } from '../wasm-modules/zoo-strict.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
@@ -63,6 +63,18 @@ console.log(line(headers));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const row of rows) console.log(line(row));
 
+// A runaway loop cannot be interrupted on the main thread; on a pool worker it can.
+const pool = await createPool(zooBinding, { threads: 1, timeoutMs: 50, logger: null });
+await pool.add(0, 0);
+const spinStarted = performance.now();
+const spinTrap = await pool.spin().then(() => null, (error: unknown) => error);
+const stoppedAfter = performance.now() - spinStarted;
+const nextAnswer = await pool.add(2, 3);
+const answeredAfter = performance.now() - spinStarted;
+console.log(`\nspin() (infinite loop) on a pool worker with a 50 ms deadline: ${spinTrap instanceof CboxTrap ? spinTrap.kind : `no trap: ${String(spinTrap)}`} after ` +
+  `${stoppedAfter.toFixed(0)} ms (worker terminated, warm spare took over); next call add(2,3) = ${nextAnswer} at ${answeredAfter.toFixed(0)} ms`);
+await pool.close();
+
 let staleRefused = false;
 try {
   zoo.counter_add(counter, 1n);
@@ -70,7 +82,8 @@ try {
   staleRefused = (error as Error).name === 'StaleHandleError';
 }
 const stats = zoo.stats();
-const traps = Object.values(stats.traps).reduce((a, b) => a + b, 0) + Object.values(strict.stats().traps).reduce((a, b) => a + b, 0);
+const traps = Object.values(stats.traps).reduce((a, b) => a + b, 0) + Object.values(strict.stats().traps).reduce((a, b) => a + b, 0)
+  + (spinTrap instanceof CboxTrap ? 1 : 0);
 console.log(`\nhandle from before the crashes refused: ${staleRefused}; zoo: ${stats.calls} calls, ${stats.recycles} recycles, now generation ${stats.generation}`);
 console.log(`${traps} crashes caught as typed errors; process alive`);
 zoo.close();
