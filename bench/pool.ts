@@ -1,13 +1,14 @@
-// The worker pool against what it is built from and what it replaces, in one process:
-// round trip of one call at a time (raw postMessage echo of a number and of messages shaped like
-// the pool's, comlink echo, pool add, piscina add),
-// and throughput of many small calls with many in flight (pool vs piscina running the same wasm
-// add, raw postMessage and comlink echoes as references). Prints a table and writes
-// bench/results/pool.json.
+// The worker pool against what it is built from and what it replaces: round trips of one call
+// at a time (raw postMessage echo of a number and of messages shaped like the pool's, comlink
+// echo, pool add, piscina add), and throughput of many small calls with many in flight (pool vs
+// piscina running the same wasm add; raw postMessage and comlink echoes as references). Prints a
+// table and writes bench/results/pool.json.
 //
-// Run after `npm run build`: node dist/bench-pool.js. The file plays three roles, chosen at
-// start: the bench (main thread), the echo worker (workerData.role 'echo'), and piscina's task
-// module (piscina imports this file in its workers and calls the default export).
+// Run after `npm run build`: node dist/bench-pool.js. The file plays four roles, chosen at start:
+// the bench (main thread), the round-trip timer (a child process pinned to one CPU, see
+// pinnedRoundTrips), the echo worker (workerData.role 'echo'), and piscina's task module
+// (piscina imports this file in its workers and calls the default export).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MessageChannel, Worker, isMainThread, workerData, type MessagePort } from 'node:worker_threads';
@@ -24,6 +25,8 @@ const IN_FLIGHT = 10_000;
 const THROUGHPUT_RUNS = 3;
 const ROUNDS = 20;
 const CALLS_PER_ROUND = 1000;
+/** Set in the pinned child process that times the round trips. */
+const ROUND_TRIPS_CHILD = 'CBOX_BENCH_POOL_ROUND_TRIPS';
 
 interface EchoPorts { readonly raw: MessagePort; readonly comlink: MessagePort }
 interface Echo { echo(value: number): number }
@@ -53,6 +56,8 @@ interface Result {
   readonly ops_per_s?: number;
   /** Round trip: this / raw postMessage. Throughput: this / piscina. */
   readonly ratio?: number;
+  /** Round trips: timed with every thread on one CPU (see pinnedRoundTrips). */
+  readonly cpu_pinned?: boolean;
 }
 
 /** A worker echoing on a raw port and through comlink; calls resolve in order. */
@@ -128,12 +133,20 @@ function format(value: number | undefined, digits: number): string {
   return value === undefined ? '' : value.toFixed(digits);
 }
 
-async function main(): Promise<void> {
+/** What is measured: echo workers (raw and comlink), the pool and piscina, all with THREADS threads. */
+async function openSubjects() {
   const echoes = Array.from({ length: THREADS }, () => new EchoWorker());
   const pool = await createPool(zooBinding, { threads: THREADS, maxQueue: IN_FLIGHT, logger: null });
   const piscina = new Piscina({ filename: import.meta.url, minThreads: THREADS, maxThreads: THREADS, maxQueue: IN_FLIGHT });
-  await Promise.all([...echoes.map((echo) => echo.echo(0)), echoes[0]!.comlink.echo(0), pool.add(0, 0), piscina.run({ a: 0, b: 0 })]);
+  await Promise.all([...echoes.map((echo) => echo.echo(0)), ...echoes.map((echo) => echo.comlink.echo(0)), pool.add(0, 0), piscina.run({ a: 0, b: 0 })]);
+  return {
+    echoes, pool, piscina,
+    close: () => Promise.all([pool.close(), piscina.destroy(), ...echoes.map((echo) => echo.close())]),
+  };
+}
 
+async function measureRoundTrips(cpuPinned: boolean): Promise<Result[]> {
+  const { echoes, pool, piscina, close } = await openSubjects();
   const echo = echoes[0]!;
   const samples = await roundTrips({
     'raw postMessage echo': () => echo.echo(1),
@@ -142,35 +155,63 @@ async function main(): Promise<void> {
     'cbox pool add': () => pool.add(1, 2),
     'piscina add': () => piscina.run({ a: 1, b: 2 }),
   });
+  await close();
   const medians = Object.values(samples).map((times) => percentile(times.sort((a, b) => a - b), 50));
-  const results: Result[] = Object.entries(samples).map(([name, sorted], index) => ({
-    name: `round trip: ${name}`, median_us: medians[index]!, p99_us: percentile(sorted, 99), ratio: medians[index]! / medians[0]!,
+  return Object.entries(samples).map(([name, sorted], index) => ({
+    name: `round trip: ${name}`, median_us: medians[index]!, p99_us: percentile(sorted, 99), ratio: medians[index]! / medians[0]!, cpu_pinned: cpuPinned,
   }));
+}
 
+/**
+ * Round trips are timed in a child process pinned to one CPU (taskset). On a small VM, a message
+ * to a thread parked on the other, idle vCPU costs a ~60 µs wake-up, or nothing when the
+ * scheduler happened to put both threads on one CPU; that lottery swamps the per-call costs
+ * compared here. Pinned, every case pays the same two context switches per round trip, and the
+ * differences are the work each path does. Without taskset, they are timed here, unpinned.
+ */
+async function pinnedRoundTrips(): Promise<Result[]> {
+  const child = spawnSync('taskset', ['--cpu-list', '0', process.execPath, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, [ROUND_TRIPS_CHILD]: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (child.error || child.status !== 0) {
+    console.error(`bench: pinned run unavailable (${child.error?.message ?? `exit ${child.status}`}); timing round trips unpinned`);
+    return measureRoundTrips(false);
+  }
+  return JSON.parse(child.stdout) as Result[];
+}
+
+async function measureThroughput(): Promise<Result[]> {
+  const { echoes, pool, piscina, close } = await openSubjects();
   const rates = {
     raw: await throughput((i) => echoes[i % THREADS]!.echo(i)),
     comlink: await throughput((i) => echoes[i % THREADS]!.comlink.echo(i)),
     pool: await throughput((i) => pool.add(i, 1)),
     piscina: await throughput((i) => piscina.run({ a: i, b: 1 })),
   };
+  await close();
   const label = `${TOTAL_CALLS / 1000}k calls, ${IN_FLIGHT / 1000}k in flight, ${THREADS} threads`;
-  results.push(
+  return [
     { name: `throughput: raw postMessage echo (${label})`, ops_per_s: rates.raw, ratio: rates.raw / rates.piscina },
     { name: `throughput: comlink echo (${label})`, ops_per_s: rates.comlink, ratio: rates.comlink / rates.piscina },
     { name: `throughput: cbox pool add (${label})`, ops_per_s: rates.pool, ratio: rates.pool / rates.piscina },
     { name: `throughput: piscina add (${label})`, ops_per_s: rates.piscina, ratio: 1 },
-  );
+  ];
+}
 
-  await Promise.all([pool.close(), piscina.destroy(), ...echoes.map((e) => e.close())]);
-
+async function main(): Promise<void> {
+  const results = [...await pinnedRoundTrips(), ...await measureThroughput()];
   console.table(results.map((r) => ({
     case: r.name, 'median µs': format(r.median_us, 1), 'p99 µs': format(r.p99_us, 1), 'calls/s': format(r.ops_per_s, 0), ratio: format(r.ratio, 2),
   })));
-  console.log('ratio: round trip / raw postMessage round trip; throughput / piscina throughput');
+  console.log(`ratio: round trip / raw postMessage round trip${results[0]?.cpu_pinned ? ' (all threads on one CPU)' : ''}; throughput / piscina throughput`);
   const resultsDir = path.join(fileURLToPath(new URL('..', import.meta.url)), 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(path.join(resultsDir, 'pool.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
-if (isMainThread) await main();
-else if ((workerData as { role?: string } | null)?.role === 'echo') serveEcho((workerData as { ports: EchoPorts }).ports);
+if (isMainThread) {
+  if (process.env[ROUND_TRIPS_CHILD]) process.stdout.write(JSON.stringify(await measureRoundTrips(true)));
+  else await main();
+} else if ((workerData as { role?: string } | null)?.role === 'echo') {
+  serveEcho((workerData as { ports: EchoPorts }).ports);
+}

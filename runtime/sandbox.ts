@@ -5,13 +5,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CompiledModule } from './compiled-module.js';
-import { CboxClosedError, CboxError, CboxTrap, TRAP_KINDS, type ArgumentShape, type CrashReport, type TrapKind } from './errors.js';
+import { CboxClosedError, CboxError, CboxTrap, StaleHandleError, TRAP_KINDS, type CrashReport, type TrapKind } from './errors.js';
 import { LibraryEmitter, type LibraryEvents } from './events.js';
 import { Handle, HandleOwner } from './handles.js';
 import { SandboxInstance } from './instance.js';
-import { StaleHandleError } from './errors.js';
 import { classifyTrap, isWasmTrap, type Classified } from './traps.js';
 import type { WasiOptions } from './wasi/host.js';
+import { argumentShape } from './argument-shape.js';
 
 export interface CrashReportOptions {
   /** Folder to write each crash report (JSON) into. */
@@ -205,12 +205,6 @@ function describe(value: unknown): string {
   return value === null ? 'null' : typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value;
 }
 
-function argumentShape(value: unknown): ArgumentShape {
-  if (value instanceof Uint8Array) return { type: 'bytes', length: value.byteLength };
-  if (typeof value === 'string') return { type: 'string', length: value.length };
-  if (value instanceof Handle) return { type: 'handle' };
-  return { type: typeof value };
-}
 
 /** Stands in for the instance after close(): every use fails with CboxClosedError. */
 function closedInstance(name: string): object {

@@ -2,7 +2,7 @@
 // worker, deadlines that stop runaway C code, respawn without leaking threads, bytes, output.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CboxArgumentError, CboxCallError, CboxLoadError, CboxTrap, createPool, type Pool } from 'cbox';
+import { CboxArgumentError, CboxCallError, CboxError, CboxLoadError, CboxTrap, createPool, type Pool } from 'cbox';
 import type { KernelsExports } from '../wasm-modules/kernels.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
 import { bindingOf } from './helpers.js';
@@ -203,6 +203,14 @@ describe('options', () => {
     expect(blocks).toBeGreaterThan(10);
     expect(blocks).toBeLessThan(64);
     await small.close();
+  });
+
+  it('a sandbox that cannot start in a worker fails createPool with the typed error, leaving no thread', async () => {
+    const threadsBefore = processThreads();
+    const failed = await rejection(createPool(await bindingOf<ZooExports>('zoo'), { threads: 2, wasi: { preopens: { '/data': { path: '/no/such/dir' } } } }));
+    expect(failed).toBeInstanceOf(CboxError); // thrown in the worker, carried back by comlink as the same class
+    expect(failed).toMatchObject({ code: 'bad-wasi-options', message: expect.stringMatching(/host directory \/no\/such\/dir cannot be opened/) });
+    await until(() => processThreads() === threadsBefore, `the thread count to return to ${threadsBefore}`);
   });
 
   it('refuses bad options at createPool', async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CboxArgumentError, CboxCallError, CboxClosedError, CboxTrap, Handle, StaleHandleError, load, type Library, type TrapKind } from 'cbox';
 import type { ZooExports } from '../wasm-modules/zoo.js';
-import { bindingOf, modulePath, root } from './helpers.js';
+import { bindingOf, root } from './helpers.js';
 
 let zoo: Library<ZooExports>;
 beforeAll(async () => {

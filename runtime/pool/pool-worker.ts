@@ -116,7 +116,8 @@ export class PoolWorker {
       if (job.transfer) collectTransfer(job.args, transfer);
     }
     try {
-      this.port.postMessage(batch, transfer);
+      if (transfer.length > 0) this.port.postMessage(batch, transfer);
+      else this.port.postMessage(batch); // an empty transfer list still costs a pass over it
       jobs.forEach((job) => this.track(job));
     } catch {
       for (const job of jobs) {
@@ -230,11 +231,13 @@ export class PoolWorker {
 }
 
 /**
- * The process's Node flags minus --input-type: workers inherit execArgv, and a worker started
- * from a file fails to load under `node --input-type=module -e ...`.
+ * Workers inherit the process's Node flags, and one started from a file fails to load under
+ * `node --input-type=module -e ...`: then they get the flags minus --input-type. Otherwise they
+ * inherit them as usual (an explicit list would be refused if it named a per-process flag).
  */
-function workerExecArgv(): string[] {
-  return process.execArgv.filter((arg, index, all) => !arg.startsWith('--input-type') && all[index - 1] !== '--input-type');
+function workerExecArgv(): string[] | undefined {
+  const inputType = (arg: string, index: number, all: readonly string[]): boolean => arg.startsWith('--input-type') || all[index - 1] === '--input-type';
+  return process.execArgv.some(inputType) ? process.execArgv.filter((arg, index, all) => !inputType(arg, index, all)) : undefined;
 }
 
 /** Buffers of bytes arguments that a view spans whole (moving part of a buffer would detach the rest). */

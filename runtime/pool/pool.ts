@@ -105,7 +105,7 @@ class WorkerPool implements WorkerHost {
       sink: logger ? { line: (stream, text) => logger[stream]?.(text) } : undefined,
     };
     installComlinkErrorTransfer();
-    this.slots = Array.from({ length: this.threads }, (_, slot) => ({ worker: this.spawn(slot), counters: new CallCounters() }));
+    this.slots = Array.from({ length: this.threads }, (_, slot) => ({ worker: this.spawn(slot), counters: new CallCounters(this.totals) }));
     this.spare = this.spawn(-1);
   }
 
@@ -167,9 +167,11 @@ class WorkerPool implements WorkerHost {
   private aborted(job: Job): void {
     if (job.settled) return;
     const { worker } = job;
-    this.totals.aborts++;
-    if (worker) this.slots[worker.slot]!.counters.aborts++;
-    else this.queue.forget();
+    if (worker) this.slots[worker.slot]!.counters.aborted();
+    else {
+      this.totals.aborted();
+      this.queue.forget();
+    }
     this.finish(job, 'reject', job.signal!.reason);
     worker?.abort(job);
   }
@@ -224,13 +226,9 @@ class WorkerPool implements WorkerHost {
   answered(worker: PoolWorker, job: Job, reply: CallReply, startedAt: number, runMs: number): void {
     const { counters } = this.slots[worker.slot]!;
     counters.answered(startedAt - job.enqueuedAt, runMs);
-    this.totals.answered(startedAt - job.enqueuedAt, runMs);
     if (isErrorReply(reply)) {
       const error = errorFromData(reply);
-      if (error instanceof CboxTrap) {
-        counters.trapped(error.kind);
-        this.totals.trapped(error.kind);
-      }
+      if (error instanceof CboxTrap) counters.trapped(error.kind);
       this.finish(job, 'reject', error);
     } else {
       this.finish(job, 'resolve', reply);
@@ -242,7 +240,6 @@ class WorkerPool implements WorkerHost {
   timedOut(worker: PoolWorker, job: Job, start: CallStart): CboxTrap {
     const trap = timeoutTrap(this.compiled, this.memoryLimit, { fn: this.names[job.fnIndex]!, args: job.args, timeoutMs: job.timeoutMs }, start);
     this.slots[worker.slot]!.counters.trapped('timeout');
-    this.totals.trapped('timeout');
     this.finish(job, 'reject', trap);
     return trap;
   }
@@ -256,8 +253,7 @@ class WorkerPool implements WorkerHost {
     }
     const slot = this.slots[worker.slot];
     if (slot?.worker !== worker) return;
-    slot.counters.respawns++;
-    this.totals.respawns++;
+    slot.counters.respawned();
     slot.worker = this.spare ?? this.spawn(worker.slot);
     slot.worker.slot = worker.slot;
     this.spare = this.closedFor === null ? this.spawn(-1) : null;
@@ -353,6 +349,7 @@ class WorkerPool implements WorkerHost {
 
   stats(): PoolStats {
     const queued = this.queue.length;
+    const workers = this.slots.map(({ worker, counters }, slot) => ({ slot, threadId: worker.threadId, inFlight: worker.pending, ...counters.snapshot() }));
     return {
       name: this.name,
       threads: this.threads,
@@ -361,8 +358,8 @@ class WorkerPool implements WorkerHost {
       queued,
       inFlight: this.unsettled - queued,
       closed: this.closedFor !== null,
-      ...this.totals.snapshot(),
-      workers: this.slots.map(({ worker, counters }, slot) => ({ slot, threadId: worker.threadId, inFlight: worker.pending, ...counters.snapshot() })),
+      ...this.totals.snapshot(), // after the slots': their snapshots record into it
+      workers,
     };
   }
 }

@@ -2,8 +2,9 @@
 // why it was terminated), so the report is built here from what the worker published in
 // CallProgress when the call started; no C stack can be read from a terminated thread.
 import type { CompiledModule } from '../compiled-module.js';
-import { CboxTrap, type ArgumentShape } from '../errors.js';
+import { CboxTrap } from '../errors.js';
 import type { CallStart } from './progress.js';
+import { argumentShape } from '../argument-shape.js';
 
 export interface TimedOutCall {
   readonly fn: string;
@@ -30,8 +31,3 @@ export function timeoutTrap(compiled: CompiledModule, memoryLimit: number, call:
 }
 
 /** Same shapes as the sandbox's own reports: sizes, never contents. */
-function argumentShape(value: unknown): ArgumentShape {
-  if (value instanceof Uint8Array) return { type: 'bytes', length: value.byteLength };
-  if (typeof value === 'string') return { type: 'string', length: value.length };
-  return { type: typeof value };
-}
