@@ -146,6 +146,15 @@ describe('close', () => {
     expect(await rejection(pool.with({ timeoutMs: 10 }).greet('x'))).toBeInstanceOf(CboxClosedError);
   });
 
+  it('closing right after a timeout, while the replacement worker is still starting, finishes', async () => {
+    for (let round = 0; round < 10; round++) {
+      const pool = await zooPool({ threads: 1, timeoutMs: 20 });
+      expect(await rejection(pool.spin())).toMatchObject({ kind: 'timeout' });
+      await pool.close(); // a hang here fails the test by its timeout
+      expect(await rejection(pool.add(1, 2))).toBeInstanceOf(CboxClosedError);
+    }
+  });
+
   it('an idle pool does not keep the process alive', () => {
     const script = `
       import { createPool } from ${JSON.stringify(path.join(root, 'dist/index.js'))};

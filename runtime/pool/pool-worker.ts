@@ -10,6 +10,9 @@ import type { Job } from './job.js';
 import { CallProgress, type CallStart } from './progress.js';
 import { arities, epochMs, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
 
+/** How long after its thread exits a worker's reply port may still be delivering replies. */
+const PORT_CLOSE_GRACE_MS = 50;
+
 export interface WorkerHost {
   /** The worker answered a call it was sent: startedAt is epochMs() in the worker, runMs its run time. */
   answered(worker: PoolWorker, job: Job, reply: CallReply, startedAt: number, runMs: number): void;
@@ -69,11 +72,16 @@ export class PoolWorker {
     });
     this.port.on('message', (reply: CallReply) => this.reply(reply));
     this.port.unref();
-    const portClosed = new Promise<void>((resolve) => this.port.once('close', resolve));
     const threadExited = new Promise<Error>((resolve) => {
       let failure: Error | undefined;
       this.thread.on('error', (error) => { failure = error; });
       this.thread.once('exit', (code) => resolve(failure ?? new Error(`exited with code ${code}`)));
+    });
+    // A thread terminated before it took its end of the channel never closes it: once the thread
+    // is gone, replies already sent arrive within a turn or two, so close our end after a grace.
+    const portClosed = new Promise<void>((resolve) => {
+      this.port.once('close', resolve);
+      void threadExited.then(() => setTimeout(() => this.port.close(), PORT_CLOSE_GRACE_MS).unref());
     });
     // The last replies are delivered before the port's 'close'; the progress is final at 'exit'.
     this.gone = Promise.all([threadExited, portClosed]).then(([cause]) => this.exited(cause));
