@@ -1,6 +1,6 @@
 // `npm run bench` after `npm run build`: builds the kernels variants the suite compares (SIMD,
 // strict), bundles the bench with esbuild (cbox itself stays external: the bench uses the built
-// package, dist/index.js, as a user would) and runs it.
+// package, dist/index.js, as a user would), runs it, then the pool's own comparison.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -18,3 +18,5 @@ await build({
   absWorkingDir: root,
 });
 run(['dist/bench/bench.js']);
+// The pool against a bare postMessage and piscina (bench/results/pool.json).
+run(['dist/bench-pool.js']);

@@ -10,8 +10,8 @@ import type { Job } from './job.js';
 import { CallProgress, type CallStart } from './progress.js';
 import { arities, epochMs, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
 
-/** How long after its thread exits a worker's reply port may still be delivering replies. */
-const PORT_CLOSE_GRACE_MS = 50;
+/** How long after its thread exits a worker's last messages (replies, its start error) may still arrive. */
+const AFTER_EXIT_GRACE_MS = 50;
 
 export interface WorkerHost {
   /** The worker answered a call it was sent: startedAt is epochMs() in the worker, runMs its run time. */
@@ -81,13 +81,18 @@ export class PoolWorker {
     // is gone, replies already sent arrive within a turn or two, so close our end after a grace.
     const portClosed = new Promise<void>((resolve) => {
       this.port.once('close', resolve);
-      void threadExited.then(() => setTimeout(() => this.port.close(), PORT_CLOSE_GRACE_MS).unref());
+      void threadExited.then(() => setTimeout(() => this.port.close(), AFTER_EXIT_GRACE_MS));
     });
     // The last replies are delivered before the port's 'close'; the progress is final at 'exit'.
     this.gone = Promise.all([threadExited, portClosed]).then(([cause]) => this.exited(cause));
     const control = Comlink.wrap<WorkerControl>(nodeEndpoint(this.thread));
     const started = control.start(spawn.sink ? Comlink.proxy(spawn.sink) : undefined);
-    this.ready = Promise.race([started, threadExited.then((cause) => { throw cause; })]).then(() => {
+    // A sandbox that fails to start throws in the worker, which then exits: its typed error may
+    // arrive just after 'exit', and it says more than "exited with code 1".
+    const exitedWhileStarting = threadExited.then((cause) => new Promise<never>((_, reject) => {
+      setTimeout(() => reject(cause), AFTER_EXIT_GRACE_MS);
+    }));
+    this.ready = Promise.race([started, exitedWhileStarting]).then(() => {
       this.isReady = true;
       this.updateRef();
     });

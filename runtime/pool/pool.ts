@@ -73,6 +73,7 @@ class WorkerPool implements WorkerHost {
   private pumpScheduled = false;
   /** Set by close(): the reason new calls are refused. */
   private closedFor: string | null = null;
+  private startFailure: Error | null = null;
   private forced = false;
   /** Every worker is being terminated for good: no more replacements. */
   private stopping = false;
@@ -111,7 +112,12 @@ class WorkerPool implements WorkerHost {
 
   /** Resolves when every slot's worker has its sandbox up; rejects with the first start failure. */
   async started(): Promise<void> {
-    await Promise.all(this.slots.map(({ worker }) => worker.ready));
+    try {
+      await Promise.all(this.slots.map(({ worker }) => worker.ready));
+    } catch (error) {
+      // The first failure may be the spare's; the slot workers then only report being terminated.
+      throw this.startFailure ?? error;
+    }
   }
 
   private spawn(slot: number): PoolWorker {
@@ -123,6 +129,7 @@ class WorkerPool implements WorkerHost {
   startFailed(worker: PoolWorker, error: Error): void {
     if (this.slots[worker.slot]?.worker !== worker && worker !== this.spare) return; // not serving the pool (yet)
     // A worker that cannot open its sandbox now will not later: stop rather than respawn forever.
+    this.startFailure ??= error;
     this.closedFor ??= `${this.name} pool: a worker thread could not start (${error.message})`;
     void this.close({ force: true });
   }
