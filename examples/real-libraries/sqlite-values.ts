@@ -13,35 +13,40 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeValues(values: readonly SqlValue[]): Uint8Array {
-  const parts: Uint8Array[] = [];
+  // One pass to size, one to write: a statement call is cheap enough that allocations show.
+  const texts: (Uint8Array | undefined)[] = [];
   let size = 0;
   for (const value of values) {
-    let part: Uint8Array;
-    if (value === null) part = Uint8Array.of(NULL);
-    else if (typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value))) {
-      part = new Uint8Array(9);
-      part[0] = INTEGER;
-      new DataView(part.buffer).setBigInt64(1, BigInt(value), true);
-    } else if (typeof value === 'number') {
-      part = new Uint8Array(9);
-      part[0] = FLOAT;
-      new DataView(part.buffer).setFloat64(1, value, true);
-    } else {
+    if (value === null) size += 1;
+    else if (typeof value === 'number' || typeof value === 'bigint') size += 9;
+    else if (typeof value === 'string' || value instanceof Uint8Array) {
       const bytes = typeof value === 'string' ? encoder.encode(value) : value;
-      if (!(bytes instanceof Uint8Array)) throw new TypeError(`cannot bind ${typeof value} (use number, bigint, string, Uint8Array or null)`);
-      part = new Uint8Array(5 + bytes.length);
-      part[0] = typeof value === 'string' ? TEXT : BLOB;
-      new DataView(part.buffer).setUint32(1, bytes.length, true);
-      part.set(bytes, 5);
-    }
-    parts.push(part);
-    size += part.length;
+      texts.push(bytes);
+      size += 5 + bytes.length;
+    } else throw new TypeError(`cannot bind ${typeof value} (use number, bigint, string, Uint8Array or null)`);
   }
   const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
   let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
+  let text = 0;
+  for (const value of values) {
+    if (value === null) {
+      out[at++] = NULL;
+    } else if (typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value))) {
+      out[at] = INTEGER;
+      view.setBigInt64(at + 1, BigInt(value), true);
+      at += 9;
+    } else if (typeof value === 'number') {
+      out[at] = FLOAT;
+      view.setFloat64(at + 1, value, true);
+      at += 9;
+    } else {
+      const bytes = texts[text++]!;
+      out[at] = typeof value === 'string' ? TEXT : BLOB;
+      view.setUint32(at + 1, bytes.length, true);
+      out.set(bytes, at + 5);
+      at += 5 + bytes.length;
+    }
   }
   return out;
 }

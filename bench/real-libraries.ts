@@ -1,0 +1,113 @@
+// Real C libraries built by cbox against the native peers Node users run today, in one run:
+// SQLite (cbox build of better-sqlite3's amalgamation) vs better-sqlite3, zlib 1.3.1 vs node:zlib.
+// Writes bench/results/real-libraries.{json,md}.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import BetterSqlite3 from 'better-sqlite3';
+import { Bench } from 'tinybench';
+import { openDatabase } from '../examples/real-libraries/sqlite.js';
+import { openZlib } from '../examples/real-libraries/zlib.js';
+import { describeMachine } from './machine.js';
+import { resultsDir } from './paths.js';
+
+interface Workload { readonly name: string; readonly cbox: () => unknown; readonly native: () => unknown }
+interface Result { readonly workload: string; readonly cboxMs: number; readonly nativeMs: number; readonly ratio: number }
+
+const ROWS = 100_000;
+const CALLS = 5_000;
+const CITIES = ['Paris', 'Lima', 'Oslo', 'Kyoto', 'Accra', 'Quito', 'Hanoi', 'Perth'];
+
+function text(bytes: number): Uint8Array {
+  const words = ['the', 'sandbox', 'keeps', 'a', 'crash', 'in', 'C', 'from', 'taking', 'Node', 'down', 'with', 'it'];
+  const parts: string[] = [];
+  let length = 0;
+  for (let i = 0; length < bytes; i++) {
+    const word = `${words[(i * 7 + (i >> 4)) % words.length]}${i % 13 === 0 ? '.\n' : ' '}`;
+    parts.push(word);
+    length += word.length;
+  }
+  return new TextEncoder().encode(parts.join('')).subarray(0, bytes);
+}
+
+const ours = await openDatabase(':memory:', { memoryLimit: '256MiB' });
+const peer = new BetterSqlite3(':memory:');
+const schema = 'CREATE TABLE visits (id INTEGER PRIMARY KEY, city TEXT, days INTEGER, score REAL); CREATE TABLE scratch (id INTEGER, name TEXT, score REAL);';
+ours.exec(schema);
+peer.exec(schema);
+for (const db of [ours, peer]) {
+  db.exec('BEGIN');
+  const insert = db.prepare('INSERT INTO visits VALUES (?, ?, ?, ?)');
+  for (let i = 1; i <= ROWS; i++) insert.run(i, CITIES[i % CITIES.length]!, (i * 7) % 30, (i % 1000) / 10);
+  db.exec('COMMIT');
+}
+const oursInsert = ours.prepare('INSERT INTO scratch VALUES (?, ?, ?)');
+const peerInsert = peer.prepare('INSERT INTO scratch VALUES (?, ?, ?)');
+const oursGet = ours.prepare('SELECT city, days FROM visits WHERE id = ?');
+const peerGet = peer.prepare('SELECT city, days FROM visits WHERE id = ?');
+const REPORT = `SELECT city, count(*) AS n, avg(score) AS mean, max(days) AS longest FROM visits
+  WHERE days > 3 GROUP BY city ORDER BY mean DESC`;
+const TOP = 'SELECT id, city, score FROM visits ORDER BY score DESC, id LIMIT 100';
+const oursReport = ours.prepare(REPORT);
+const peerReport = peer.prepare(REPORT);
+const oursTop = ours.prepare(TOP);
+const peerTop = peer.prepare(TOP);
+
+const z = await openZlib({ memoryLimit: '256MiB' });
+const corpus = text(4 * 1024 * 1024);
+const compressed = zlib.deflateSync(corpus);
+
+const workloads: Workload[] = [
+  {
+    name: `SQLite: ${CALLS} prepared inserts in a transaction`,
+    cbox: () => { ours.exec('BEGIN'); for (let i = 0; i < CALLS; i++) oursInsert.run(i, 'name', i * 1.5); ours.exec('COMMIT'); ours.exec('DELETE FROM scratch'); },
+    native: () => { peer.exec('BEGIN'); for (let i = 0; i < CALLS; i++) peerInsert.run(i, 'name', i * 1.5); peer.exec('COMMIT'); peer.exec('DELETE FROM scratch'); },
+  },
+  {
+    name: `SQLite: ${CALLS} point selects by key`,
+    cbox: () => { for (let i = 1; i <= CALLS; i++) oursGet.get((i * 17) % ROWS + 1); },
+    native: () => { for (let i = 1; i <= CALLS; i++) peerGet.get((i * 17) % ROWS + 1); },
+  },
+  { name: `SQLite: group-by report over ${ROWS / 1000}k rows`, cbox: () => oursReport.all(), native: () => peerReport.all() },
+  { name: `SQLite: sort ${ROWS / 1000}k rows, top 100`, cbox: () => oursTop.all(), native: () => peerTop.all() },
+  { name: 'zlib: deflate 4 MiB of text (level 6)', cbox: () => z.deflateSync(corpus, 6), native: () => zlib.deflateSync(corpus, { level: 6 }) },
+  { name: 'zlib: inflate 4 MiB of text', cbox: () => z.inflateSync(compressed), native: () => zlib.inflateSync(compressed) },
+];
+
+const bench = new Bench({ time: 400, iterations: 5, warmupIterations: 2, throws: true });
+for (const workload of workloads) {
+  bench.add(`${workload.name} | cbox`, workload.cbox);
+  bench.add(`${workload.name} | native`, workload.native);
+}
+await bench.run();
+const median = (name: string): number => {
+  const task = bench.getTask(name);
+  const result = task?.result as { latency?: { p50?: number } } | undefined;
+  const value = result?.latency?.p50;
+  if (value === undefined) throw new Error(`no result for ${name}`);
+  return value;
+};
+const results: Result[] = workloads.map(({ name }) => {
+  const cboxMs = median(`${name} | cbox`);
+  const nativeMs = median(`${name} | native`);
+  return { workload: name, cboxMs, nativeMs, ratio: cboxMs / nativeMs };
+});
+
+const machine = describeMachine();
+const lines = [
+  '# Real libraries: cbox builds vs the native peers',
+  '',
+  `${machine.cpu}, ${machine.cores} cores; Node ${machine.node}; ${machine.clang}. SQLite ${ours.library.db_libversion()} (better-sqlite3 12.9.0's amalgamation) vs better-sqlite3; zlib ${z.library.version()} vs node:zlib. Medians (tinybench).`,
+  '',
+  '| workload | cbox (wasm sandbox) | native peer | cbox / native |',
+  '|---|---:|---:|---:|',
+  ...results.map((r) => `| ${r.workload} | ${r.cboxMs.toFixed(2)} ms | ${r.nativeMs.toFixed(2)} ms | ${r.ratio.toFixed(2)}x |`),
+  '',
+];
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(path.join(resultsDir, 'real-libraries.json'), `${JSON.stringify({ machine, results }, null, 2)}\n`);
+writeFileSync(path.join(resultsDir, 'real-libraries.md'), lines.join('\n'));
+console.log(lines.join('\n'));
+ours.close();
+peer.close();
+z.close();
