@@ -54,6 +54,21 @@ uint8_t *cbox_return_alloc(cbox_out *out, size_t len);
  * stays as it is, the caller gets a CboxCallError. */
 void cbox_return_error(cbox_out *out, const char *message);
 
+/* A result buffer the library owns and reuses from call to call, for answers whose size is only
+ * known while they are produced (decompression, query rows). Answer with
+ * cbox_return_bytes(out, buffer.data, used): the bytes stay valid until the next call that builds
+ * into the buffer. Call cbox_result_buffer_start() at the start of such a call: a buffer that grew
+ * past 1 MiB is then given back, so one huge answer does not pin memory. */
+typedef struct cbox_result_buffer {
+    uint8_t *data;
+    size_t capacity;
+} cbox_result_buffer;
+
+void cbox_result_buffer_start(cbox_result_buffer *buffer);
+
+/* Room for `need` bytes in all, growing geometrically; 0 when out of memory. */
+int cbox_result_buffer_reserve(cbox_result_buffer *buffer, size_t need);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,8 @@
 /*
- * The cbox_return_* answers of cbox.h, shared by both builds: the wasm module (with cbox_rt.c's
+ * The cbox_return_* answers and the result buffer of cbox.h, shared by both builds: the wasm module (with cbox_rt.c's
  * arena) and the native addon (with cbox_native_rt.c's scratch arena) link this same file.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "cbox.h"
 
@@ -29,4 +30,29 @@ void cbox_return_error(cbox_out *out, const char *message) {
     out->data = NULL;
     out->len = 0;
     out->error = message ? message : "error";
+}
+
+#define CBOX_RESULT_KEEP_LIMIT (1u << 20)
+#define CBOX_RESULT_INITIAL (16u << 10)
+
+void cbox_result_buffer_start(cbox_result_buffer *buffer) {
+    if (buffer->capacity > CBOX_RESULT_KEEP_LIMIT) {
+        free(buffer->data);
+        buffer->data = NULL;
+        buffer->capacity = 0;
+    }
+}
+
+int cbox_result_buffer_reserve(cbox_result_buffer *buffer, size_t need) {
+    if (need <= buffer->capacity) return 1;
+    size_t capacity = buffer->capacity ? buffer->capacity : CBOX_RESULT_INITIAL;
+    while (capacity < need) {
+        if (capacity > SIZE_MAX / 2) return 0;
+        capacity *= 2;
+    }
+    uint8_t *data = realloc(buffer->data, capacity);
+    if (!data) return 0;
+    buffer->data = data;
+    buffer->capacity = capacity;
+    return 1;
 }

@@ -80,40 +80,14 @@ static int stmt_ok(const struct cbox_stmt *s) { return s && s->magic == STMT_MAG
 static const char *const bad_db = "not an open database handle (closed already?)";
 static const char *const bad_stmt = "not a live statement handle (finalized already?)";
 
-/* ---- a result buffer owned by the library, reused from call to call ----------------------
- * Results built here stay valid until the next call that builds one. A buffer that grew past
- * KEEP_LIMIT is given back at the start of the next call so one huge row does not pin memory. */
-#define KEEP_LIMIT (1u << 20)
-static uint8_t *result_buf;
-static size_t result_cap;
-
-static void result_start(void) {
-    if (result_cap > KEEP_LIMIT) {
-        free(result_buf);
-        result_buf = NULL;
-        result_cap = 0;
-    }
-}
-
-/* Make room for `need` bytes in total; 0 when out of memory. */
-static int result_reserve(size_t need) {
-    if (need <= result_cap) return 1;
-    size_t cap = result_cap ? result_cap : 4096;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2) return 0;
-        cap *= 2;
-    }
-    uint8_t *p = realloc(result_buf, cap);
-    if (!p) return 0;
-    result_buf = p;
-    result_cap = cap;
-    return 1;
-}
+/* Results whose size is known only while they are produced go into one buffer the library
+ * owns and reuses (cbox.h's cbox_result_buffer). */
+static cbox_result_buffer result;
 
 static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }  /* wasm is little-endian */
 static void put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
-/* Append the current row of `st` at result_buf + *used. 0 when out of memory or a value does
+/* Append the current row of `st` at result.data + *used. 0 when out of memory or a value does
  * not fit the format (over 4 GiB, impossible in wasm32). */
 static int encode_row(sqlite3_stmt *st, size_t *used) {
     int n = sqlite3_column_count(st);
@@ -122,18 +96,18 @@ static int encode_row(sqlite3_stmt *st, size_t *used) {
         size_t at = *used;
         switch (type) {
         case SQLITE_INTEGER:
-            if (!result_reserve(at + 9)) return 0;
-            result_buf[at] = SQLITE_INTEGER;
-            put_u64(result_buf + at + 1, (uint64_t)sqlite3_column_int64(st, i));
+            if (!cbox_result_buffer_reserve(&result, at + 9)) return 0;
+            result.data[at] = SQLITE_INTEGER;
+            put_u64(result.data + at + 1, (uint64_t)sqlite3_column_int64(st, i));
             *used = at + 9;
             break;
         case SQLITE_FLOAT: {
             double d = sqlite3_column_double(st, i);
             uint64_t bits;
             memcpy(&bits, &d, 8);
-            if (!result_reserve(at + 9)) return 0;
-            result_buf[at] = SQLITE_FLOAT;
-            put_u64(result_buf + at + 1, bits);
+            if (!cbox_result_buffer_reserve(&result, at + 9)) return 0;
+            result.data[at] = SQLITE_FLOAT;
+            put_u64(result.data + at + 1, bits);
             *used = at + 9;
             break;
         }
@@ -143,16 +117,16 @@ static int encode_row(sqlite3_stmt *st, size_t *used) {
             const void *data = type == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, i)
                                                    : sqlite3_column_blob(st, i);
             size_t len = (size_t)sqlite3_column_bytes(st, i);
-            if (len > UINT32_MAX || !result_reserve(at + 5 + len)) return 0;
-            result_buf[at] = (uint8_t)type;
-            put_u32(result_buf + at + 1, (uint32_t)len);
-            if (len) memcpy(result_buf + at + 5, data, len);
+            if (len > UINT32_MAX || !cbox_result_buffer_reserve(&result, at + 5 + len)) return 0;
+            result.data[at] = (uint8_t)type;
+            put_u32(result.data + at + 1, (uint32_t)len);
+            if (len) memcpy(result.data + at + 5, data, len);
             *used = at + 5 + len;
             break;
         }
         default:
-            if (!result_reserve(at + 1)) return 0;
-            result_buf[at] = SQLITE_NULL;
+            if (!cbox_result_buffer_reserve(&result, at + 1)) return 0;
+            result.data[at] = SQLITE_NULL;
             *used = at + 1;
             break;
         }
@@ -482,20 +456,20 @@ static void step_failed(struct cbox_stmt *s, int rc, cbox_out *out) {
 
 void stmt_step_row(struct cbox_stmt *s, cbox_out *out) {
     if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
-    result_start();
+    cbox_result_buffer_start(&result);
     int rc = sqlite3_step(s->stmt);
     if (rc == SQLITE_DONE) { cbox_return_bytes(out, "", 0); return; }
     if (rc != SQLITE_ROW) { step_failed(s, rc, out); return; }
     size_t used = 0;
     if (!encode_row(s->stmt, &used)) { cbox_return_error(out, "out of memory: cannot encode the row"); return; }
-    cbox_return_bytes(out, result_buf, used);
+    cbox_return_bytes(out, result.data, used);
 }
 
 void stmt_step_rows(struct cbox_stmt *s, int32_t max_rows, cbox_out *out) {
     if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
     if (max_rows < 1) { cbox_return_error(out, "max_rows must be at least 1"); return; }
-    result_start();
-    if (!result_reserve(5)) { cbox_return_error(out, "out of memory"); return; }
+    cbox_result_buffer_start(&result);
+    if (!cbox_result_buffer_reserve(&result, 5)) { cbox_return_error(out, "out of memory"); return; }
     size_t used = 5;
     uint32_t rows = 0;
     uint8_t done = 0;
@@ -506,7 +480,7 @@ void stmt_step_rows(struct cbox_stmt *s, int32_t max_rows, cbox_out *out) {
         if (!encode_row(s->stmt, &used)) { cbox_return_error(out, "out of memory: cannot encode the rows"); return; }
         rows++;
     }
-    put_u32(result_buf, rows);
-    result_buf[4] = done;
-    cbox_return_bytes(out, result_buf, used);
+    put_u32(result.data, rows);
+    result.data[4] = done;
+    cbox_return_bytes(out, result.data, used);
 }

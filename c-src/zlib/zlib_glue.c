@@ -51,33 +51,9 @@
 #undef crc32
 #undef adler32
 
-/* ---- the result buffer -------------------------------------------------------------------- */
-#define KEEP_LIMIT (1u << 20)
-static uint8_t *result_buf;
-static size_t result_cap;
-
-static void result_start(void) {
-    if (result_cap > KEEP_LIMIT) {
-        free(result_buf);
-        result_buf = NULL;
-        result_cap = 0;
-    }
-}
-
-/* Make room for `need` bytes in total, growing at least geometrically; 0 when out of memory. */
-static int result_reserve(size_t need) {
-    if (need <= result_cap) return 1;
-    size_t cap = result_cap ? result_cap : 16384;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2) return 0;
-        cap *= 2;
-    }
-    uint8_t *p = realloc(result_buf, cap);
-    if (!p) return 0;
-    result_buf = p;
-    result_cap = cap;
-    return 1;
-}
+/* Results whose size is known only while they are produced go into one buffer the library
+ * owns and reuses (cbox.h's cbox_result_buffer). */
+static cbox_result_buffer result;
 
 static const char *const out_of_memory = "out of memory";
 
@@ -107,14 +83,14 @@ static int window_bits(int32_t format, int inflating) {
  * is consumed and, for Z_FINISH, the stream is complete (then Z_STREAM_END). */
 static int pump_deflate(z_stream *z, int flush, size_t *used) {
     for (;;) {
-        size_t room = result_cap - *used;
+        size_t room = result.capacity - *used;
         if (room < 64) {
             size_t want = *used + (z->avail_in > 16384 ? z->avail_in / 2 : 16384);
-            if (!result_reserve(want)) return Z_MEM_ERROR;
-            room = result_cap - *used;
+            if (!cbox_result_buffer_reserve(&result, want)) return Z_MEM_ERROR;
+            room = result.capacity - *used;
         }
         if (room > UINT32_MAX) room = UINT32_MAX;
-        z->next_out = result_buf + *used;
+        z->next_out = result.data + *used;
         z->avail_out = (uInt)room;
         int rc = z_deflate(z, flush);
         *used += room - z->avail_out;
@@ -131,16 +107,16 @@ static int pump_deflate(z_stream *z, int flush, size_t *used) {
  * stream, Z_OK when all input is consumed before it, or an error code. */
 static int pump_inflate(z_stream *z, size_t *used) {
     for (;;) {
-        size_t room = result_cap - *used;
+        size_t room = result.capacity - *used;
         if (room < 1024) {
             size_t grow = (size_t)z->avail_in * 3;
             if (grow < 16384) grow = 16384;
             if (grow > (64u << 20)) grow = 64u << 20;
-            if (!result_reserve(*used + grow)) return Z_MEM_ERROR;
-            room = result_cap - *used;
+            if (!cbox_result_buffer_reserve(&result, *used + grow)) return Z_MEM_ERROR;
+            room = result.capacity - *used;
         }
         if (room > UINT32_MAX) room = UINT32_MAX;
-        z->next_out = result_buf + *used;
+        z->next_out = result.data + *used;
         z->avail_out = (uInt)room;
         int rc = z_inflate(z, Z_NO_FLUSH);
         *used += room - z->avail_out;
@@ -160,12 +136,12 @@ static int gzip_member_follows(const z_stream *z, int wbits) {
 static void deflate_once(const uint8_t *data, size_t len, int32_t level, int wbits, cbox_out *out) {
     if (level < -1 || level > 9) { cbox_return_error(out, "level must be -1 (default) or 0..9"); return; }
     if (len > UINT32_MAX) { cbox_return_error(out, "input too large"); return; }
-    result_start();
+    cbox_result_buffer_start(&result);
     z_stream z;
     memset(&z, 0, sizeof z);
     int rc = deflateInit2(&z, level, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY);
     if (rc != Z_OK) { cbox_return_error(out, zlib_message(&z, rc)); return; }
-    if (!result_reserve(deflateBound(&z, (uLong)len))) {
+    if (!cbox_result_buffer_reserve(&result, deflateBound(&z, (uLong)len))) {
         z_deflateEnd(&z);
         cbox_return_error(out, out_of_memory);
         return;
@@ -177,18 +153,18 @@ static void deflate_once(const uint8_t *data, size_t len, int32_t level, int wbi
     const char *error = rc == Z_STREAM_END ? NULL : zlib_message(&z, rc);
     z_deflateEnd(&z);
     if (error) cbox_return_error(out, error);
-    else cbox_return_bytes(out, result_buf, used);
+    else cbox_return_bytes(out, result.data, used);
 }
 
 static void inflate_once(const uint8_t *data, size_t len, int wbits, cbox_out *out) {
     if (len > UINT32_MAX) { cbox_return_error(out, "input too large"); return; }
-    result_start();
+    cbox_result_buffer_start(&result);
     z_stream z;
     memset(&z, 0, sizeof z);
     int rc = inflateInit2(&z, wbits);
     if (rc != Z_OK) { cbox_return_error(out, zlib_message(&z, rc)); return; }
     size_t guess = len < (16u << 20) ? len * 4 : len;
-    if (!result_reserve(guess < 16384 ? 16384 : guess)) {
+    if (!cbox_result_buffer_reserve(&result, guess < 16384 ? 16384 : guess)) {
         z_inflateEnd(&z);
         cbox_return_error(out, out_of_memory);
         return;
@@ -208,7 +184,7 @@ static void inflate_once(const uint8_t *data, size_t len, int wbits, cbox_out *o
     const char *error = rc == Z_STREAM_END ? NULL : rc == Z_OK ? "unexpected end of data" : zlib_message(&z, rc);
     z_inflateEnd(&z);
     if (error) cbox_return_error(out, error);
-    else cbox_return_bytes(out, result_buf, used);
+    else cbox_return_bytes(out, result.data, used);
 }
 
 void deflate(const uint8_t *data, size_t len, int32_t level, cbox_out *out) { deflate_once(data, len, level, 15, out); }
@@ -272,8 +248,8 @@ static void deflate_chunk(struct cbox_zstream *s, const uint8_t *chunk, size_t l
     if (!s || s->magic != DEFLATER_MAGIC) { cbox_return_error(out, "not a live deflate stream (ended already?)"); return; }
     if (s->state != OPEN) { cbox_return_error(out, s->state == ENDED ? "the deflate stream is finished" : "the deflate stream failed"); return; }
     if (len > UINT32_MAX) { cbox_return_error(out, "chunk too large"); return; }
-    result_start();
-    if (!result_reserve(16384)) { cbox_return_error(out, out_of_memory); return; }
+    cbox_result_buffer_start(&result);
+    if (!cbox_result_buffer_reserve(&result, 16384)) { cbox_return_error(out, out_of_memory); return; }
     s->z.next_in = (z_const Bytef *)chunk;
     s->z.avail_in = (uInt)len;
     size_t used = 0;
@@ -286,7 +262,7 @@ static void deflate_chunk(struct cbox_zstream *s, const uint8_t *chunk, size_t l
         cbox_return_error(out, zlib_message(&s->z, rc));
         return;
     }
-    cbox_return_bytes(out, result_buf, used);
+    cbox_return_bytes(out, result.data, used);
 }
 
 void deflate_push(struct cbox_zstream *s, const uint8_t *chunk, size_t len, int finish, cbox_out *out) {
@@ -319,7 +295,7 @@ void inflate_push(struct cbox_zstream *s, const uint8_t *chunk, size_t len, cbox
     if (!s || s->magic != INFLATER_MAGIC) { cbox_return_error(out, "not a live inflate stream (ended already?)"); return; }
     if (s->state == FAILED) { cbox_return_error(out, "the inflate stream failed"); return; }
     if (len > UINT32_MAX) { cbox_return_error(out, "chunk too large"); return; }
-    result_start();
+    cbox_result_buffer_start(&result);
     s->z.next_in = (z_const Bytef *)chunk;
     s->z.avail_in = (uInt)len;
     if (s->state == ENDED) {
@@ -335,7 +311,7 @@ void inflate_push(struct cbox_zstream *s, const uint8_t *chunk, size_t len, cbox
         if (z_inflateReset(&s->z) != Z_OK) { s->state = FAILED; cbox_return_error(out, "invalid stream state"); return; }
         s->state = OPEN;
     }
-    if (!result_reserve(16384)) { cbox_return_error(out, out_of_memory); return; }
+    if (!cbox_result_buffer_reserve(&result, 16384)) { cbox_return_error(out, out_of_memory); return; }
     size_t used = 0;
     int rc;
     for (;;) {
@@ -356,7 +332,7 @@ void inflate_push(struct cbox_zstream *s, const uint8_t *chunk, size_t len, cbox
     }
     s->z.next_in = NULL;
     s->z.avail_in = 0;
-    cbox_return_bytes(out, result_buf, used);
+    cbox_return_bytes(out, result.data, used);
 }
 
 int inflate_ended(struct cbox_zstream *s) {
