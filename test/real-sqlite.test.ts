@@ -63,6 +63,18 @@ describe('cbox SQLite against better-sqlite3', () => {
     peer.close();
   });
 
+  it('large results come in batches and match; get() and a stopped iteration leave no statement open', async () => {
+    const db = await openDatabase(':memory:');
+    db.exec("CREATE TABLE n (i INTEGER, s TEXT); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1500) INSERT INTO n SELECT i, printf('%05d', i) FROM c");
+    const rows = db.prepare('SELECT i, s FROM n ORDER BY i DESC').all();
+    expect(rows).toHaveLength(1500);
+    expect(rows[0]).toEqual({ i: 1500, s: '01500' });
+    expect(rows[1499]).toEqual({ i: 1, s: '00001' });
+    expect(db.prepare('SELECT i FROM n WHERE i > ?').get(700)).toEqual({ i: 701 });
+    db.exec('DROP TABLE n'); // fails with "table is locked" if a statement were still running
+    db.close();
+  });
+
   it('a file database written by cbox is read by better-sqlite3, and the other way round', async () => {
     const dir = scratchDir();
     const ours = await openDatabase('ours.sqlite', { directory: dir });

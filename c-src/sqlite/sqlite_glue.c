@@ -465,8 +465,10 @@ void stmt_step_row(struct cbox_stmt *s, cbox_out *out) {
     cbox_return_bytes(out, result.data, used);
 }
 
-void stmt_step_rows(struct cbox_stmt *s, int32_t max_rows, cbox_out *out) {
-    if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
+/* Up to max_rows rows: u32 row count, u8 done flag, the rows. A statement that is done is reset
+ * at once (its read lock released); one that is not is reset too unless keep_open, so a caller
+ * that wanted only the first rows needs no further call. */
+static void step_rows(struct cbox_stmt *s, int32_t max_rows, int keep_open, cbox_out *out) {
     if (max_rows < 1) { cbox_return_error(out, "max_rows must be at least 1"); return; }
     cbox_result_buffer_start(&result);
     if (!cbox_result_buffer_reserve(&result, 5)) { cbox_return_error(out, "out of memory"); return; }
@@ -476,11 +478,29 @@ void stmt_step_rows(struct cbox_stmt *s, int32_t max_rows, cbox_out *out) {
     while (rows < (uint32_t)max_rows) {
         int rc = sqlite3_step(s->stmt);
         if (rc == SQLITE_DONE) { done = 1; break; }
-        if (rc != SQLITE_ROW) { step_failed(s, rc, out); return; }
-        if (!encode_row(s->stmt, &used)) { cbox_return_error(out, "out of memory: cannot encode the rows"); return; }
+        if (rc != SQLITE_ROW) { step_failed(s, rc, out); sqlite3_reset(s->stmt); return; }
+        if (!encode_row(s->stmt, &used)) { sqlite3_reset(s->stmt); cbox_return_error(out, "out of memory: cannot encode the rows"); return; }
         rows++;
     }
+    if (done || !keep_open) sqlite3_reset(s->stmt);
     put_u32(result.data, rows);
     result.data[4] = done;
     cbox_return_bytes(out, result.data, used);
+}
+
+void stmt_step_rows(struct cbox_stmt *s, int32_t max_rows, cbox_out *out) {
+    if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
+    step_rows(s, max_rows, 1, out);
+}
+
+/* A whole query in one call: reset, bind the encoded parameter list, then step_rows. */
+void stmt_query(struct cbox_stmt *s, const uint8_t *params, size_t len, int32_t max_rows, int32_t keep_open, cbox_out *out) {
+    if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
+    sqlite3_reset(s->stmt);
+    int rc = bind_list(s->stmt, params, len, 1);
+    if (rc != SQLITE_OK) {
+        cbox_return_error(out, rc == SQLITE_MISUSE ? "malformed parameter list" : sqlite3_errmsg(sqlite3_db_handle(s->stmt)));
+        return;
+    }
+    step_rows(s, max_rows, keep_open, out);
 }

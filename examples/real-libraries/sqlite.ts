@@ -132,20 +132,21 @@ export class Statement {
     return this.rows(params, limit).map((values) => Object.fromEntries(this.columns.map((name, index) => [name, values[index]!])));
   }
 
+  /** One call into the sandbox for the first batch (often the whole answer), more only for big results. */
   private rows(params: SqlValue[], limit: number): SqlValue[][] {
-    this.lib.stmt_reset(this.handle);
-    if (this.lib.stmt_bind_row(this.handle, encodeValues(params)) !== SQLITE_OK) throw this.database.error();
     const rows: SqlValue[][] = [];
-    try {
-      for (;;) {
-        const batch = this.lib.stmt_step_rows(this.handle, Math.min(ROWS_PER_CALL, limit - rows.length));
-        const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-        const count = view.getUint32(0, true);
-        rows.push(...decodeRows(batch, 5, count, this.columns.length));
-        if (batch[4] !== 0 || rows.length >= limit) return rows;
+    // The C side resets the statement when it is done, or after this batch unless kept open.
+    const keepOpen = limit > ROWS_PER_CALL;
+    let batch = this.lib.stmt_query(this.handle, encodeValues(params), Math.min(ROWS_PER_CALL, limit), keepOpen);
+    for (;;) {
+      const count = new DataView(batch.buffer, batch.byteOffset, batch.byteLength).getUint32(0, true);
+      rows.push(...decodeRows(batch, 5, count, this.columns.length));
+      if (batch[4] !== 0 || !keepOpen) return rows;
+      if (rows.length >= limit) {
+        this.lib.stmt_reset(this.handle);
+        return rows;
       }
-    } finally {
-      this.lib.stmt_reset(this.handle);
+      batch = this.lib.stmt_step_rows(this.handle, Math.min(ROWS_PER_CALL, limit - rows.length));
     }
   }
 }
