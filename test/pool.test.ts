@@ -117,6 +117,20 @@ describe('deadlines', () => {
     expect(await pool.add(2, 3)).toBe(5);
   });
 
+  it('emits timeout, trap and respawn events', async () => {
+    const seen: string[] = [];
+    const onTimeout = ({ error }: { error: CboxTrap }) => seen.push(`timeout:${error.function}`);
+    const onTrap = ({ error }: { error: CboxTrap }) => seen.push(`trap:${error.kind}`);
+    const onRespawn = ({ slot }: { slot: number }) => seen.push(`respawn:${slot >= 0}`);
+    pool.on('timeout', onTimeout).on('trap', onTrap).on('respawn', onRespawn);
+    await rejection(pool.spin());
+    await rejection(pool.crash_abort());
+    await until(() => seen.includes('respawn:true'), 'the respawn event');
+    pool.off('timeout', onTimeout).off('trap', onTrap).off('respawn', onRespawn);
+    expect(seen).toEqual(expect.arrayContaining(['timeout:spin', 'trap:timeout', 'trap:abort', 'respawn:true']));
+    expect(seen.indexOf('timeout:spin')).toBeLessThan(seen.indexOf('trap:abort'));
+  });
+
   it('20 runaway calls in a row neither shrink the pool nor leak threads', async () => {
     const settled = () => { const s = pool.stats(); return s.spareReady && s.liveWorkers === THREADS + 1; };
     await until(settled, 'the pool to settle');

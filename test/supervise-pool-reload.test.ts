@@ -25,6 +25,8 @@ async function zooPool(): Promise<Pool<ZooExports>> {
 describe('pool.reload', () => {
   it('lets the calls in flight finish and runs later calls on workers of the new module', async () => {
     const pool = await zooPool();
+    const reloads: string[] = [];
+    pool.on('reload', ({ outcome, from, to }) => reloads.push(`${outcome}:${from !== to && to !== null}`));
     const data = new Uint8Array(1024).fill(9);
     const before = Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? pool.echo(data) : pool.greet(`n${i}`)));
     const probed: string[] = [];
@@ -36,6 +38,7 @@ describe('pool.reload', () => {
     });
     await reloaded;
     expect(probed).toEqual([`${V2_GREETING}probe`]);
+    expect(reloads).toEqual(['switched:true']);
     const after = await Promise.all(Array.from({ length: 100 }, (_, i) => pool.greet(`m${i}`)));
     expect(after).toEqual(Array.from({ length: 100 }, (_, i) => `${V2_GREETING}m${i}`));
     // A timeout after the reload: the replacement worker comes from the new module too.
@@ -48,11 +51,14 @@ describe('pool.reload', () => {
 
   it('changes nothing when the probe fails or the ABI differs', async () => {
     const pool = await zooPool();
+    const outcomes: string[] = [];
+    pool.on('reload', ({ outcome, error }) => outcomes.push(`${outcome}:${(error as { code?: string } | undefined)?.code}`));
     const failed = await pool.reload(zooV2, { probe: () => { throw new Error('not today'); } }).catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(CboxLoadError);
     expect(failed).toMatchObject({ code: 'reload-probe-failed', message: expect.stringMatching(/failed its health probe: not today$/) });
     const mismatch = await pool.reload(modulePath('kernels')).catch((error: unknown) => error);
     expect(mismatch).toMatchObject({ code: 'abi-mismatch' });
+    expect(outcomes).toEqual(['rolled-back:reload-probe-failed', 'rolled-back:abi-mismatch']);
     expect(await pool.greet('still')).toBe('hello, still');
   });
 });

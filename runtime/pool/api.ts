@@ -5,6 +5,7 @@ import type { Handle } from '../handles.js';
 import type { LoadOptions } from '../load.js';
 import type { ModuleSource } from '../compiled-module.js';
 import type { ReloadOptions } from '../supervise/reload.js';
+import type { TrapEvent } from '../events.js';
 import type { PoolStats } from './stats.js';
 
 export interface PoolOptions extends Pick<LoadOptions, 'memoryLimit' | 'wasi' | 'crashReports'> {
@@ -42,6 +43,24 @@ export interface CallOptions {
    * others are copied. Bytes results are always moved from the worker (they are fresh copies).
    */
   readonly transfer?: boolean;
+}
+
+/** A worker thread was replaced (a deadline, an abort, or the thread died). */
+export interface RespawnEvent { readonly library: string; readonly slot: number; readonly threadId: number }
+/** A hot reload of the pool switched its workers to a new module, or changed nothing. */
+export interface PoolReloadEvent {
+  readonly library: string; readonly outcome: 'switched' | 'rolled-back';
+  /** sha256 of the module before, and of the one switched to (null when rolled back). */
+  readonly from: string; readonly to: string | null; readonly error?: Error;
+}
+export interface PoolEvents {
+  /** Any call that trapped, a deadline included. */
+  trap: [TrapEvent];
+  /** A call ran past its deadline and its worker was terminated. */
+  timeout: [TrapEvent];
+  respawn: [RespawnEvent];
+  reload: [PoolReloadEvent];
+  [event: string]: unknown[];
 }
 
 export interface CloseOptions {
@@ -89,6 +108,9 @@ export interface PoolControl<T> {
    * not keep the process alive, but its threads live until close().)
    */
   close(options?: CloseOptions): Promise<void>;
+  /** The pool's event stream: trap, timeout, respawn, reload. */
+  on<E extends keyof PoolEvents & string>(event: E, listener: (...args: PoolEvents[E]) => void): Pool<T>;
+  off<E extends keyof PoolEvents & string>(event: E, listener: (...args: PoolEvents[E]) => void): Pool<T>;
   /**
    * Hot reload: switch the workers to a new build of the library with the same ABI, once
    * `probe` passed on a fresh sandbox of it (on this thread). New workers start from the new

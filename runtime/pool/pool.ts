@@ -9,7 +9,8 @@ import { CboxArgumentError, CboxClosedError, CboxError, CboxLoadError, CboxTrap 
 import { createLibrary } from '../library.js';
 import { openSandbox, resolveMemoryLimit } from '../load.js';
 import { probeCandidate, reloadCandidate, ReloadQueue, type ReloadOptions } from '../supervise/reload.js';
-import type { CallOptions, CloseOptions, Pool, PoolControl, PoolOptions } from './api.js';
+import type { CallOptions, CloseOptions, Pool, PoolControl, PoolEvents, PoolOptions } from './api.js';
+import { LibraryEmitter } from '../events.js';
 import { errorFromData, installComlinkErrorTransfer } from './error-transport.js';
 import { CboxQueueFullError, CboxWorkerExitError } from './errors.js';
 import { settle, type Job } from './job.js';
@@ -48,6 +49,7 @@ function describeDeadline(what: string, value: unknown): string {
 }
 
 class WorkerPool implements WorkerHost {
+  readonly events = new LibraryEmitter<PoolEvents>();
   readonly name: string;
   readonly threads: number;
   /** Export names in ABI stamp order: a call names its export by index. */
@@ -235,7 +237,10 @@ class WorkerPool implements WorkerHost {
     counters.answered(startedAt - job.enqueuedAt, runMs);
     if (isErrorReply(reply)) {
       const error = errorFromData(reply);
-      if (error instanceof CboxTrap) counters.trapped(error.kind);
+      if (error instanceof CboxTrap) {
+        counters.trapped(error.kind);
+        this.events.emit('trap', { library: this.name, error });
+      }
       this.finish(job, 'reject', error);
     } else {
       this.finish(job, 'resolve', reply);
@@ -248,6 +253,8 @@ class WorkerPool implements WorkerHost {
     const trap = timeoutTrap(this.compiled, this.memoryLimit, { fn: this.names[job.fnIndex]!, args: job.args, timeoutMs: job.timeoutMs }, start);
     this.slots[worker.slot]!.counters.trapped('timeout');
     this.finish(job, 'reject', trap);
+    this.events.emit('timeout', { library: this.name, error: trap });
+    this.events.emit('trap', { library: this.name, error: trap });
     return trap;
   }
 
@@ -261,6 +268,7 @@ class WorkerPool implements WorkerHost {
     const slot = this.slots[worker.slot];
     if (slot?.worker !== worker) return;
     slot.counters.respawned();
+    this.events.emit('respawn', { library: this.name, slot: worker.slot, threadId: worker.threadId });
     slot.worker = this.spare ?? this.spawn(worker.slot);
     slot.worker.slot = worker.slot;
     this.spare = this.closedFor === null ? this.spawn(-1) : null;
@@ -314,9 +322,16 @@ class WorkerPool implements WorkerHost {
   /** Hot reload (see supervise/reload.ts): the new module is checked and probed on this thread first. */
   reload(source: ModuleSource, options: ReloadOptions = {}): Promise<void> {
     return this.reloads.run(async () => {
-      const next = await reloadCandidate(source, this.compiled, this.memoryLimit);
-      await probeCandidate(openSandbox(next, { ...this.spawnSpec.init.load, logger: null, spare: false }), options.probe, createLibrary);
-      await this.swapModule(next);
+      const from = this.compiled.sha256;
+      try {
+        const next = await reloadCandidate(source, this.compiled, this.memoryLimit);
+        await probeCandidate(openSandbox(next, { ...this.spawnSpec.init.load, logger: null, spare: false }), options.probe, createLibrary);
+        await this.swapModule(next);
+        this.events.emit('reload', { library: this.name, outcome: 'switched', from, to: next.sha256 });
+      } catch (error) {
+        this.events.emit('reload', { library: this.name, outcome: 'rolled-back', from, to: null, error: error as Error });
+        throw error;
+      }
     });
   }
 
@@ -404,6 +419,8 @@ export async function createPool(source: ModuleSource, options: PoolOptions = {}
     stats: () => pool.stats(),
     reload: (source, reloadOptions) => pool.reload(source, reloadOptions),
     close: (closeOptions) => pool.close(closeOptions),
+    on(event, listener) { pool.events.on(event, listener); return api as unknown as Pool<GenericExports>; },
+    off(event, listener) { pool.events.off(event, listener); return api as unknown as Pool<GenericExports>; },
   };
   const api = exportFunctions(pool, undefined);
   Object.defineProperties(api, Object.getOwnPropertyDescriptors(control));
