@@ -7,7 +7,7 @@ export function doctorReport(): { ok: boolean; text: string } {
   lines.push(`ok      node ${process.version}${Number(process.versions.node.split('.')[0]) < 20 ? ' (cbox needs Node 20 or newer)' : ''}`);
   if (!toolchain) {
     lines.push('', 'To install the toolchain on Debian 12 (as root):', `  apt-get update && ${APT_INSTALL}`,
-      'or run build/setup-toolchain.sh from the cbox package. Override discovery with CBOX_CLANG, CBOX_WASM_LD, CBOX_WASI_SYSROOT.');
+      '(in a cbox checkout, bash build/setup.sh does this and npm ci). Override discovery with CBOX_CLANG, CBOX_WASM_LD, CBOX_WASI_SYSROOT.');
   } else {
     lines.push('', `Ready: cbox build uses ${toolchain.clang} with sysroot ${toolchain.sysroot}.`);
   }
