@@ -14,8 +14,9 @@
  *   Functions returning i32 answer SQLite result codes (SQLITE_OK = 0, SQLITE_ROW = 100,
  *   SQLITE_DONE = 101, ...). After a failure, db_errmsg()/db_errcode() (extended code) tell
  *   what went wrong. db_open() and stmt_prepare() answer NULL on failure: for db_open the reason
- *   is in db_open_error()/db_open_errcode() (there is no connection to ask), for stmt_prepare it
- *   is in db_errmsg(db) (a NULL with db_errcode(db) == 0 means the SQL held no statement).
+ *   is in db_open_error()/db_open_errcode() (there is no connection to ask), for stmt_prepare in
+ *   stmt_prepare_error(): SQLite's message (then db_errcode(db) has the code), "no SQL statement"
+ *   or "more than one SQL statement" (db_exec runs scripts; prepare refuses to drop the rest).
  *   Functions returning bytes/string fail with the SQLite error message as a call error.
  *
  * Row encoding (stmt_step_row, stmt_step_rows; also the parameter list of stmt_bind_row and
@@ -253,21 +254,58 @@ void db_libversion(cbox_out *out) { cbox_return_string(out, sqlite3_libversion()
 
 /* ---- statements --------------------------------------------------------------------------- */
 
-/* Prepares the first statement of `sql` (any text after it is ignored: see stmt_tail_len). */
+static char prepare_error[256];
+
+static void set_prepare_error(const char *msg) {
+    size_t n = strlen(msg);
+    if (n >= sizeof prepare_error) n = sizeof prepare_error - 1;
+    memcpy(prepare_error, msg, n);
+    prepare_error[n] = 0;
+}
+
+/* 1 when `p` holds nothing but whitespace, semicolons and comments. */
+static int only_trivia(const char *p) {
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v' || *p == ';') p++;
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n') p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            if (!end) return 1;  /* SQLite reads an unterminated comment to the end of the text */
+            p = end + 2;
+        } else {
+            return *p == 0;
+        }
+    }
+}
+
+/* Prepares the one statement in `sql`; NULL with the reason in stmt_prepare_error(). */
 struct cbox_stmt *stmt_prepare(struct cbox_db *d, const char *sql) {
-    if (!db_ok(d)) return NULL;
+    if (!db_ok(d)) { set_prepare_error(bad_db); return NULL; }
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(d->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK || !st) return NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v2(d->db, sql, -1, &st, &tail);
+    if (rc != SQLITE_OK) { set_prepare_error(sqlite3_errmsg(d->db)); return NULL; }
+    if (!st) { set_prepare_error("no SQL statement"); return NULL; }
+    if (tail && !only_trivia(tail)) {
+        sqlite3_finalize(st);
+        set_prepare_error("more than one SQL statement (prepare takes one; exec runs scripts)");
+        return NULL;
+    }
     struct cbox_stmt *s = malloc(sizeof *s);
     if (!s) {
         sqlite3_finalize(st);
+        set_prepare_error(sqlite3_errstr(SQLITE_NOMEM));
         return NULL;
     }
     s->magic = STMT_MAGIC;
     s->stmt = st;
+    prepare_error[0] = 0;
     return s;
 }
+
+/* Why the last stmt_prepare() answered NULL ("" after a success). */
+void stmt_prepare_error(cbox_out *out) { cbox_return_string(out, prepare_error); }
 
 int32_t stmt_finalize(struct cbox_stmt *s) {
     if (!stmt_ok(s)) return SQLITE_MISUSE;
@@ -449,9 +487,15 @@ void stmt_column_blob(struct cbox_stmt *s, int32_t i, cbox_out *out) {
     cbox_return_bytes(out, blob ? blob : (const void *)"", blob ? len : 0);
 }
 
+/* The message is copied to call scratch: the reset that follows a failed step may rewrite the
+ * connection's message buffer it points into. */
 static void step_failed(struct cbox_stmt *s, int rc, cbox_out *out) {
     const char *msg = sqlite3_errmsg(sqlite3_db_handle(s->stmt));
-    cbox_return_error(out, msg && *msg ? msg : sqlite3_errstr(rc));
+    if (!msg || !*msg) { cbox_return_error(out, sqlite3_errstr(rc)); return; }
+    size_t n = strlen(msg) + 1;
+    char *copy = cbox_alloc(n);
+    if (copy) memcpy(copy, msg, n);
+    cbox_return_error(out, copy ? copy : sqlite3_errstr(rc));
 }
 
 void stmt_step_row(struct cbox_stmt *s, cbox_out *out) {
