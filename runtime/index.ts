@@ -1,5 +1,5 @@
 // cbox: call C from Node.js without betting the process on it.
-export { load, type LoadOptions, type CLogger } from './load.js';
+export { load, loadSync, type LoadOptions, type CLogger } from './load.js';
 export type { Library, LibraryControl, Engine } from './library.js';
 export { calibrate } from './native/calibrate.js';
 export { routesOf } from './native/routes.js';

@@ -1,7 +1,7 @@
 // load(): module -> checked, compiled (cached) -> sandbox -> typed library.
 import type { Binding, GenericExports } from './binding.js';
 import { isBinding } from './binding.js';
-import { compileModule, type CompiledModule, type ModuleSource } from './compiled-module.js';
+import { compileModule, compileModuleSync, type CompiledModule, type ModuleSource } from './compiled-module.js';
 import { CboxLoadError } from './errors.js';
 import { createLibrary, type Engine, type Library } from './library.js';
 import { routeLibrary } from './native/auto-library.js';
@@ -74,11 +74,30 @@ export async function load<T>(source: Binding<T>, options?: LoadOptions<T>): Pro
 /** Without a binding the exports are untyped unless you name their type: load<MyExports>('x.wasm'). */
 export async function load<T = GenericExports>(source: ModuleSource, options?: LoadOptions<T>): Promise<Library<T>>;
 export async function load(source: ModuleSource, options: LoadOptions<any> = {}): Promise<Library<unknown>> {
-  if (options.engine === 'native') return superviseLibrary(loadNativeLibrary(source), null, options);
-  if (options.engine !== undefined && options.engine !== 'wasm' && options.engine !== 'auto') throw new CboxLoadError('bad-option', `engine must be 'wasm', 'native' or 'auto' (got ${JSON.stringify(options.engine)})`);
+  if (checkEngine(options) === 'native') return superviseLibrary(loadNativeLibrary(source), null, options);
   const sandbox = openSandbox(await compileModule(source, isBinding(source) ? source : undefined), options);
   const library = createLibrary(sandbox);
   return superviseLibrary(options.engine === 'auto' ? await routeLibrary(source, library, options, load) : library, sandbox, options);
+}
+
+/**
+ * load() for code that cannot wait (a synchronous constructor): the module is compiled on this
+ * thread the first time (then cached), and engine 'auto' (which calibrates) is not offered.
+ */
+export function loadSync<T>(source: Binding<T>, options?: LoadOptions<T>): Library<T>;
+export function loadSync<T = GenericExports>(source: ModuleSource, options?: LoadOptions<T>): Library<T>;
+export function loadSync(source: ModuleSource, options: LoadOptions<any> = {}): Library<unknown> {
+  const engine = checkEngine(options);
+  if (engine === 'native') return superviseLibrary(loadNativeLibrary(source), null, options);
+  if (engine === 'auto') throw new CboxLoadError('bad-option', "loadSync: engine 'auto' calibrates, which takes time: use load()");
+  const sandbox = openSandbox(compileModuleSync(source, isBinding(source) ? source : undefined), options);
+  return superviseLibrary(createLibrary(sandbox), sandbox, options);
+}
+
+function checkEngine(options: LoadOptions<any>): Engine {
+  const engine = options.engine ?? 'wasm';
+  if (engine !== 'wasm' && engine !== 'native' && engine !== 'auto') throw new CboxLoadError('bad-option', `engine must be 'wasm', 'native' or 'auto' (got ${JSON.stringify(engine)})`);
+  return engine;
 }
 
 /** @internal The sandbox `load` wraps, from an already compiled module (the pool's workers). */

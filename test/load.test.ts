@@ -126,3 +126,22 @@ describe('load', () => {
     expect((await refusal(load({ ...kernels, wasm: zoo.wasm }))).message).toMatch(/library name: binding says kernels, module says zoo/);
   });
 });
+
+describe('loadSync', () => {
+  it('loads and calls without waiting, and shares the compiled module with load()', async () => {
+    const { loadSync } = await import('cbox');
+    const binding = await bindingOf<ZooExports>('zoo');
+    const lib = loadSync(binding);
+    expect(lib.add(2, 3)).toBe(5);
+    const asyncLib = await load(binding);
+    expect(asyncLib.stamp).toBe(lib.stamp);
+    lib.close();
+    asyncLib.close();
+  });
+
+  it('refuses the same bad modules with the same typed errors', async () => {
+    const { loadSync } = await import('cbox');
+    expect(() => loadSync(new Uint8Array([1, 2, 3, 4]))).toThrow(CboxLoadError);
+    expect(() => loadSync(modulePath('zoo'), { engine: 'auto' })).toThrow(/engine 'auto'/);
+  });
+});
