@@ -16,6 +16,8 @@ await Promise.all([
   build({ ...common, entryPoints: { cli: 'build/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
   // The pool's worker thread entry: createPool starts dist/worker.js, the sibling of dist/index.js.
   build({ ...common, entryPoints: { worker: 'runtime/pool/worker.ts' }, outdir: 'dist' }),
+  // load()'s start-up trial (runtime/startup-trial.ts) runs dist/startup-worker.js.
+  build({ ...common, entryPoints: { 'startup-worker': 'runtime/startup-worker.ts' }, outdir: 'dist' }),
   // Generated bindings locate their .wasm relative to themselves: leave them unbundled.
   build({ ...common, entryPoints: { demo: 'examples/crash-demo.ts' }, outdir: 'dist', external: [...common.external, '../wasm-modules/*'] }),
   // The pool benchmark (node dist/bench-pool.js) uses the built package, as a user would.

@@ -3,9 +3,14 @@
 
 export const TRAP_KINDS = [
   'out-of-bounds', 'null-dereference', 'stack-overflow', 'unreachable', 'abort', 'exit',
-  'divide-by-zero', 'integer-overflow', 'indirect-call', 'out-of-memory', 'timeout',
+  'divide-by-zero', 'integer-overflow', 'indirect-call', 'out-of-memory', 'timeout', 'wasm-exception',
 ] as const;
 export type TrapKind = (typeof TRAP_KINDS)[number];
+
+/** A count of zero for every trap kind (stats start from it). */
+export function emptyTrapCounts(): Record<TrapKind, number> {
+  return Object.fromEntries(TRAP_KINDS.map((kind) => [kind, 0])) as Record<TrapKind, number>;
+}
 
 export interface CFrame {
   /** C function name from the module's name section (or wasm-function[N] when it has none). */
@@ -102,8 +107,8 @@ export class CboxArgumentError extends CboxError {
 export class CboxCallError extends CboxError {
   /** The export that was called. */
   readonly function: string;
-  constructor(fn: string, readonly detail: string, code = 'call-failed') {
-    super(code, `${fn}: ${detail}`);
+  constructor(fn: string, readonly detail: string, code = 'call-failed', options?: { cause?: unknown }) {
+    super(code, `${fn}: ${detail}`, options);
     this.name = 'CboxCallError';
     this.function = fn;
   }

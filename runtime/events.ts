@@ -1,11 +1,12 @@
 // The event stream of a loaded library: traps, recycles, and what supervision adds.
 import { EventEmitter } from 'node:events';
-import type { CboxTrap } from './errors.js';
+import type { CboxLoadError, CboxTrap } from './errors.js';
 import type { CircuitState } from './supervise/circuit-breaker.js';
 
 export interface RecycleEvent { readonly library: string; readonly reason: string; readonly fromGeneration: number; readonly toGeneration: number; readonly usedSpare: boolean }
 export interface TrapEvent { readonly library: string; readonly error: CboxTrap }
-export interface OutputEvent { readonly library: string; readonly stream: 'stdout' | 'stderr'; readonly line: string }
+/** No instance could start (after a trap or recycle); calls fail with `error` until a retry works. */
+export interface StartFailedEvent { readonly library: string; readonly attempt: number; readonly retryInMs: number; readonly error: CboxLoadError }
 /** A function's circuit breaker changed state (see LoadOptions.breaker). */
 export interface BreakerEvent { readonly library: string; readonly function: string; readonly from: CircuitState; readonly to: CircuitState; readonly reason: string }
 /** A reload switched to a new module ('switched'), or was refused and changed nothing ('rolled-back', with the error). */
@@ -18,6 +19,7 @@ export interface ReloadEvent {
 export interface LibraryEvents {
   trap: [TrapEvent];
   recycle: [RecycleEvent];
+  'start-failed': [StartFailedEvent];
   breaker: [BreakerEvent];
   reload: [ReloadEvent];
   [event: string]: unknown[];

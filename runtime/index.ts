@@ -1,5 +1,5 @@
 // cbox: call C from Node.js without betting the process on it.
-export { load, loadSync, type LoadOptions, type CLogger } from './load.js';
+export { load, loadSync, type LoadOptions, type CLogger, type WasiGrants } from './load.js';
 export type { Library, LibraryControl, Engine } from './library.js';
 export { calibrate } from './native/calibrate.js';
 export { routesOf } from './native/routes.js';
@@ -7,7 +7,7 @@ export type { Calibration, CalibrationOptions, RouteDecision, Route } from './na
 export type { Binding, GenericExports } from './binding.js';
 export type { AbiStamp, ExportSignature, ValueType, ResultType } from './abi.js';
 export type { SandboxStats, CrashReportOptions } from './sandbox.js';
-export type { LibraryEvents, TrapEvent, RecycleEvent, BreakerEvent, ReloadEvent } from './events.js';
+export type { LibraryEvents, TrapEvent, RecycleEvent, StartFailedEvent, BreakerEvent, ReloadEvent } from './events.js';
 export { CircuitOpenError } from './supervise/circuit-open-error.js';
 export type {
   SupervisionOptions, BreakerOptions, BreakerRules, ErrorRateRule, LatencyRule, WindowSpec, Fallbacks, RecyclePolicy, StatsOptions, TelemetryOptions,

@@ -1,74 +1,101 @@
-// Builds the JS function that stands for one C export. It is generated per signature (like a
-// hand-written wrapper): argument checks, arena marshalling only where buffers are involved,
-// one call into wasm, result conversion. A numeric export costs a few checks over the raw call.
-import type { ExportSignature, ValueType } from './abi.js';
-import { CboxArgumentError } from './errors.js';
+// Builds the JS function that stands for one C export: argument checks, arena marshalling only
+// where buffers are involved, one call into wasm, result conversion.
+// It is generated per export, like a hand-written wrapper, because only a function literal of
+// its own gets call sites that see one signature (a numeric call then costs a few checks over
+// the raw export). The source is assembled from this file's constant snippets, chosen by the
+// signature's types (each one matched against the fixed list, anything else refused) and by
+// numbers (parameter positions). Nothing the module names — export names, parameter names —
+// is ever part of the text: the code reaches them through its closure (`fn`, `signature`).
+// Where code generation is disallowed, the closure-only invoker (invoker-closures.ts) serves.
+import type { ExportSignature, ResultType, ValueType } from './abi.js';
+import { argumentError, bytesLength } from './arguments.js';
+import { Handle } from './handles.js';
+import { createClosureInvoker } from './invoker-closures.js';
 import type { Sandbox } from './sandbox.js';
 
-const CHECKS: Record<ValueType, { test: (v: string) => string; expect: string }> = {
-  // typeof first: `|` and `>>>` throw a raw TypeError on a bigint.
-  i32: { test: (v) => `typeof ${v} !== 'number' || (${v} | 0) !== ${v}`, expect: 'an integer from -2147483648 to 2147483647' },
-  u32: { test: (v) => `typeof ${v} !== 'number' || (${v} >>> 0) !== ${v}`, expect: 'an integer from 0 to 4294967295' },
-  f32: { test: (v) => `typeof ${v} !== 'number'`, expect: 'a number' },
-  f64: { test: (v) => `typeof ${v} !== 'number'`, expect: 'a number' },
-  i64: { test: (v) => `typeof ${v} !== 'bigint' || BigInt.asIntN(64, ${v}) !== ${v}`, expect: 'a bigint from -(2n**63n) to 2n**63n-1n' },
-  u64: { test: (v) => `typeof ${v} !== 'bigint' || BigInt.asUintN(64, ${v}) !== ${v}`, expect: 'a bigint from 0n to 2n**64n-1n' },
-  bool: { test: (v) => `typeof ${v} !== 'boolean'`, expect: 'a boolean' },
-  bytes: { test: (v) => `!(${v} instanceof Uint8Array)`, expect: 'a Uint8Array (or Buffer)' },
-  string: { test: (v) => `typeof ${v} !== 'string' || ${v}.includes('\\0') || !${v}.isWellFormed()`, expect: 'a well-formed string without NUL characters' },
-  handle: { test: () => 'false', expect: 'a Handle' },
-};
+type AnyFunction = (...args: unknown[]) => unknown;
 
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') {
-    if (value.includes('\0')) return 'a string containing NUL (C strings end at NUL: pass bytes instead)';
-    return value.isWellFormed() ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value) : 'a string with lone surrogates';
+/** `v` is an argument variable such as v0: the condition under which it is refused. */
+function refusal(type: ValueType, v: string): string {
+  switch (type) {
+    // typeof first: `|` and `>>>` throw a raw TypeError on a bigint.
+    case 'i32': return `typeof ${v} !== 'number' || (${v} | 0) !== ${v}`;
+    case 'u32': return `typeof ${v} !== 'number' || (${v} >>> 0) !== ${v}`;
+    case 'f32': case 'f64': return `typeof ${v} !== 'number'`;
+    case 'i64': return `typeof ${v} !== 'bigint' || BigInt.asIntN(64, ${v}) !== ${v}`;
+    case 'u64': return `typeof ${v} !== 'bigint' || BigInt.asUintN(64, ${v}) !== ${v}`;
+    case 'bool': return `typeof ${v} !== 'boolean'`;
+    case 'string': return `typeof ${v} !== 'string' || ${v}.includes('\\0') || !${v}.isWellFormed()`;
+    default: throw new TypeError(`no argument check for type ${String(type)}`);
   }
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'number') return String(value);
-  if (value === null || value === undefined) return String(value);
-  return typeof value === 'object' ? `a ${(value as object).constructor?.name ?? 'object'}` : typeof value;
 }
 
-export function argumentError(fn: string, signature: ExportSignature, index: number, value: unknown): CboxArgumentError {
-  const type = signature.params[index]!;
-  return new CboxArgumentError(`${fn}: argument ${index + 1} (${signature.paramNames[index]}: ${type}) must be ${CHECKS[type].expect}, got ${describeValue(value)}`);
+function conversion(result: ResultType): string {
+  switch (result) {
+    case 'u32': return 'r >>> 0';
+    case 'u64': return 'BigInt.asUintN(64, r)';
+    case 'bool': return 'r !== 0';
+    case 'handle': return 'box.wrapHandle(r)';
+    case 'void': return 'undefined';
+    case 'i32': case 'i64': case 'f32': case 'f64': return 'r';
+    default: throw new TypeError(`no result conversion for type ${String(result)}`);
+  }
 }
 
-export function createInvoker(box: Sandbox, fn: string, index: number, signature: ExportSignature): (...args: unknown[]) => unknown {
+/** The body of the invoker for this signature; only its types and arity shape the text. */
+function invokerSource(signature: ExportSignature): string {
   const { params, result } = signature;
   const values = params.map((_, i) => `v${i}`);
   const marshals = params.some((type) => type === 'bytes' || type === 'string') || result === 'bytes' || result === 'string';
   const lines: string[] = [];
   params.forEach((type, i) => {
-    if (type !== 'handle') lines.push(`if (${CHECKS[type].test(`v${i}`)}) throw argumentError(${JSON.stringify(fn)}, signature, ${i}, v${i});`);
+    if (type === 'bytes') lines.push(`const n${i} = bytesLength(v${i}); if (n${i} < 0) throw argumentError(fn, signature, ${i}, v${i});`);
+    else if (type !== 'handle') lines.push(`if (${refusal(type, `v${i}`)}) throw argumentError(fn, signature, ${i}, v${i});`);
   });
   params.forEach((type, i) => {
-    if (type === 'handle') lines.push(`const h${i} = box.unwrapHandle(v${i}, ${JSON.stringify(fn)}, ${JSON.stringify(signature.paramNames[i])});`);
+    if (type === 'handle') lines.push(`const h${i} = Handle.addressFor(v${i}, box.owner, box.generation, fn, signature.paramNames[${i}]);`);
   });
-  lines.push('const s = box.current;');
-  if (marshals) lines.push('s.begin();');
+  lines.push('const s = box.callable ?? box.unavailable();');
   const lowered: string[] = [];
+  const puts: string[] = [];
   params.forEach((type, i) => {
-    if (type === 'bytes') { lines.push(`const p${i} = s.putBytes(v${i});`); lowered.push(`p${i}`, `v${i}.byteLength`); }
-    else if (type === 'string') { lines.push(`const p${i} = s.putString(v${i});`); lowered.push(`p${i}`); }
+    if (type === 'bytes') { puts.push(`const p${i} = a.putBytes(v${i}, n${i});`); lowered.push(`p${i}`, `n${i}`); }
+    else if (type === 'string') { puts.push(`const p${i} = a.putString(v${i});`); lowered.push(`p${i}`); }
     else if (type === 'bool') lowered.push(`v${i} ? 1 : 0`);
     else if (type === 'handle') lowered.push(`h${i}`);
     else lowered.push(`v${i}`);
   });
-  if (result === 'bytes' || result === 'string') { lines.push('const o = s.putOut();'); lowered.push('o'); }
-  if (marshals) lines.push('s.commit();');
-  lines.push('s.calls++;');
-  lines.push('let r;');
-  lines.push(`try { r = s.fns[${index}](${lowered.join(', ')}); } catch (e) { throw box.fail(e, ${JSON.stringify(fn)}, [${values.join(', ')}]); }`);
-  switch (result) {
-    case 'bytes': lines.push(`return s.takeBytes(o, ${JSON.stringify(fn)});`); break;
-    case 'string': lines.push(`return s.takeString(o, ${JSON.stringify(fn)});`); break;
-    default:
-      if (marshals) lines.push('s.reset();');
-      lines.push(`return ${{ u32: 'r >>> 0', u64: 'BigInt.asUintN(64, r)', bool: 'r !== 0', handle: 'box.wrapHandle(r)', void: 'undefined' }[result as string] ?? 'r'};`);
+  const out = result === 'bytes' || result === 'string';
+  if (out) { puts.push('o = a.putOut();'); lowered.push('o'); }
+  if (marshals) {
+    lines.push('const a = s.arena;', 'a.begin();', 'let o = 0;', 'let r;');
+    // Writing into the arena may be refused (arena-full): box.fail passes cbox's own errors on.
+    lines.push(`try { ${puts.join(' ')} a.commit(); s.calls++; r = s.fns[index](${lowered.join(', ')}); } catch (e) { throw box.fail(e, fn, [${values.join(', ')}]); }`);
+    if (out) lines.push(`try { return a.${result === 'bytes' ? 'takeBytes' : 'takeString'}(o, fn); } finally { box.deliverOutput(); }`);
+    else lines.push(`const v = ${conversion(result)};`, 'box.settle(s);', 'return v;');
+  } else {
+    lines.push('s.calls++;', 'let r;');
+    lines.push(`try { r = s.fns[index](${lowered.join(', ')}); } catch (e) { throw box.fail(e, fn, [${values.join(', ')}]); }`);
+    // Nothing was marshalled: one read tells whether C used the arena or printed (see Marshalling.touched).
+    lines.push(`const v = ${conversion(result)};`, 'if (s.arena.touched) box.settle(s);', 'return v;');
   }
-  const source = `return function ${fn}(${values.join(', ')}) {\n  ${lines.join('\n  ')}\n};`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-signature code generation is the point
-  return new Function('box', 'signature', 'argumentError', source)(box, signature, argumentError) as (...args: unknown[]) => unknown;
+  return `return function invoke(${values.join(', ')}) {\n  ${lines.join('\n  ')}\n};`;
+}
+
+/** Whether this process may compile code from strings (not under --disallow-code-generation-from-strings). */
+const canGenerate = ((): boolean => {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the probe for the switch above
+    return new Function('return true')() === true;
+  } catch {
+    return false;
+  }
+})();
+
+export function createInvoker(box: Sandbox, fn: string, index: number, signature: ExportSignature): AnyFunction {
+  const invoke = canGenerate
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-export code generation from constant snippets (see above)
+    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'Handle', invokerSource(signature))(box, fn, index, signature, argumentError, bytesLength, Handle) as AnyFunction
+    : createClosureInvoker(box, fn, index, signature);
+  return Object.defineProperty(invoke, 'name', { value: fn });
 }

@@ -32,8 +32,10 @@ export type Library<T = GenericExports> = T & LibraryControl & SupervisionContro
 
 export function createLibrary<T>(sandbox: Sandbox): Library<T> {
   const library = {} as Record<string, unknown>;
+  // Defined, not assigned: an own data property even for a name Object.prototype has a setter for.
+  // (The loader refuses such names already; the library object must not depend on that.)
   Object.entries(sandbox.compiled.stamp.exports).forEach(([fn, signature], index) => {
-    library[fn] = createInvoker(sandbox, fn, index, signature);
+    Object.defineProperty(library, fn, { value: createInvoker(sandbox, fn, index, signature), enumerable: true });
   });
   const control: LibraryControl = {
     name: sandbox.name,
@@ -41,7 +43,11 @@ export function createLibrary<T>(sandbox: Sandbox): Library<T> {
     engine: 'wasm',
     get generation() { return sandbox.generation; },
     stats: () => sandbox.stats(),
-    recycle: (reason = 'requested') => sandbox.recycle(reason),
+    recycle: (reason = 'requested') => {
+      const generation = sandbox.recycle(reason);
+      if (sandbox.callable === null) sandbox.unavailable(); // no instance could start: say why
+      return generation;
+    },
     on(event, listener) { sandbox.events.on(event, listener); return this as Library; },
     off(event, listener) { sandbox.events.off(event, listener); return this as Library; },
     close: () => sandbox.close(),

@@ -1,23 +1,25 @@
-// load(): module -> checked, compiled (cached) -> sandbox -> typed library.
+// load(): module -> checked, compiled (cached) -> start-up trial -> sandbox -> typed library.
 import type { Binding, GenericExports } from './binding.js';
 import { isBinding } from './binding.js';
 import { compileModule, compileModuleSync, type CompiledModule, type ModuleSource } from './compiled-module.js';
 import { CboxLoadError } from './errors.js';
 import { createLibrary, type Engine, type Library } from './library.js';
+import { DEFAULT_START_TIMEOUT_MS, resolveDeadline, resolveMemoryLimit } from './limits.js';
+import { defaultLogger, type CLogger } from './logger.js';
 import { routeLibrary } from './native/auto-library.js';
 import type { Calibration, CalibrationOptions } from './native/calibration.js';
 import { loadNativeLibrary } from './native/native-library.js';
 import { Sandbox, type CrashReportOptions } from './sandbox.js';
-import { parseSize, WASM32_MAX_BYTES, WASM_PAGE, formatSize } from './sizes.js';
-import type { SupervisionOptions } from './supervise/options.js';
+import { trialStartup } from './startup-trial.js';
+import { SUPERVISION_OPTION_NAMES, type SupervisionOptions } from './supervise/options.js';
 import { superviseLibrary } from './supervise/supervised-library.js';
 import type { WasiOptions } from './wasi/host.js';
 
-/** Where the C code's stdout and stderr lines go. */
-export interface CLogger {
-  stdout?(line: string): void;
-  stderr?(line: string): void;
-}
+export type { CLogger } from './logger.js';
+export { resolveMemoryLimit } from './limits.js';
+
+/** What the C code may reach (WASI). Nothing is granted unless named here. */
+export type WasiGrants = Pick<WasiOptions, 'args' | 'env' | 'preopens' | 'clock' | 'random'>;
 
 /** Supervision (breaker, fallback, recycle, stats, telemetry): see SupervisionOptions. */
 export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T> {
@@ -25,12 +27,20 @@ export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T> {
   readonly memoryLimit?: number | string;
   /** Keep a warm spare instance so a trap costs a swap, not an instantiation (default true). */
   readonly spare?: boolean;
-  /** C stdout/stderr; default: lines to process.stderr prefixed with the library name; null drops them. */
+  /** C stdout/stderr, delivered line by line after each call returns; default: lines to process.stderr prefixed with the library name; null drops them. */
   readonly logger?: CLogger | null;
-  /** WASI capabilities; everything is denied unless granted here. */
-  readonly wasi?: Pick<WasiOptions, 'args' | 'env' | 'preopens'>;
+  /** WASI capabilities; everything is denied unless granted here (files, environment, clocks, randomness). */
+  readonly wasi?: WasiGrants;
   /** Write a JSON crash report (optionally with a memory dump) for every trap. */
   readonly crashReports?: CrashReportOptions;
+  /**
+   * Deadline for the module's C start-up code (default 10000 ms; Infinity: none). load() first
+   * runs the start-up once in a throwaway worker thread, which is stopped at the deadline
+   * (CboxLoadError 'init-timeout'), so start-up code that never returns cannot freeze the
+   * process. The trial runs once per module and grant set (every time when files are granted).
+   * loadSync() has no trial: its start-up runs on the caller's thread, unbounded.
+   */
+  readonly startTimeoutMs?: number;
   /**
    * Where calls run.
    * - 'wasm' (default): every call in the library's WebAssembly sandbox; a C crash is a CboxTrap.
@@ -48,70 +58,105 @@ export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T> {
   readonly calibration?: 'run' | CalibrationOptions | Calibration;
 }
 
-function defaultLogger(name: string): Required<CLogger> {
-  return {
-    stdout: (line) => process.stderr.write(`[cbox:${name}] ${line}\n`),
-    stderr: (line) => process.stderr.write(`[cbox:${name}:stderr] ${line}\n`),
-  };
+const LOAD_OPTION_NAMES: ReadonlySet<string> = new Set([
+  'memoryLimit', 'spare', 'logger', 'wasi', 'crashReports', 'startTimeoutMs', 'engine', 'calibration', ...SUPERVISION_OPTION_NAMES,
+]);
+const POOL_OPTION_NAMES: ReadonlySet<string> = new Set(['threads', 'maxQueue', 'pipeline']);
+const METERING_OPTION_NAMES: ReadonlySet<string> = new Set(['timeoutMs', 'fuel']);
+const WASI_GRANT_NAMES: ReadonlySet<string> = new Set(['args', 'env', 'preopens', 'clock', 'random']);
+
+function badOption(message: string): CboxLoadError {
+  return new CboxLoadError('bad-option', message);
 }
 
-export function resolveMemoryLimit(requested: number | string | undefined, defaultBytes: number, minPages: number, name: string): number {
-  let bytes: number;
-  try {
-    bytes = requested === undefined ? defaultBytes : parseSize(requested, 'memoryLimit');
-  } catch (error) {
-    throw new CboxLoadError('bad-option', (error as Error).message);
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The options' shape, checked before anything is compiled: every key known, every value of its type. */
+function checkLoadOptions(options: unknown, caller: string): LoadOptions<any> {
+  if (options === undefined) return {};
+  if (!isRecord(options)) throw badOption(`${caller}: options must be an object`);
+  for (const key of Object.keys(options)) {
+    if (POOL_OPTION_NAMES.has(key)) throw badOption(`${caller}: ${key} is an option of createPool(), not of ${caller}`);
+    if (METERING_OPTION_NAMES.has(key)) throw badOption(`${caller}: ${key} needs a metered module, which this version of cbox cannot build yet`);
+    if (!LOAD_OPTION_NAMES.has(key)) throw badOption(`${caller}: unknown option ${JSON.stringify(key)}`);
   }
-  const pages = Math.floor(bytes / WASM_PAGE);
-  if (bytes > WASM32_MAX_BYTES) throw new CboxLoadError('bad-option', `memoryLimit ${formatSize(bytes)} is more than wasm32 can address (4GiB)`);
-  if (pages < minPages) {
-    throw new CboxLoadError('bad-option', `memoryLimit ${formatSize(bytes)} is below what ${name} needs to start (${formatSize(minPages * WASM_PAGE)}: static data and stack)`);
+  const { spare, logger, wasi, crashReports } = options;
+  if (spare !== undefined && typeof spare !== 'boolean') throw badOption(`${caller}: spare must be true or false`);
+  if (logger !== undefined && logger !== null) {
+    if (!isRecord(logger)) throw badOption(`${caller}: logger must be an object with stdout/stderr functions, or null`);
+    for (const stream of ['stdout', 'stderr']) {
+      if (logger[stream] !== undefined && typeof logger[stream] !== 'function') throw badOption(`${caller}: logger.${stream} must be a function`);
+    }
   }
-  return pages * WASM_PAGE;
+  if (wasi !== undefined) {
+    if (!isRecord(wasi)) throw badOption(`${caller}: wasi must be an object`);
+    for (const key of Object.keys(wasi)) if (!WASI_GRANT_NAMES.has(key)) throw badOption(`${caller}: unknown wasi option ${JSON.stringify(key)} (grants: ${[...WASI_GRANT_NAMES].join(', ')})`);
+    for (const key of ['clock', 'random']) {
+      if (wasi[key] !== undefined && typeof wasi[key] !== 'boolean') throw badOption(`${caller}: wasi.${key} must be true or false`);
+    }
+  }
+  if (crashReports !== undefined) {
+    if (!isRecord(crashReports) || typeof crashReports.dir !== 'string' || crashReports.dir === '') throw badOption(`${caller}: crashReports must be { dir: string, memoryDump?: boolean }`);
+    if (crashReports.memoryDump !== undefined && typeof crashReports.memoryDump !== 'boolean') throw badOption(`${caller}: crashReports.memoryDump must be true or false`);
+  }
+  resolveDeadline(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, `${caller}: startTimeoutMs`);
+  return options as LoadOptions<any>;
 }
 
 export async function load<T>(source: Binding<T>, options?: LoadOptions<T>): Promise<Library<T>>;
 /** Without a binding the exports are untyped unless you name their type: load<MyExports>('x.wasm'). */
 export async function load<T = GenericExports>(source: ModuleSource, options?: LoadOptions<T>): Promise<Library<T>>;
-export async function load(source: ModuleSource, options: LoadOptions<any> = {}): Promise<Library<unknown>> {
+export async function load(source: ModuleSource, rawOptions?: LoadOptions<any>): Promise<Library<unknown>> {
+  const options = checkLoadOptions(rawOptions, 'load');
   if (checkEngine(options) === 'native') return superviseLibrary(loadNativeLibrary(source), null, options);
-  const sandbox = openSandbox(await compileModule(source, isBinding(source) ? source : undefined), options);
+  const compiled = await compileModule(source, isBinding(source) ? source : undefined);
+  const settings = sandboxOptions(compiled, options);
+  await trialStartup({ compiled, memoryLimit: settings.memoryLimit, wasi: settings.wasi }, resolveDeadline(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 'startTimeoutMs'));
+  const sandbox = new Sandbox(compiled, settings);
   const library = createLibrary(sandbox);
   return superviseLibrary(options.engine === 'auto' ? await routeLibrary(source, library, options, load) : library, sandbox, options);
 }
 
 /**
  * load() for code that cannot wait (a synchronous constructor): the module is compiled on this
- * thread the first time (then cached), and engine 'auto' (which calibrates) is not offered.
+ * thread the first time (then cached), its start-up runs here without a trial or deadline, and
+ * engine 'auto' (which calibrates) is not offered.
  */
 export function loadSync<T>(source: Binding<T>, options?: LoadOptions<T>): Library<T>;
 export function loadSync<T = GenericExports>(source: ModuleSource, options?: LoadOptions<T>): Library<T>;
-export function loadSync(source: ModuleSource, options: LoadOptions<any> = {}): Library<unknown> {
+export function loadSync(source: ModuleSource, rawOptions?: LoadOptions<any>): Library<unknown> {
+  const options = checkLoadOptions(rawOptions, 'loadSync');
   const engine = checkEngine(options);
   if (engine === 'native') return superviseLibrary(loadNativeLibrary(source), null, options);
-  if (engine === 'auto') throw new CboxLoadError('bad-option', "loadSync: engine 'auto' calibrates, which takes time: use load()");
+  if (engine === 'auto') throw badOption("loadSync: engine 'auto' calibrates, which takes time: use load()");
   const sandbox = openSandbox(compileModuleSync(source, isBinding(source) ? source : undefined), options);
   return superviseLibrary(createLibrary(sandbox), sandbox, options);
 }
 
 function checkEngine(options: LoadOptions<any>): Engine {
   const engine = options.engine ?? 'wasm';
-  if (engine !== 'wasm' && engine !== 'native' && engine !== 'auto') throw new CboxLoadError('bad-option', `engine must be 'wasm', 'native' or 'auto' (got ${JSON.stringify(engine)})`);
+  if (engine !== 'wasm' && engine !== 'native' && engine !== 'auto') throw badOption(`engine must be 'wasm', 'native' or 'auto' (got ${JSON.stringify(engine)})`);
   return engine;
 }
 
-/** @internal The sandbox `load` wraps, from an already compiled module (the pool's workers). */
-export function openSandbox(compiled: CompiledModule, options: LoadOptions): Sandbox {
+/** The sandbox settings the options ask for. */
+function sandboxOptions(compiled: CompiledModule, options: LoadOptions): ConstructorParameters<typeof Sandbox>[1] {
   const { stamp } = compiled;
   const logger = options.logger === undefined ? defaultLogger(stamp.name) : options.logger;
-  return new Sandbox(compiled, {
+  const grants = options.wasi ?? {};
+  return {
     memoryLimit: resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory.minPages, stamp.name),
     spare: options.spare ?? true,
     crashReports: options.crashReports,
-    wasi: {
-      ...options.wasi,
-      stdout: (line: string) => logger?.stdout?.(line),
-      stderr: (line: string) => logger?.stderr?.(line),
-    },
-  });
+    logger: logger === null ? null : { stdout: (line) => logger.stdout?.(line), stderr: (line) => logger.stderr?.(line) },
+    // Deny by default, clocks and randomness included: C that needs them is granted them by name.
+    wasi: { ...grants, clock: grants.clock ?? false, random: grants.random ?? false },
+  };
+}
+
+/** @internal The sandbox `load` wraps, from an already compiled module (loadSync, the pool's workers). */
+export function openSandbox(compiled: CompiledModule, options: LoadOptions): Sandbox {
+  return new Sandbox(compiled, sandboxOptions(compiled, options));
 }

@@ -52,8 +52,12 @@ export function parseCStack(stack: string | undefined): CFrame[] {
   return frames;
 }
 
+// Node 20's lib types do not declare it yet; the engine has it.
+const WasmException = (WebAssembly as unknown as { Exception: new (...args: never[]) => Error }).Exception;
+
 export function isWasmTrap(error: unknown): boolean {
   return error instanceof WebAssembly.RuntimeError
+    || error instanceof WasmException
     || (error instanceof RangeError && /Maximum call stack size exceeded/.test(error.message))
     || error instanceof WasiExit;
 }
@@ -61,6 +65,10 @@ export function isWasmTrap(error: unknown): boolean {
 export function classifyTrap(error: unknown, context: TrapContext): Classified {
   if (error instanceof WasiExit) {
     return { kind: 'exit', message: `the C code called exit(${error.code})`, cStack: parseCStack(error.stack), exitCode: error.code };
+  }
+  if (error instanceof WasmException) {
+    // C has no exceptions: only a hand-made or miscompiled module throws one, and nothing in it caught it.
+    return { kind: 'wasm-exception', message: 'the module threw a WebAssembly exception that nothing caught', cStack: parseCStack(error.stack) };
   }
   const { message, stack } = error as Error;
   const cStack = parseCStack(stack);

@@ -24,6 +24,7 @@ const RUNTIME_WAT = `
   (global (export "__stack_pointer") (mut i32) (i32.const 65536))
   (func (export "_initialize"))
   (func (export "cbox_arena_header") (result i32) (i32.const 1024))
+  (data (i32.const 1024) "\\00\\08\\00\\00\\00\\08\\00\\00\\00\\10\\00\\00")
   (func (export "cbox_arena_release"))
   (func (export "cbox_alloc") (param i32) (result i32) (i32.const 0))`;
 

@@ -234,8 +234,9 @@ describe('recycle and handles', () => {
   it('refuses a handle from another sandbox, and things that are not handles', async () => {
     const other = await load(await bindingOf<ZooExports>('zoo'), { logger: null });
     const foreign = other.counter_new(1n)!;
-    expect(() => zoo.counter_add(foreign, 1n)).toThrow(/belongs to another sandbox/);
-    expect(() => zoo.counter_add(1234 as unknown as Handle, 1n)).toThrow(/must be a Handle returned by this library \(got number\)/);
+    expect(() => zoo.counter_add(foreign, 1n)).toThrow(/belongs to another library, engine or sandbox/);
+    expect(() => zoo.counter_add(1234 as unknown as Handle, 1n)).toThrow(CboxArgumentError);
+    expect(() => zoo.counter_add(1234 as unknown as Handle, 1n)).toThrow(/must be a Handle returned by zoo \(got 1234\)/);
     other.close();
   });
 

@@ -18,6 +18,8 @@ struct cbox_arena_header {
     uint32_t end;       /* one past the last byte */
     uint32_t spilled;   /* linked list of heap blocks for allocations the arena could not fit */
     uint32_t oom;       /* set when sbrk failed: malloc has returned NULL since the last reset */
+    uint32_t touched;   /* set by cbox_alloc and by a failed sbrk: after a call that marshalled
+                           nothing, the host reads this one word to know whether to reset */
 };
 
 static struct cbox_arena_header header;
@@ -46,11 +48,13 @@ void cbox_arena_release(void) {
     }
     header.spilled = 0;
     header.cursor = header.base;
+    header.touched = 0;
 }
 
 __attribute__((export_name("cbox_alloc")))
 void *cbox_alloc(size_t size) {
     if (header.end == 0 && !cbox_arena_header()) return NULL;
+    header.touched = 1;
     uint32_t start = (header.cursor + 15u) & ~15u;
     if (size <= header.end - start && start <= header.end) {
         header.cursor = start + (uint32_t)size;
@@ -72,7 +76,7 @@ void *cbox_alloc(size_t size) {
 void *__real_sbrk(intptr_t increment);
 void *__wrap_sbrk(intptr_t increment) {
     void *result = __real_sbrk(increment);
-    if (result == (void *)-1) header.oom = 1;
+    if (result == (void *)-1) header.oom = header.touched = 1;
     return result;
 }
 

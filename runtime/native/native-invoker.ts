@@ -2,9 +2,9 @@
 // arguments in C, so this wrapper only counts the call, swaps Handles for addresses and turns
 // the glue's coded errors into the same typed errors the wasm path throws.
 import type { ExportSignature } from '../abi.js';
-import { CboxCallError, CboxClosedError, CboxError, StaleHandleError } from '../errors.js';
+import { CboxCallError, CboxClosedError, CboxError } from '../errors.js';
 import { Handle, HandleOwner } from '../handles.js';
-import { argumentError } from '../invoker.js';
+import { argumentError } from '../arguments.js';
 import type { NativeFunction } from './addon.js';
 
 /** Native handles never outlive a sandbox instance: they all carry this generation. */
@@ -34,12 +34,6 @@ function nativeError(error: unknown, fn: string, signature: ExportSignature, arg
   }
 }
 
-function unwrapHandle(state: NativeCallState, handle: unknown, fn: string, param: string): number {
-  if (!(handle instanceof Handle)) throw new StaleHandleError(`${fn}: ${param} must be a Handle returned by this library (got ${handle === null ? 'null' : typeof handle})`);
-  if (Handle.ownerOf(handle) !== state.owner) throw new StaleHandleError(`${fn}: ${param} is ${handle}, which belongs to another library or engine`);
-  return handle.address;
-}
-
 function wrapHandle(state: NativeCallState, address: number | null): Handle | null {
   return address === null ? null : new Handle(state.owner, NATIVE_GENERATION, address);
 }
@@ -48,16 +42,24 @@ function closedError(state: NativeCallState): CboxClosedError {
   return new CboxClosedError(`${state.name}: the library is closed`);
 }
 
+/** A closure per export: no source text is generated from names (see runtime/invoker.ts). */
 export function createNativeInvoker(state: NativeCallState, fn: string, signature: ExportSignature, native: NativeFunction): (...args: unknown[]) => unknown {
-  const values = signature.params.map((_, i) => `v${i}`);
-  const lowered = signature.params.map((type, i) => (type === 'handle' ? `unwrapHandle(state, v${i}, ${JSON.stringify(fn)}, ${JSON.stringify(signature.paramNames[i])})` : `v${i}`));
-  const call = `native(${lowered.join(', ')})`;
-  const source = `return function ${fn}(${values.join(', ')}) {
-  if (state.closed) throw closedError(state);
-  state.calls++;
-  try { return ${signature.result === 'handle' ? `wrapHandle(state, ${call})` : call}; } catch (e) { throw nativeError(e, ${JSON.stringify(fn)}, signature, [${values.join(', ')}]); }
-};`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-signature code generation, as runtime/invoker.ts
-  return new Function('state', 'signature', 'native', 'nativeError', 'unwrapHandle', 'wrapHandle', 'closedError', source)(
-    state, signature, native, nativeError, unwrapHandle, wrapHandle, closedError) as (...args: unknown[]) => unknown;
+  const { params, paramNames } = signature;
+  const arity = params.length;
+  const handles = params.some((type) => type === 'handle');
+  const wrapsResult = signature.result === 'handle';
+  const invoke = function invoke(...values: unknown[]): unknown {
+    if (state.closed) throw closedError(state);
+    // The addon's glue reads exactly `arity` arguments; missing ones are undefined (and refused).
+    const args = values.length === arity ? values : Array.from({ length: arity }, (_, i) => values[i]);
+    const lowered = handles ? args.map((value, i) => (params[i] === 'handle' ? Handle.addressFor(value, state.owner, NATIVE_GENERATION, fn, paramNames[i]!) : value)) : args;
+    state.calls++;
+    try {
+      const result = native(...lowered);
+      return wrapsResult ? wrapHandle(state, result as number | null) : result;
+    } catch (e) {
+      throw nativeError(e, fn, signature, args);
+    }
+  };
+  return Object.defineProperty(invoke, 'name', { value: fn });
 }

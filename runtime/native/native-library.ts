@@ -5,15 +5,13 @@
 import type { AbiStamp } from '../abi.js';
 import { isBinding } from '../binding.js';
 import type { ModuleSource } from '../compiled-module.js';
-import { CboxLoadError, TRAP_KINDS, type TrapKind } from '../errors.js';
+import { CboxLoadError, emptyTrapCounts } from '../errors.js';
 import { LibraryEmitter, type LibraryEvents } from '../events.js';
 import { HandleOwner } from '../handles.js';
 import type { Library, LibraryControl } from '../library.js';
 import type { SandboxStats } from '../sandbox.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { createNativeInvoker, NATIVE_GENERATION, type NativeCallState } from './native-invoker.js';
-
-const NO_TRAPS = Object.freeze(Object.fromEntries(TRAP_KINDS.map((kind) => [kind, 0])) as Record<TrapKind, number>);
 
 export function loadNativeLibrary(source: ModuleSource): Library<unknown> {
   if (!isBinding(source)) throw new CboxLoadError('no-native', "engine 'native' needs a generated binding (its .js): only the binding says where the native addon is");
@@ -35,7 +33,7 @@ export function createNativeLibrary<T>(stamp: AbiStamp, addon: NativeAddon): Lib
     generation: NATIVE_GENERATION,
     /** Calls made; no traps or recycles are ever counted and there is no sandbox memory to report. */
     stats: (): SandboxStats => ({
-      calls: state.calls, traps: { ...NO_TRAPS }, recycles: 0, generation: NATIVE_GENERATION, memory: { size: 0, limit: 0, highWater: 0 },
+      calls: state.calls, traps: emptyTrapCounts(), recycles: 0, generation: NATIVE_GENERATION, memory: { size: 0, limit: 0, highWater: 0 },
     }),
     /** A no-op: native C state lives in the process and cannot be replaced. Returns generation 0. */
     recycle: () => NATIVE_GENERATION,

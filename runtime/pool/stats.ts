@@ -1,6 +1,6 @@
 // Pool statistics: what callers waited for and what the C code took, per worker slot and for
 // the whole pool, in the same HDR-histogram summaries (microseconds) as a library's stats().
-import { TRAP_KINDS, type TrapKind } from '../errors.js';
+import { emptyTrapCounts, type TrapKind } from '../errors.js';
 import { LatencyRecorder, type LatencySummary } from '../supervise/latency-recorder.js';
 
 export interface CallCounts {
@@ -53,7 +53,7 @@ export class CallCounters {
   private timeouts = 0;
   private aborts = 0;
   private respawns = 0;
-  private readonly traps = Object.fromEntries(TRAP_KINDS.map((kind) => [kind, 0])) as Record<TrapKind, number>;
+  private readonly traps: Record<TrapKind, number> = emptyTrapCounts();
   private readonly wait = new LatencyRecorder();
   private readonly run = new LatencyRecorder();
   /** [waitMs, runMs] per answer not yet recorded. */

@@ -85,6 +85,9 @@ export interface SupervisionOptions<T = unknown> {
   readonly telemetry?: boolean | TelemetryOptions;
 }
 
+/** The option names SupervisionOptions adds to load(). */
+export const SUPERVISION_OPTION_NAMES = ['breaker', 'fallback', 'recycle', 'stats', 'telemetry'] as const satisfies readonly (keyof SupervisionOptions)[];
+
 export type ResolvedWindow = { readonly kind: 'time'; readonly ms: number } | { readonly kind: 'count'; readonly calls: number };
 
 export interface ResolvedBreaker {

@@ -53,38 +53,34 @@ export class SupervisedExport {
     this.untilSample = s.sampleEvery;
   }
 
-  /**
-   * The function users call in place of the raw invoker. Generated with the export's own
-   * parameter list (like the invoker) so no call pays for a rest array and a spread.
-   */
-  bind(arity: number): AnyFunction {
-    const params = Array.from({ length: arity }, (_, i) => `v${i}`).join(', ');
-    const source = `return function supervised(${params}) {
-  const admission = x.admit();
-  if (admission === ${REFUSED}) return x.refuse([${params}]);
-  const span = x.startSpan();
-  const start = x.startTime();
-  let result;
-  try { result = invoke(${params}); } catch (error) { return x.settleError(error, [${params}], admission, start, span); }
-  return x.settleValue(result, admission, start, span);
-};`;
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-arity code generation, as in invoker.ts
-    const supervised = new Function('x', 'invoke', source)(this, this.s.invoke) as AnyFunction;
+  /** The function users call in place of the raw invoker (a closure: no source text is generated). */
+  bind(): AnyFunction {
+    const x = this;
+    const invoke = this.s.invoke;
+    const supervised = function supervised(...args: unknown[]): unknown {
+      const admission = x.admit();
+      if (admission === REFUSED) return x.refuse(args);
+      const span = x.startSpan();
+      const start = x.startTime();
+      let result;
+      try { result = invoke(...args); } catch (error) { return x.settleError(error, args, admission, start, span); }
+      return x.settleValue(result, admission, start, span);
+    };
     return Object.defineProperty(supervised, 'name', { value: this.s.fn });
   }
 
-  /** @internal (generated code) */
+  /** @internal (the supervised function) */
   admit(): Admission {
     this.calls++;
     return this.s.breaker === null ? ADMITTED : this.s.breaker.admit();
   }
 
-  /** @internal (generated code) */
+  /** @internal (the supervised function) */
   startSpan(): Span {
     return this.s.telemetry?.start(this.s.generation());
   }
 
-  /** @internal (generated code): performance.now() when this call is timed, else NaN. */
+  /** @internal (the supervised function): performance.now() when this call is timed, else NaN. */
   startTime(): number {
     return this.shouldTime() ? performance.now() : Number.NaN;
   }
@@ -96,7 +92,7 @@ export class SupervisedExport {
     return true;
   }
 
-  /** @internal (generated code) */
+  /** @internal (the supervised function) */
   settleValue(value: unknown, admission: Admission, start: number, span: Span): unknown {
     const s = this.s;
     const now = Number.isNaN(start) ? start : performance.now();
@@ -108,7 +104,7 @@ export class SupervisedExport {
     return value;
   }
 
-  /** @internal (generated code) */
+  /** @internal (the supervised function) */
   settleError(error: unknown, args: unknown[], admission: Admission, start: number, span: Span): unknown {
     const s = this.s;
     const now = Number.isNaN(start) ? start : performance.now();
@@ -136,7 +132,7 @@ export class SupervisedExport {
     return s.fallback(...args);
   }
 
-  /** @internal (generated code): the circuit is open; the fallback answers, or the caller learns at once. */
+  /** @internal (the supervised function): the circuit is open; the fallback answers, or the caller learns at once. */
   refuse(args: unknown[]): unknown {
     const s = this.s;
     const breaker = s.breaker!;

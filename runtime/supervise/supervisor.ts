@@ -78,7 +78,7 @@ export function supervise(sandbox: Sandbox, invokers: Readonly<Record<string, An
       afterCall,
     });
     supervised.set(fn, one);
-    exports[fn] = one.bind(sandbox.compiled.stamp.exports[fn]!.params.length);
+    exports[fn] = one.bind();
   }
   return {
     exports,

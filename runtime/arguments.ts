@@ -1,0 +1,50 @@
+// What a C export accepts from JS, per manifest type: the checks every invoker makes before C
+// runs, and the message a refused argument gets.
+import type { ExportSignature, ValueType } from './abi.js';
+import { describeValue } from './describe-value.js';
+import { CboxArgumentError } from './errors.js';
+
+export const EXPECTED: Readonly<Record<ValueType, string>> = {
+  i32: 'an integer from -2147483648 to 2147483647',
+  u32: 'an integer from 0 to 4294967295',
+  f32: 'a number',
+  f64: 'a number',
+  i64: 'a bigint from -(2n**63n) to 2n**63n-1n',
+  u64: 'a bigint from 0n to 2n**64n-1n',
+  bool: 'a boolean',
+  bytes: 'a Uint8Array (or Buffer) that is not detached',
+  string: 'a well-formed string without NUL characters',
+  handle: 'a Handle',
+};
+
+export function argumentError(fn: string, signature: ExportSignature, index: number, value: unknown): CboxArgumentError {
+  const type = signature.params[index]!;
+  return new CboxArgumentError(`${fn}: argument ${index + 1} (${signature.paramNames[index]}: ${type}) must be ${EXPECTED[type]}, got ${describeValue(value)}`);
+}
+
+// The engine's own accessors, called on the argument: a Proxy or a subclass that lies about its
+// length or kind cannot fool them (a lying byteLength would have C read stale memory).
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedArrayKind = Object.getOwnPropertyDescriptor(typedArrayPrototype, Symbol.toStringTag)!.get!;
+const typedArrayByteLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteLength')!.get!;
+const typedArrayBuffer = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'buffer')!.get!;
+
+/** The byte length of a genuine, attached Uint8Array (Buffer included); -1 for anything else. */
+export function bytesLength(value: unknown): number {
+  if (typedArrayKind.call(value) !== 'Uint8Array') return -1;
+  const length = typedArrayByteLength.call(value) as number;
+  if (length === 0) {
+    // A detached buffer reads as empty; only a view constructed on it tells.
+    try {
+      new Uint8Array(typedArrayBuffer.call(value) as ArrayBuffer, 0, 0);
+    } catch {
+      return -1;
+    }
+  }
+  return length;
+}
+
+export function isString(value: unknown): value is string {
+  return typeof value === 'string' && !value.includes('\0') && value.isWellFormed();
+}
+

@@ -1,0 +1,219 @@
+// Marshalling: how a call's buffers cross into the sandbox and its answers come back out.
+// Arguments (bytes, strings, the result slot) are written into the instance's arena, a region of
+// linear memory the C runtime (c-src/runtime/cbox_rt.c) hands out at start-up; big ones spill to
+// a heap block. Every answer read back is tainted: C wrote it, so every pointer and length is
+// checked against the memory before a byte is copied. After each call the arena is empty again.
+import { CboxCallError, CboxError } from './errors.js';
+
+// struct cbox_arena_header in c-src/runtime/cbox_rt.c
+const HEADER_BASE = 0;
+const HEADER_CURSOR = 4;
+const HEADER_END = 8;
+const HEADER_SPILLED = 12;
+const HEADER_OOM = 16;
+const HEADER_TOUCHED = 20;
+const HEADER_SIZE = 24;
+const OUT_SIZE = 12;
+/** Strings up to this many units are converted by a JS loop when ASCII. */
+const SHORT_STRING = 64;
+/** Longest error message read back from C (cbox_return_error). */
+const MAX_ERROR_MESSAGE = 4096;
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const lenientDecoder = new TextDecoder('utf-8');
+const utf8Encoder = new TextEncoder();
+
+export class Marshalling {
+  private readonly base: number;
+  private readonly end: number;
+  private readonly cursorSlot: number;
+  private readonly spilledSlot: number;
+  private readonly oomSlot: number;
+  private readonly touchedSlot: number;
+  private cursor: number;
+  private buffer: ArrayBuffer;
+  private u8: Uint8Array;
+  private u32: Uint32Array;
+
+  /** `header` is what cbox_arena_header() answered: checked here, as everything C hands over. */
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    header: number,
+    private readonly alloc: (size: number) => number,
+    private readonly release: () => void,
+  ) {
+    this.buffer = memory.buffer;
+    this.u8 = new Uint8Array(this.buffer);
+    this.u32 = new Uint32Array(this.buffer);
+    if (header % 4 !== 0 || header + HEADER_SIZE > this.u8.byteLength) throw new CboxError('bad-arena', `the arena header at 0x${header.toString(16)} lies outside the memory`);
+    this.base = this.u32[(header + HEADER_BASE) >>> 2]!;
+    this.end = this.u32[(header + HEADER_END) >>> 2]!;
+    if (this.base === 0 || this.base > this.end || this.end > this.u8.byteLength) throw new CboxError('bad-arena', `the arena [0x${this.base.toString(16)}, 0x${this.end.toString(16)}) lies outside the memory`);
+    this.cursorSlot = (header + HEADER_CURSOR) >>> 2;
+    this.spilledSlot = (header + HEADER_SPILLED) >>> 2;
+    this.oomSlot = (header + HEADER_OOM) >>> 2;
+    this.touchedSlot = (header + HEADER_TOUCHED) >>> 2;
+    this.cursor = this.base;
+  }
+
+  /** Views are re-made when the memory grew (a grow replaces memory.buffer). */
+  private views(): Uint8Array {
+    const buffer = this.memory.buffer;
+    if (buffer !== this.buffer) {
+      this.buffer = buffer;
+      this.u8 = new Uint8Array(buffer);
+      this.u32 = new Uint32Array(buffer);
+    }
+    return this.u8;
+  }
+
+  /** Room for `size` bytes: the arena if it fits, else a heap block released after the call. */
+  private reserve(size: number): number {
+    const start = (this.cursor + 15) & ~15;
+    if (start + size <= this.end) {
+      this.cursor = start + size;
+      return start;
+    }
+    this.commit();
+    const pointer = this.alloc(size) >>> 0;
+    if (pointer === 0 || pointer + size > this.views().byteLength) {
+      this.reset();
+      throw new CboxError('arena-full', `no room for a ${size}-byte argument in the sandbox (memory limit reached)`);
+    }
+    return pointer;
+  }
+
+  /** Every marshalling call starts from an empty arena, whatever a failed call left. */
+  begin(): void {
+    this.cursor = this.base;
+  }
+
+  putBytes(data: Uint8Array, length: number): number {
+    const pointer = this.reserve(length);
+    this.views().set(data, pointer);
+    return pointer;
+  }
+
+  putString(text: string): number {
+    if (text.length <= SHORT_STRING) {
+      // Short ASCII strings: a plain loop beats encodeInto's call into C++.
+      const pointer = this.reserve(text.length * 3 + 1);
+      const memory = this.views();
+      let written = 0;
+      for (; written < text.length; written++) {
+        const unit = text.charCodeAt(written);
+        if (unit >= 0x80) break;
+        memory[pointer + written] = unit;
+      }
+      if (written < text.length) written = utf8Encoder.encodeInto(text, memory.subarray(pointer, pointer + text.length * 3)).written;
+      memory[pointer + written] = 0;
+      return pointer;
+    }
+    // Longer strings get exactly their UTF-8 size, so a big text costs its bytes, not 3x them.
+    const size = Buffer.byteLength(text, 'utf8');
+    const pointer = this.reserve(size + 1);
+    const memory = this.views();
+    utf8Encoder.encodeInto(text, memory.subarray(pointer, pointer + size));
+    memory[pointer + size] = 0;
+    return pointer;
+  }
+
+  /** The cbox_out slot a bytes or string result is answered in. */
+  putOut(): number {
+    const pointer = this.reserve(OUT_SIZE);
+    this.views().fill(0, pointer, pointer + OUT_SIZE);
+    return pointer;
+  }
+
+  /** Tells C's cbox_alloc where the host's arguments end. */
+  commit(): void {
+    this.views();
+    this.u32[this.cursorSlot] = this.cursor;
+  }
+
+  /**
+   * Whether a call that marshalled nothing needs settling: C took arena scratch (cbox_alloc), met
+   * a failed malloc, or printed (markTouched). One read of a word set for each; a memory that grew leaves this
+   * view empty, which reads as undefined and so also answers yes (reset() re-makes the views).
+   * Resetting then means scratch never accumulates and an old allocation failure never colours
+   * a later abort().
+   */
+  get touched(): boolean {
+    return this.u32[this.touchedSlot] !== 0;
+  }
+
+  /** The host has something to do after this call (C printed a line). */
+  markTouched(): void {
+    this.views();
+    this.u32[this.touchedSlot] = 1;
+  }
+
+  /** After every call: the arena is empty again; spilled heap blocks are freed; the OOM flag cleared. */
+  reset(): void {
+    this.views();
+    this.cursor = this.base;
+    this.u32[this.cursorSlot] = this.base;
+    this.u32[this.oomSlot] = 0;
+    this.u32[this.touchedSlot] = 0;
+    if (this.u32[this.spilledSlot] !== 0) this.release();
+  }
+
+  /** malloc failed since the last reset (set by the wrapped sbrk). */
+  get allocationFailed(): boolean {
+    this.views();
+    return this.u32[this.oomSlot] !== 0;
+  }
+
+  /** Reads a cbox_out the C code filled in, checking every field against the memory. */
+  private readOut(out: number, fn: string): [data: number, length: number] {
+    const memory = this.views();
+    const data = this.u32[out >>> 2]!;
+    const length = this.u32[(out + 4) >>> 2]!;
+    const error = this.u32[(out + 8) >>> 2]!;
+    if (error !== 0) throw new CboxCallError(fn, this.readCString(error, MAX_ERROR_MESSAGE));
+    if (data === 0 && length === 0) throw new CboxCallError(fn, 'the C function returned without an answer (no cbox_return_* call)', 'no-result');
+    if (data + length > memory.byteLength) throw new CboxCallError(fn, `the result (${length} bytes at 0x${data.toString(16)}) lies outside the sandbox memory`, 'bad-result');
+    return [data, length];
+  }
+
+  takeBytes(out: number, fn: string): Uint8Array {
+    try {
+      const [data, length] = this.readOut(out, fn);
+      return this.views().slice(data, data + length);
+    } finally {
+      this.reset();
+    }
+  }
+
+  takeString(out: number, fn: string): string {
+    try {
+      const [data, length] = this.readOut(out, fn);
+      const memory = this.views();
+      if (length <= SHORT_STRING) {
+        let ascii = '';
+        let index = 0;
+        for (; index < length; index++) {
+          const byte = memory[data + index]!;
+          if (byte >= 0x80) break;
+          ascii += String.fromCharCode(byte);
+        }
+        if (index === length) return ascii;
+      }
+      try {
+        return utf8Decoder.decode(memory.subarray(data, data + length));
+      } catch {
+        throw new CboxCallError(fn, 'the C function returned a string that is not valid UTF-8', 'bad-result');
+      }
+    } finally {
+      this.reset();
+    }
+  }
+
+  private readCString(pointer: number, maxLength: number): string {
+    const memory = this.views();
+    if (pointer >= memory.byteLength) return `<error message at 0x${pointer.toString(16)} lies outside the sandbox memory>`;
+    let end = pointer;
+    while (end < memory.byteLength && end - pointer < maxLength && memory[end] !== 0) end++;
+    return lenientDecoder.decode(memory.subarray(pointer, end));
+  }
+}
