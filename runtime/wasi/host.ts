@@ -11,6 +11,7 @@ import { Errno, WasiErrnoError, errnoOfHostError } from './errno.js';
 import { fdImports } from './fd-imports.js';
 import { FdTable } from './fd-table.js';
 import { GuestMemory } from './guest-memory.js';
+import { openGrant } from './held-directory.js';
 import { LineOutput } from './line-output.js';
 import { resolveWasiOptions, type WasiOptions } from './options.js';
 import { pathImports } from './path-imports.js';
@@ -30,7 +31,8 @@ export interface WasiHost {
   flush(): void;
   /**
    * Flushes output, closes every host fd the guest opened and restores the initial descriptor
-   * table (stdio + preopens). Call when the instance is discarded or recycled.
+   * table (stdio + preopens, opened again). Call when the instance is discarded or recycled.
+   * Throws CboxError('bad-wasi-options') when a preopen's directory can no longer be opened.
    */
   reset(): void;
   /** Host files currently held open on the guest's behalf. */
@@ -40,7 +42,10 @@ export interface WasiHost {
 const STDIN_RIGHTS = Rights.FD_READ | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE;
 const OUTPUT_RIGHTS = Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE;
 
-/** Throws CboxError('bad-wasi-options') when a preopen is not a directory or an argument contains NUL. */
+/**
+ * Throws CboxError('bad-wasi-options') when a preopen is not a directory, /proc/self/fd is not
+ * available for preopens (Linux only, see held-directory.ts), or an argument contains NUL.
+ */
 export function createWasiHost(options: WasiOptions = {}): WasiHost {
   const resolved = resolveWasiOptions(options);
   const context: WasiContext = { memory: new GuestMemory(), fds: new FdTable(), options: resolved };
@@ -53,11 +58,19 @@ export function createWasiHost(options: WasiOptions = {}): WasiHost {
     fds.add({ kind: 'output', sink: stdout, flags: 0, rightsBase: OUTPUT_RIGHTS, rightsInheriting: 0n });
     fds.add({ kind: 'output', sink: stderr, flags: 0, rightsBase: OUTPUT_RIGHTS, rightsInheriting: 0n });
     // wasi-libc finds preopens by probing fd_prestat_get from fd 3 up to the first EBADF.
-    for (const preopen of resolved.preopens) {
-      fds.add({
-        kind: 'directory', hostPath: preopen.hostPath, readOnly: preopen.readOnly, preopenName: preopen.guestName,
-        listing: undefined, flags: 0, rightsBase: Rights.ALL, rightsInheriting: Rights.ALL,
-      });
+    // Each holds its host directory open, so renaming or replacing the path later changes nothing.
+    try {
+      for (const preopen of resolved.preopens) {
+        fds.add({
+          kind: 'directory', hostFd: openGrant(preopen.guestName, preopen.hostPath), grantPath: preopen.hostPath,
+          readOnly: preopen.readOnly, preopenName: preopen.guestName,
+          listing: undefined, flags: 0, rightsBase: Rights.ALL, rightsInheriting: Rights.ALL,
+        });
+      }
+    } catch (error) {
+      // No preopen fd stays behind when a later one cannot be opened.
+      fds.closeAll();
+      throw error;
     }
   };
   populate();
