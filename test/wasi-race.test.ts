@@ -12,7 +12,7 @@ import { createPool, type Pool } from 'cbox';
 import type { WasiRaceExports } from '../wasm-modules/wasi-race.js';
 import { bindingOf } from './helpers.js';
 
-const SWAP_MS = 4000;
+const SWAP_MS = 3000;
 const MAX_SWAPS = 200_000;
 const ROUNDS_PER_CALL = 50;
 const SECRET = `CANARY-SECRET-${process.pid}`;

@@ -360,8 +360,13 @@ describe('WASI host: grants hold while the host file system changes', () => {
     expect(guest.call.leave_file_open!()).toBeGreaterThan(3);
     expect(guest.call.open_held_directory!()).toBe(-1);
     expect(processFds()).toBe(before + 2);
+    // After a reset (how an instance is recycled or discarded) the preopen opens again on first use.
     guest.host.reset();
+    expect(processFds()).toBe(before);
+    expect(guest.call.count_entries!()).toBe(readdirSync(data).length + 2);
     expect(processFds()).toBe(before + 1);
+    guest.host.reset();
+    expect(processFds()).toBe(before);
   });
 });
 

@@ -62,7 +62,7 @@ export function withConfinedPath<T>(directory: DirectoryDescriptor, guestPath: s
   const held: Step[] = [];
   const current = (): number => {
     const step = held.at(-1);
-    if (step === undefined) return directory.hostFd;
+    if (step === undefined) return directory.held.fd;
     if ('error' in step) throw step.error;
     return step.fd;
   };

@@ -6,7 +6,7 @@ import { FDSTAT_SIZE, FdFlags, FileType, PREOPEN_TYPE_DIR, PRESTAT_SIZE, Whence 
 import type { WasiContext } from './context.js';
 import { listDirectory, packDirectoryEntries } from './directory-listing.js';
 import { Errno, WasiErrnoError } from './errno.js';
-import type { Descriptor, FdTable, FileDescriptor } from './fd-table.js';
+import { hostFdOf, type Descriptor, type FdTable, type FileDescriptor } from './fd-table.js';
 import { CHARACTER_DEVICE_FILESTAT, filestatOf, requestedTimes, writeFilestat } from './filestat.js';
 import type { Preview1Handlers } from './preview1.js';
 
@@ -141,7 +141,7 @@ export function fdImports({ memory, fds }: WasiContext) {
 
     fd_filestat_get(fd, filestatOut) {
       const descriptor = fds.get(fd);
-      if (descriptor.kind === 'file' || descriptor.kind === 'directory') writeFilestat(memory, filestatOut, filestatOf(fstatSync(descriptor.hostFd, { bigint: true })));
+      if (descriptor.kind === 'file' || descriptor.kind === 'directory') writeFilestat(memory, filestatOut, filestatOf(fstatSync(hostFdOf(descriptor), { bigint: true })));
       else writeFilestat(memory, filestatOut, CHARACTER_DEVICE_FILESTAT);
     },
 
@@ -156,7 +156,8 @@ export function fdImports({ memory, fds }: WasiContext) {
       const descriptor = fds.get(fd);
       if (descriptor.kind === 'file' || descriptor.kind === 'directory') {
         if (descriptor.readOnly) throw new WasiErrnoError(Errno.ROFS);
-        futimesSync(descriptor.hostFd, ...requestedTimes(fstatSync(descriptor.hostFd, { bigint: true }), atim, mtim, fstFlags));
+        const hostFd = hostFdOf(descriptor);
+        futimesSync(hostFd, ...requestedTimes(fstatSync(hostFd, { bigint: true }), atim, mtim, fstFlags));
       } else {
         throw new WasiErrnoError(Errno.NOTSUP);
       }
@@ -179,7 +180,7 @@ export function fdImports({ memory, fds }: WasiContext) {
       const directory = fds.directory(fd);
       memory.bytes(bufUsedOut, 4);
       const start = BigInt.asUintN(64, cookie);
-      if (start === 0n || directory.listing === undefined) directory.listing = listDirectory(directory.hostFd);
+      if (start === 0n || directory.listing === undefined) directory.listing = listDirectory(directory.held.fd);
       memory.setU32(bufUsedOut, packDirectoryEntries(directory.listing, start, memory.bytes(buf, bufLength)));
     },
   } satisfies Partial<Preview1Handlers>;
@@ -219,7 +220,7 @@ function syncIfAsked(file: FileDescriptor): void {
 function syncDescriptor(descriptor: Descriptor, sync: (hostFd: number) => void): void {
   // For a directory this makes created/renamed entries durable (SQLite syncs the directory of a new journal).
   if (descriptor.kind === 'file' || descriptor.kind === 'directory') {
-    sync(descriptor.hostFd);
+    sync(hostFdOf(descriptor));
   } else {
     throw new WasiErrnoError(Errno.INVAL);
   }

@@ -5,6 +5,7 @@
 import { closeSync } from 'node:fs';
 import type { DirectoryEntry } from './directory-listing.js';
 import { Errno, WasiErrnoError } from './errno.js';
+import type { HeldDirectory } from './held-directory.js';
 import type { LineOutput } from './line-output.js';
 
 const MAX_DESCRIPTORS = 1024;
@@ -41,7 +42,7 @@ export interface DirectoryDescriptor extends DescriptorState {
    * The host directory, held open (O_DIRECTORY|O_NOFOLLOW): a rename on the host does not change
    * which directory this is. Paths below it are resolved relative to it (confined-path.ts).
    */
-  readonly hostFd: number;
+  readonly held: HeldDirectory;
   /** Real path of the preopen this directory was reached from: nothing opened below it may lie elsewhere. */
   readonly grantPath: string;
   readonly readOnly: boolean;
@@ -86,7 +87,8 @@ export class FdTable {
     const descriptor = this.get(fd);
     // The number is free even if the host close fails, as with POSIX close.
     this.#entries.delete(fd);
-    if (descriptor.kind === 'file' || descriptor.kind === 'directory') closeSync(descriptor.hostFd);
+    if (descriptor.kind === 'file') closeSync(descriptor.hostFd);
+    else if (descriptor.kind === 'directory') descriptor.held.close();
   }
 
   /** fd_renumber: `from` takes over the number `to`, whose old descriptor is closed. */
@@ -102,9 +104,9 @@ export class FdTable {
   /** Closes every host fd and empties the table. */
   closeAll(): void {
     for (const descriptor of this.#entries.values()) {
-      if (descriptor.kind !== 'file' && descriptor.kind !== 'directory') continue;
       try {
-        closeSync(descriptor.hostFd);
+        if (descriptor.kind === 'file') closeSync(descriptor.hostFd);
+        else if (descriptor.kind === 'directory') descriptor.held.close();
       } catch {
         // The sandbox is being discarded; a failed close leaves nothing the guest could still use.
       }
@@ -118,4 +120,9 @@ export class FdTable {
     for (const descriptor of this.#entries.values()) if (descriptor.kind === 'file') count++;
     return count;
   }
+}
+
+/** The host fd behind a file or directory descriptor. */
+export function hostFdOf(descriptor: FileDescriptor | DirectoryDescriptor): number {
+  return descriptor.kind === 'file' ? descriptor.hostFd : descriptor.held.fd;
 }

@@ -71,6 +71,37 @@ export function sameDirectory(firstFd: number, secondFd: number): boolean {
   return first.dev === second.dev && first.ino === second.ino;
 }
 
+/**
+ * A directory descriptor's host fd. A preopen's is opened on first use: reset() restores the
+ * preopens without opening anything, so an instance that is reset and discarded holds no fd.
+ */
+export class HeldDirectory {
+  #hostFd: number | undefined;
+  readonly #reopen: (() => number) | undefined;
+
+  constructor(hostFd: number | undefined, reopen?: () => number) {
+    this.#hostFd = hostFd;
+    this.#reopen = reopen;
+  }
+
+  /** Throws the host error (mapped to an errno for the guest) when a preopen cannot be reopened. */
+  get fd(): number {
+    this.#hostFd ??= this.#reopen!();
+    return this.#hostFd;
+  }
+
+  close(): void {
+    const hostFd = this.#hostFd;
+    this.#hostFd = undefined;
+    if (hostFd !== undefined) closeSync(hostFd);
+  }
+}
+
+/** Opens a preopen's directory again (after a reset); its real path is trusted, as the grant is. */
+export function reopenGrant(hostPath: string): number {
+  return openSync(hostPath, DIRECTORY_ONLY);
+}
+
 /** Closes fds the walk or a failed open held; a failure leaves nothing the guest could use. */
 export function closeQuietly(hostFd: number): void {
   try {

@@ -11,7 +11,7 @@ import { Errno, WasiErrnoError, errnoOfHostError } from './errno.js';
 import { fdImports } from './fd-imports.js';
 import { FdTable } from './fd-table.js';
 import { GuestMemory } from './guest-memory.js';
-import { openGrant } from './held-directory.js';
+import { HeldDirectory, openGrant, reopenGrant } from './held-directory.js';
 import { LineOutput } from './line-output.js';
 import { resolveWasiOptions, type WasiOptions } from './options.js';
 import { pathImports } from './path-imports.js';
@@ -31,8 +31,8 @@ export interface WasiHost {
   flush(): void;
   /**
    * Flushes output, closes every host fd the guest opened and restores the initial descriptor
-   * table (stdio + preopens, opened again). Call when the instance is discarded or recycled.
-   * Throws CboxError('bad-wasi-options') when a preopen's directory can no longer be opened.
+   * table (stdio + preopens, each opened again on first use, so a discarded host holds no
+   * fd). Call when the instance is discarded or recycled.
    */
   reset(): void;
   /** Host files currently held open on the guest's behalf. */
@@ -52,7 +52,8 @@ export function createWasiHost(options: WasiOptions = {}): WasiHost {
   const stdout = new LineOutput(resolved.stdout);
   const stderr = new LineOutput(resolved.stderr);
 
-  const populate = (): void => {
+  /** `opening`: the preopens are opened now (and checked); after a reset each opens on first use. */
+  const populate = (opening: boolean): void => {
     const { fds } = context;
     fds.add({ kind: 'stdin', flags: 0, rightsBase: STDIN_RIGHTS, rightsInheriting: 0n });
     fds.add({ kind: 'output', sink: stdout, flags: 0, rightsBase: OUTPUT_RIGHTS, rightsInheriting: 0n });
@@ -61,8 +62,11 @@ export function createWasiHost(options: WasiOptions = {}): WasiHost {
     // Each holds its host directory open, so renaming or replacing the path later changes nothing.
     try {
       for (const preopen of resolved.preopens) {
+        const held = opening
+          ? new HeldDirectory(openGrant(preopen.guestName, preopen.hostPath))
+          : new HeldDirectory(undefined, () => reopenGrant(preopen.hostPath));
         fds.add({
-          kind: 'directory', hostFd: openGrant(preopen.guestName, preopen.hostPath), grantPath: preopen.hostPath,
+          kind: 'directory', held, grantPath: preopen.hostPath,
           readOnly: preopen.readOnly, preopenName: preopen.guestName,
           listing: undefined, flags: 0, rightsBase: Rights.ALL, rightsInheriting: Rights.ALL,
         });
@@ -73,7 +77,7 @@ export function createWasiHost(options: WasiOptions = {}): WasiHost {
       throw error;
     }
   };
-  populate();
+  populate(true);
 
   const flush = (): void => {
     try {
@@ -98,7 +102,7 @@ export function createWasiHost(options: WasiOptions = {}): WasiHost {
         flush();
       } finally {
         context.fds.closeAll();
-        populate();
+        populate(false);
       }
     },
     get openHostFiles() {

@@ -10,7 +10,7 @@ import type { WasiContext } from './context.js';
 import { Errno, WasiErrnoError } from './errno.js';
 import type { DirectoryDescriptor } from './fd-table.js';
 import { filestatOf, requestedTimes, writeFilestat } from './filestat.js';
-import { NO_FOLLOW, assertInsideGrant, closeQuietly, reopenDirectory, sameDirectory } from './held-directory.js';
+import { HeldDirectory, NO_FOLLOW, assertInsideGrant, closeQuietly, reopenDirectory, sameDirectory } from './held-directory.js';
 import type { Preview1Handlers } from './preview1.js';
 
 export function pathImports({ memory, fds }: WasiContext) {
@@ -79,7 +79,7 @@ export function pathImports({ memory, fds }: WasiContext) {
         opened = fds.add(isFile
           ? { kind: 'file', hostFd, readOnly: directory.readOnly, position: 0, flags: fdFlags, rightsBase: base, rightsInheriting: inheriting }
           : {
-              kind: 'directory', hostFd, grantPath: directory.grantPath, readOnly: directory.readOnly, preopenName: undefined,
+              kind: 'directory', held: new HeldDirectory(hostFd), grantPath: directory.grantPath, readOnly: directory.readOnly, preopenName: undefined,
               listing: undefined, flags: fdFlags, rightsBase: base, rightsInheriting: inheriting,
             });
       } catch (error) {
