@@ -1,7 +1,7 @@
 // cbox's WASI host against a real wasi-libc module (c-src/wasi-fixture), compiled here with
 // clang-19 for wasm32-wasi as a reactor that imports its memory.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ const FIXTURE = fileURLToPath(new URL('../c-src/wasi-fixture/wasi_fixture.c', im
 const EXPORTS = [
   'say_hello', 'greeting_state', 'file_round_trip', 'sqlite_like_io', 'read_only_refusals', 'escape_attempts',
   'exit_with_three', 'leave_file_open', 'fd_status', 'clock_and_random', 'count_entries', 'sleep_ms',
+  'outward_symlink_attempts', 'open_held_directory', 'first_byte_at',
 ];
 const EBADF = 8;
 const EFAULT = 21;
@@ -278,6 +279,97 @@ describe('WASI host: files', () => {
   });
 });
 
+describe('WASI host: grants hold while the host file system changes', () => {
+  it('never lets the guest make a symlink that points elsewhere: no hard link of a symlink, no symlink moved to another directory', () => {
+    const data = freshDirectory('links');
+    const outside = join(work, 'outside');
+    writeFileSync(outside, 'outside');
+    mkdirSync(join(data, 'a'));
+    writeFileSync(join(data, 'a', 'file.txt'), 'file');
+    symlinkSync('..', join(data, 'a', 'up'));
+    symlinkSync('file.txt', join(data, 'a', 'inside-link'));
+    symlinkSync('../../outside', join(data, 'a', 'out'));
+    const guest = start({ preopens: { '/data': { path: data } } });
+    expect(guest.call.outward_symlink_attempts!()).toBe(0);
+    expect(readdirSync(data).sort()).toEqual(['a', 'hard.txt', 'moved.txt', 'plain-link.txt']);
+    expect(readdirSync(join(data, 'a')).sort()).toEqual(['inside-link', 'out', 'up']);
+    expect(readlinkSync(join(data, 'a', 'up'))).toBe('..');
+    // The followed link was linked as the file it names.
+    expect(lstatSync(join(data, 'hard.txt')).isFile()).toBe(true);
+    expect(lstatSync(join(data, 'moved.txt')).nlink).toBe(3);
+    expect(readFileSync(outside, 'utf8')).toBe('outside');
+  });
+
+  it('keeps a directory fd on the same directory when the host renames it, and refuses it once moved out of the grant', () => {
+    const data = freshDirectory('held-dir');
+    mkdirSync(join(data, 'held'));
+    writeFileSync(join(data, 'held', 'file.txt'), 'A');
+    const guest = start({ preopens: { '/data': { path: data } } });
+    const directory = guest.call.open_held_directory!();
+    expect(directory).toBeGreaterThan(3);
+    expect(guest.call.first_byte_at!(directory)).toBe('A'.charCodeAt(0));
+
+    renameSync(join(data, 'held'), join(data, 'renamed'));
+    mkdirSync(join(data, 'held'));
+    writeFileSync(join(data, 'held', 'file.txt'), 'B');
+    expect(guest.call.first_byte_at!(directory)).toBe('A'.charCodeAt(0));
+
+    const away = mkdtempSync(join(work, 'away-'));
+    renameSync(join(data, 'renamed'), join(away, 'renamed'));
+    expect(guest.call.first_byte_at!(directory)).toBe(-ENOTCAPABLE);
+  });
+
+  it('refuses to open through a symlink the host swapped to point outside', () => {
+    const data = freshDirectory('swap');
+    const outside = mkdtempSync(join(work, 'outside-dir-'));
+    writeFileSync(join(outside, 'file.txt'), 'secret');
+    mkdirSync(join(data, 'inside'));
+    writeFileSync(join(data, 'inside', 'file.txt'), 'inside');
+    const swapTo = (target: string): void => {
+      symlinkSync(target, join(data, 'next'));
+      renameSync(join(data, 'next'), join(data, 'link'));
+    };
+    swapTo('inside');
+    const guest = start({ preopens: { '/data': { path: data } } });
+    expect(rawOpen(guest, 'link/file.txt')).toBe(0);
+    swapTo(outside);
+    expect(rawOpen(guest, 'link/file.txt')).toBe(ENOTCAPABLE);
+    swapTo(join('..', outside.slice(work.length + 1)));
+    expect(rawOpen(guest, 'link/file.txt')).toBe(ENOTCAPABLE);
+    swapTo('inside/../../x');
+    expect(rawOpen(guest, 'link/file.txt')).toBe(ENOTCAPABLE);
+    swapTo('inside');
+    expect(rawOpen(guest, 'link/file.txt')).toBe(0);
+    expect(guest.host.openHostFiles).toBe(0);
+  });
+
+  it.runIf(process.platform === 'linux')('leaks no host fd: the walk closes what it held, and reset() what the guest held', () => {
+    const before = processFds();
+    const data = freshDirectory('leaks');
+    mkdirSync(join(data, 'dir'));
+    writeFileSync(join(data, 'inside.txt'), 'inside');
+    symlinkSync('dir/../inside.txt', join(data, 'inside-link'));
+    symlinkSync(join(work, 'secret.txt'), join(data, 'outside-link'));
+    const guest = start({ preopens: { '/data': { path: data } } });
+    // The preopen holds its directory: one fd.
+    expect(processFds()).toBe(before + 1);
+    expect(guest.call.file_round_trip!()).toBe(0);
+    expect(guest.call.sqlite_like_io!()).toBe(0);
+    for (const path of ['dir/../inside.txt', 'inside-link', 'outside-link', 'dir/../../x', 'dir/missing', 'missing/../dir/x', 'inside.txt/x', 'dir/./..']) rawOpen(guest, path);
+    expect(processFds()).toBe(before + 1);
+    expect(guest.call.leave_file_open!()).toBeGreaterThan(3);
+    expect(guest.call.open_held_directory!()).toBe(-1);
+    expect(processFds()).toBe(before + 2);
+    // After a reset (how an instance is recycled or discarded) the preopen opens again on first use.
+    guest.host.reset();
+    expect(processFds()).toBe(before);
+    expect(guest.call.count_entries!()).toBe(readdirSync(data).length + 2);
+    expect(processFds()).toBe(before + 1);
+    guest.host.reset();
+    expect(processFds()).toBe(before);
+  });
+});
+
 describe('WASI host: exit, faults and reset', () => {
   it('turns exit(3) into a WasiExit with code 3, flushing C stdio first, and Node lives on', () => {
     const guest = start();
@@ -350,6 +442,11 @@ describe('WASI host: exit, faults and reset', () => {
     expect(guest.call.say_hello!()).toBe(0);
   });
 });
+
+/** This process's open fds (Linux /proc), not counting the one readdir uses. */
+function processFds(): number {
+  return readdirSync('/proc/self/fd').length - 1;
+}
 
 /** How many of this process's fds are open on `path` (Linux /proc). */
 function hostFdsOpenOn(path: string): number {

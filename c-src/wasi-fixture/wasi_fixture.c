@@ -184,3 +184,33 @@ int count_entries(void) {
 int sleep_ms(int milliseconds) {
   return usleep((useconds_t)milliseconds * 1000);
 }
+
+// Expects /data holding "a/up" (a symlink to ".."), "a/file.txt", "a/inside-link" (to
+// "file.txt") and "a/out" (to "../../outside", which leaves the grant). No call may leave a
+// symlink behind that points anywhere else than where the host's own links point.
+int outward_symlink_attempts(void) {
+  CHECK(1, link("/data/a/up", "/data/up") != 0 && errno == ENOTCAPABLE);
+  CHECK(2, link("/data/a/up", "/data/a/up-again") != 0 && errno == ENOTCAPABLE);
+  CHECK(3, rename("/data/a/up", "/data/up") != 0 && errno == ENOTCAPABLE);
+  CHECK(4, rename("/data/a/up", "/data/a/up-renamed") == 0 && rename("/data/a/up-renamed", "/data/a/up") == 0);
+  CHECK(5, linkat(AT_FDCWD, "/data/a/inside-link", AT_FDCWD, "/data/hard.txt", AT_SYMLINK_FOLLOW) == 0);
+  CHECK(6, linkat(AT_FDCWD, "/data/a/out", AT_FDCWD, "/data/hard-out", AT_SYMLINK_FOLLOW) != 0 && errno == ENOTCAPABLE);
+  CHECK(7, link("/data/a/file.txt", "/data/plain-link.txt") == 0);
+  CHECK(8, rename("/data/a/file.txt", "/data/moved.txt") == 0);
+  CHECK(9, symlink("..", "/data/a/new-up") != 0 && errno == ENOTCAPABLE);
+  return 0;
+}
+
+int open_held_directory(void) {
+  return open("/data/held", O_RDONLY | O_DIRECTORY);
+}
+
+// The first byte of "file.txt" in directory fd `directory`, or -errno.
+int first_byte_at(int directory) {
+  int fd = openat(directory, "file.txt", O_RDONLY);
+  if (fd < 0) return -errno;
+  unsigned char byte = 0;
+  ssize_t got = read(fd, &byte, 1);
+  close(fd);
+  return got == 1 ? byte : -EIO;
+}

@@ -1,10 +1,10 @@
 // fd_readdir: a directory's entries, and how they are packed into the guest's buffer.
 // The listing is read once when the guest starts at cookie 0 and then served by index, so the
 // cookies (entry indexes) stay valid while the guest pages through a directory that changes.
-import { lstatSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { fstatSync, lstatSync, readdirSync } from 'node:fs';
 import { DIRENT_HEADER_SIZE, FileType } from './abi.js';
 import { fileTypeOf } from './filestat.js';
+import { procPath } from './held-directory.js';
 
 export interface DirectoryEntry {
   readonly name: Uint8Array;
@@ -14,14 +14,15 @@ export interface DirectoryEntry {
 
 const encoder = new TextEncoder();
 
-export function listDirectory(hostPath: string): DirectoryEntry[] {
+/** The entries of the held directory `hostFd` (read through /proc/self/fd, so never another one). */
+export function listDirectory(hostFd: number): DirectoryEntry[] {
   const entries: DirectoryEntry[] = [
-    { name: encoder.encode('.'), inode: statSync(hostPath, { bigint: true }).ino, type: FileType.DIRECTORY },
+    { name: encoder.encode('.'), inode: fstatSync(hostFd, { bigint: true }).ino, type: FileType.DIRECTORY },
     // The parent may lie outside the sandbox: its inode is not looked up (0 = unknown).
     { name: encoder.encode('..'), inode: 0n, type: FileType.DIRECTORY },
   ];
-  for (const name of readdirSync(hostPath)) {
-    const stats = lstatSync(join(hostPath, name), { bigint: true, throwIfNoEntry: false });
+  for (const name of readdirSync(procPath(hostFd))) {
+    const stats = lstatSync(procPath(hostFd, name), { bigint: true, throwIfNoEntry: false });
     if (stats) entries.push({ name: encoder.encode(name), inode: stats.ino, type: fileTypeOf(stats) });
   }
   return entries;

@@ -1,12 +1,12 @@
 // The fd_* calls: reading, writing, seeking and inspecting open descriptors.
 // Files use positioned host I/O (pread/pwrite at the fd's own offset); APPEND is done here by
 // writing at the current end, so fd_fdstat_set_flags can switch it on and off at any time.
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, openSync, readvSync, statSync, utimesSync, writevSync } from 'node:fs';
+import { fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, readvSync, writevSync } from 'node:fs';
 import { FDSTAT_SIZE, FdFlags, FileType, PREOPEN_TYPE_DIR, PRESTAT_SIZE, Whence } from './abi.js';
 import type { WasiContext } from './context.js';
 import { listDirectory, packDirectoryEntries } from './directory-listing.js';
 import { Errno, WasiErrnoError } from './errno.js';
-import type { Descriptor, FdTable, FileDescriptor } from './fd-table.js';
+import { hostFdOf, type Descriptor, type FdTable, type FileDescriptor } from './fd-table.js';
 import { CHARACTER_DEVICE_FILESTAT, filestatOf, requestedTimes, writeFilestat } from './filestat.js';
 import type { Preview1Handlers } from './preview1.js';
 
@@ -141,8 +141,7 @@ export function fdImports({ memory, fds }: WasiContext) {
 
     fd_filestat_get(fd, filestatOut) {
       const descriptor = fds.get(fd);
-      if (descriptor.kind === 'file') writeFilestat(memory, filestatOut, filestatOf(fstatSync(descriptor.hostFd, { bigint: true })));
-      else if (descriptor.kind === 'directory') writeFilestat(memory, filestatOut, filestatOf(statSync(descriptor.hostPath, { bigint: true })));
+      if (descriptor.kind === 'file' || descriptor.kind === 'directory') writeFilestat(memory, filestatOut, filestatOf(fstatSync(hostFdOf(descriptor), { bigint: true })));
       else writeFilestat(memory, filestatOut, CHARACTER_DEVICE_FILESTAT);
     },
 
@@ -155,12 +154,10 @@ export function fdImports({ memory, fds }: WasiContext) {
 
     fd_filestat_set_times(fd, atim, mtim, fstFlags) {
       const descriptor = fds.get(fd);
-      if (descriptor.kind === 'file') {
+      if (descriptor.kind === 'file' || descriptor.kind === 'directory') {
         if (descriptor.readOnly) throw new WasiErrnoError(Errno.ROFS);
-        futimesSync(descriptor.hostFd, ...requestedTimes(fstatSync(descriptor.hostFd, { bigint: true }), atim, mtim, fstFlags));
-      } else if (descriptor.kind === 'directory') {
-        if (descriptor.readOnly) throw new WasiErrnoError(Errno.ROFS);
-        utimesSync(descriptor.hostPath, ...requestedTimes(statSync(descriptor.hostPath, { bigint: true }), atim, mtim, fstFlags));
+        const hostFd = hostFdOf(descriptor);
+        futimesSync(hostFd, ...requestedTimes(fstatSync(hostFd, { bigint: true }), atim, mtim, fstFlags));
       } else {
         throw new WasiErrnoError(Errno.NOTSUP);
       }
@@ -183,7 +180,7 @@ export function fdImports({ memory, fds }: WasiContext) {
       const directory = fds.directory(fd);
       memory.bytes(bufUsedOut, 4);
       const start = BigInt.asUintN(64, cookie);
-      if (start === 0n || directory.listing === undefined) directory.listing = listDirectory(directory.hostPath);
+      if (start === 0n || directory.listing === undefined) directory.listing = listDirectory(directory.held.fd);
       memory.setU32(bufUsedOut, packDirectoryEntries(directory.listing, start, memory.bytes(buf, bufLength)));
     },
   } satisfies Partial<Preview1Handlers>;
@@ -221,16 +218,9 @@ function syncIfAsked(file: FileDescriptor): void {
 }
 
 function syncDescriptor(descriptor: Descriptor, sync: (hostFd: number) => void): void {
-  if (descriptor.kind === 'file') {
-    sync(descriptor.hostFd);
-  } else if (descriptor.kind === 'directory') {
-    // Makes created/renamed entries durable (SQLite syncs the directory of a new journal).
-    const hostFd = openSync(descriptor.hostPath, 'r');
-    try {
-      sync(hostFd);
-    } finally {
-      closeSync(hostFd);
-    }
+  // For a directory this makes created/renamed entries durable (SQLite syncs the directory of a new journal).
+  if (descriptor.kind === 'file' || descriptor.kind === 'directory') {
+    sync(hostFdOf(descriptor));
   } else {
     throw new WasiErrnoError(Errno.INVAL);
   }

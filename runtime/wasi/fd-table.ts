@@ -1,9 +1,11 @@
 // The guest's file descriptor table: what each WASI fd number stands for on the host side.
-// Only regular files hold a host fd; directories are host paths (opened briefly when needed),
-// so the host fds a sandbox can pin are exactly its open files, bounded by MAX_DESCRIPTORS.
+// Regular files and directories (preopens included) each hold one host fd, so the host fds a
+// sandbox can pin are its table entries, bounded by MAX_DESCRIPTORS (plus the few a path walk
+// holds during one call, see confined-path.ts).
 import { closeSync } from 'node:fs';
 import type { DirectoryEntry } from './directory-listing.js';
 import { Errno, WasiErrnoError } from './errno.js';
+import type { HeldDirectory } from './held-directory.js';
 import type { LineOutput } from './line-output.js';
 
 const MAX_DESCRIPTORS = 1024;
@@ -36,7 +38,13 @@ export interface FileDescriptor extends DescriptorState {
 
 export interface DirectoryDescriptor extends DescriptorState {
   readonly kind: 'directory';
-  readonly hostPath: string;
+  /**
+   * The host directory, held open (O_DIRECTORY|O_NOFOLLOW): a rename on the host does not change
+   * which directory this is. Paths below it are resolved relative to it (confined-path.ts).
+   */
+  readonly held: HeldDirectory;
+  /** Real path of the preopen this directory was reached from: nothing opened below it may lie elsewhere. */
+  readonly grantPath: string;
   readonly readOnly: boolean;
   /** The name the guest sees for a preopened directory (fd_prestat_dir_name); undefined otherwise. */
   readonly preopenName: string | undefined;
@@ -80,6 +88,7 @@ export class FdTable {
     // The number is free even if the host close fails, as with POSIX close.
     this.#entries.delete(fd);
     if (descriptor.kind === 'file') closeSync(descriptor.hostFd);
+    else if (descriptor.kind === 'directory') descriptor.held.close();
   }
 
   /** fd_renumber: `from` takes over the number `to`, whose old descriptor is closed. */
@@ -95,9 +104,9 @@ export class FdTable {
   /** Closes every host fd and empties the table. */
   closeAll(): void {
     for (const descriptor of this.#entries.values()) {
-      if (descriptor.kind !== 'file') continue;
       try {
-        closeSync(descriptor.hostFd);
+        if (descriptor.kind === 'file') closeSync(descriptor.hostFd);
+        else if (descriptor.kind === 'directory') descriptor.held.close();
       } catch {
         // The sandbox is being discarded; a failed close leaves nothing the guest could still use.
       }
@@ -105,10 +114,15 @@ export class FdTable {
     this.#entries.clear();
   }
 
-  /** Host fds currently open on the guest's behalf. */
+  /** Host fds of regular files currently open on the guest's behalf (directories not counted). */
   get openHostFiles(): number {
     let count = 0;
     for (const descriptor of this.#entries.values()) if (descriptor.kind === 'file') count++;
     return count;
   }
+}
+
+/** The host fd behind a file or directory descriptor. */
+export function hostFdOf(descriptor: FileDescriptor | DirectoryDescriptor): number {
+  return descriptor.kind === 'file' ? descriptor.hostFd : descriptor.held.fd;
 }

@@ -11,6 +11,7 @@ import { Errno, WasiErrnoError, errnoOfHostError } from './errno.js';
 import { fdImports } from './fd-imports.js';
 import { FdTable } from './fd-table.js';
 import { GuestMemory } from './guest-memory.js';
+import { HeldDirectory, openGrant, reopenGrant } from './held-directory.js';
 import { LineOutput } from './line-output.js';
 import { resolveWasiOptions, type WasiOptions } from './options.js';
 import { pathImports } from './path-imports.js';
@@ -30,7 +31,8 @@ export interface WasiHost {
   flush(): void;
   /**
    * Flushes output, closes every host fd the guest opened and restores the initial descriptor
-   * table (stdio + preopens). Call when the instance is discarded or recycled.
+   * table (stdio + preopens, each opened again on first use, so a discarded host holds no
+   * fd). Call when the instance is discarded or recycled.
    */
   reset(): void;
   /** Host files currently held open on the guest's behalf. */
@@ -40,27 +42,42 @@ export interface WasiHost {
 const STDIN_RIGHTS = Rights.FD_READ | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE;
 const OUTPUT_RIGHTS = Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE;
 
-/** Throws CboxError('bad-wasi-options') when a preopen is not a directory or an argument contains NUL. */
+/**
+ * Throws CboxError('bad-wasi-options') when a preopen is not a directory, /proc/self/fd is not
+ * available for preopens (Linux only, see held-directory.ts), or an argument contains NUL.
+ */
 export function createWasiHost(options: WasiOptions = {}): WasiHost {
   const resolved = resolveWasiOptions(options);
   const context: WasiContext = { memory: new GuestMemory(), fds: new FdTable(), options: resolved };
   const stdout = new LineOutput(resolved.stdout);
   const stderr = new LineOutput(resolved.stderr);
 
-  const populate = (): void => {
+  /** `opening`: the preopens are opened now (and checked); after a reset each opens on first use. */
+  const populate = (opening: boolean): void => {
     const { fds } = context;
     fds.add({ kind: 'stdin', flags: 0, rightsBase: STDIN_RIGHTS, rightsInheriting: 0n });
     fds.add({ kind: 'output', sink: stdout, flags: 0, rightsBase: OUTPUT_RIGHTS, rightsInheriting: 0n });
     fds.add({ kind: 'output', sink: stderr, flags: 0, rightsBase: OUTPUT_RIGHTS, rightsInheriting: 0n });
     // wasi-libc finds preopens by probing fd_prestat_get from fd 3 up to the first EBADF.
-    for (const preopen of resolved.preopens) {
-      fds.add({
-        kind: 'directory', hostPath: preopen.hostPath, readOnly: preopen.readOnly, preopenName: preopen.guestName,
-        listing: undefined, flags: 0, rightsBase: Rights.ALL, rightsInheriting: Rights.ALL,
-      });
+    // Each holds its host directory open, so renaming or replacing the path later changes nothing.
+    try {
+      for (const preopen of resolved.preopens) {
+        const held = opening
+          ? new HeldDirectory(openGrant(preopen.guestName, preopen.hostPath))
+          : new HeldDirectory(undefined, () => reopenGrant(preopen.hostPath));
+        fds.add({
+          kind: 'directory', held, grantPath: preopen.hostPath,
+          readOnly: preopen.readOnly, preopenName: preopen.guestName,
+          listing: undefined, flags: 0, rightsBase: Rights.ALL, rightsInheriting: Rights.ALL,
+        });
+      }
+    } catch (error) {
+      // No preopen fd stays behind when a later one cannot be opened.
+      fds.closeAll();
+      throw error;
     }
   };
-  populate();
+  populate(true);
 
   const flush = (): void => {
     try {
@@ -85,7 +102,7 @@ export function createWasiHost(options: WasiOptions = {}): WasiHost {
         flush();
       } finally {
         context.fds.closeAll();
-        populate();
+        populate(false);
       }
     },
     get openHostFiles() {

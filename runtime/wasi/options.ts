@@ -15,7 +15,11 @@ export interface WasiOptions {
   readonly args?: readonly string[];
   /** The guest's whole environment; nothing from process.env is passed unless listed here. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Guest directory name (e.g. "/data") -> host directory. No preopens: no file system at all. */
+  /**
+   * Guest directory name (e.g. "/data") -> host directory. No preopens: no file system at all.
+   * Needs Linux with /proc mounted: guest paths are resolved race-free through held directory fds
+   * there (runtime/wasi/confined-path.ts); elsewhere createWasiHost refuses with bad-wasi-options.
+   */
   readonly preopens?: Readonly<Record<string, PreopenOptions>>;
   /**
    * Receives each line C writes to stdout, without the '\n'. Output is discarded when absent.
