@@ -168,3 +168,43 @@ describe('kernels as a component answers as load() does', () => {
     expect(new Set(CALLS.map(([fn]) => fn))).toEqual(new Set(Object.keys(component)));
   });
 });
+
+// What load() refuses from C (cbox's CboxCallError) the component answers as an error value, where a
+// plain adapter would hand the host a string that is not UTF-8 or memory that is not there (a trap).
+describe('answers load() refuses are errors from the component too', () => {
+  const C = `#include "cbox.h"
+void bad_text(cbox_out *out) { cbox_return_string(out, "ok \\xff"); }
+void bad_error(cbox_out *out) { cbox_return_error(out, "cut \\xe2\\x82"); }
+void no_answer(cbox_out *out) { (void)out; }
+void outside(cbox_out *out) { cbox_return_bytes(out, (const void *)0xfffffff0u, 64); }
+`;
+  let ours: Library<Exports>;
+  let component: Exports;
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-component-answers-'));
+    writeFileSync(path.join(dir, 'answers.c'), C);
+    const exports = Object.fromEntries(['bad_text', 'bad_error', 'no_answer', 'outside'].map((fn) => [fn, { params: [], result: fn === 'outside' ? 'bytes' : 'string' }]));
+    writeFileSync(path.join(dir, 'cbox.json'), JSON.stringify({ name: 'answers', sources: ['answers.c'], exports }));
+    const run = spawnSync(process.execPath, [cli, 'build', path.join(dir, 'cbox.json'), '--component', '--quiet', '--out', dir], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    ours = await load<Exports>(path.join(dir, 'answers.wasm'), { logger: null });
+    component = byCName(await (await transpileComponentFile(path.join(dir, 'answers.component.wasm'), path.join(dir, 'js'))).instantiate(), 'answers');
+  });
+  afterAll(() => ours.close());
+
+  it.each(['bad_text', 'no_answer'])('%s: the same error message', (fn) => {
+    const expected = outcome(() => ours[fn]!());
+    expect(expected).toHaveProperty('error');
+    expect(outcome(() => component[fn]!())).toEqual(expected);
+  });
+
+  it('an answer outside memory is an error', () => {
+    expect(outcome(() => ours.outside!())).toHaveProperty('error', expect.stringContaining('outside the sandbox memory'));
+    expect(outcome(() => component.outside!())).toEqual({ error: 'the result lies outside the sandbox memory' });
+  });
+
+  it('an error message that is not UTF-8 ends before its bad bytes (load() shows them as U+FFFD)', () => {
+    expect(outcome(() => ours.bad_error!())).toEqual({ error: 'cut \uFFFD' });
+    expect(outcome(() => component.bad_error!())).toEqual({ error: 'cut ' });
+  });
+});

@@ -58,22 +58,54 @@ static void cbox_component_store(size_t offset, uint32_t value) {
     __builtin_memcpy(cbox_component_area + offset, &value, sizeof value);
 }
 
-/* result<list<u8>, string> / result<string, string>: tag at 0, pointer at 4, length at 8. */
-static uint8_t *cbox_component_answer(const cbox_out *out) {
-    const char *error = out->error;
-    if (!error && out->data == NULL && out->len == 0) error = "the C function returned without an answer (no cbox_return_* call)";
-    if (error) {
-        size_t len = 0;
-        while (len < 4096 && error[len]) len++;
-        cbox_component_area[0] = 1;
-        cbox_component_store(4, (uint32_t)(uintptr_t)error);
-        cbox_component_store(8, (uint32_t)len);
-    } else {
-        cbox_component_area[0] = 0;
-        cbox_component_store(4, (uint32_t)(uintptr_t)out->data);
-        cbox_component_store(8, (uint32_t)out->len);
+/* The longest prefix of s that is valid UTF-8: a component host traps on a string that is not. */
+static size_t cbox_component_utf8_prefix(const uint8_t *s, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        uint8_t lead = s[i];
+        size_t more;
+        uint32_t least;
+        if (lead < 0x80) { i++; continue; }
+        if ((lead & 0xE0) == 0xC0) { more = 1; least = 0x80; }
+        else if ((lead & 0xF0) == 0xE0) { more = 2; least = 0x800; }
+        else if ((lead & 0xF8) == 0xF0) { more = 3; least = 0x10000; }
+        else return i;
+        if (len - i <= more) return i;
+        uint32_t point = lead & (0x3Fu >> more);
+        for (size_t k = 1; k <= more; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+            point = (point << 6) | (s[i + k] & 0x3F);
+        }
+        if (point < least || point > 0x10FFFF || (point >= 0xD800 && point <= 0xDFFF)) return i;
+        i += more + 1;
     }
+    return i;
+}
+
+/* result<list<u8>, string> / result<string, string>: tag at 0, pointer at 4, length at 8. What
+ * load() refuses (no answer, an answer outside memory, a string that is not UTF-8) is an error
+ * here too, rather than a trap in the host. */
+static uint8_t *cbox_component_result(uint8_t tag, const void *data, size_t len) {
+    cbox_component_area[0] = tag;
+    cbox_component_store(4, (uint32_t)(uintptr_t)data);
+    cbox_component_store(8, (uint32_t)len);
     return cbox_component_area;
+}
+
+static uint8_t *cbox_component_answer(const cbox_out *out, int is_string) {
+    const char *error = out->error;
+    size_t memory_size = __builtin_wasm_memory_size(0) * 65536;
+    if (error && (uintptr_t)error >= memory_size) error = "(the error message lies outside the sandbox memory)";
+    if (!error) {
+        if (out->data == NULL && out->len == 0) error = "the C function returned without an answer (no cbox_return_* call)";
+        else if ((uintptr_t)out->data > memory_size || out->len > memory_size - (uintptr_t)out->data) error = "the result lies outside the sandbox memory";
+        else if (is_string && cbox_component_utf8_prefix(out->data, out->len) != out->len) error = "the C function returned a string that is not valid UTF-8";
+        else return cbox_component_result(0, out->data, out->len);
+    }
+    /* load() shows a message's bad bytes as U+FFFD; a component host would trap: it ends there. */
+    size_t len = 0;
+    while (len < 4096 && (uintptr_t)error + len < memory_size && error[len]) len++;
+    return cbox_component_result(1, error, cbox_component_utf8_prefix((const uint8_t *)error, len));
 }
 `;
 
@@ -127,7 +159,7 @@ ${attribute}
 uint8_t *${adapter}${signatureText} {
     cbox_out out = { 0 };
     ${fn}(${[...args, '(int32_t)(uintptr_t)&out'].join(', ')});
-    return cbox_component_answer(&out);
+    return cbox_component_answer(&out, ${signature.result === 'string' ? 1 : 0});
 }
 __attribute__((export_name(${JSON.stringify(`cabi_post_${exportName}`)})))
 void cbox_component_post_${fn}(uint8_t *area) {
