@@ -10,6 +10,8 @@ import { appendCustomSection } from './custom-section.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { findToolchain } from './toolchain.js';
 import { buildNativeAddon } from './native/build-addon.js';
+import { buildComponent, type ComponentFiles } from './component/build-component.js';
+import { generateWit } from './component/wit.js';
 
 export interface BuildOptions extends CompileOptions {
   /** Where the module and binding go; default wasm-modules/ under the current folder. */
@@ -18,6 +20,8 @@ export interface BuildOptions extends CompileOptions {
   readonly outName?: string;
   /** Build the N-API addon (<stem>.node) when the manifest lists native exports (default true). */
   readonly native?: boolean;
+  /** Also write <stem>.wit and <stem>.component.wasm, a WASI 0.2 component (build/component/). */
+  readonly component?: boolean;
 }
 
 export interface BuildResult {
@@ -26,6 +30,7 @@ export interface BuildResult {
   readonly bindingFile: string;
   readonly typesFile: string;
   readonly stamp: AbiStamp;
+  readonly component?: ComponentFiles;
 }
 
 export function stampFor(manifest: Manifest, strict: boolean): AbiStamp {
@@ -45,6 +50,8 @@ export function stampFor(manifest: Manifest, strict: boolean): AbiStamp {
 
 export async function buildLibrary(manifestFile: string, options: BuildOptions = {}): Promise<BuildResult> {
   const manifest = readManifest(manifestFile);
+  // A manifest the component cannot express is refused before anything is compiled.
+  if (options.component) generateWit(manifest);
   const toolchain = findToolchain();
   const outDir = path.resolve(options.outDir ?? 'wasm-modules');
   const stem = options.outName ?? manifest.name;
@@ -70,7 +77,8 @@ export async function buildLibrary(manifestFile: string, options: BuildOptions =
   writeFileAtomic(bindingFile, generateBindingJs(stamp, `${stem}.wasm`, manifest.native.length > 0 ? `${stem}.node` : null));
   writeFileAtomic(typesFile, generateBindingDts(stamp));
   if (manifest.native.length > 0 && options.native !== false) await buildNativeAddon(manifest, stamp, toolchain, path.join(outDir, `${stem}.node`), options);
-  return { manifest, wasmFile, bindingFile, typesFile, stamp };
+  const component = options.component ? await buildComponent(manifest, toolchain, outDir, stem, options) : undefined;
+  return { manifest, wasmFile, bindingFile, typesFile, stamp, component };
 }
 
 /** A cbox module may import only WASI preview1 functions and its memory. */

@@ -25,6 +25,12 @@ export interface CompileOptions {
   readonly onProgress?: (line: string) => void;
 }
 
+/** The component build links the same library differently (build/component/). */
+export interface ComponentLink {
+  /** The generated canonical-ABI adapters, compiled with the library's flags. */
+  readonly adapterSource: string;
+}
+
 export class CompileError extends Error {
   constructor(message: string, readonly diagnostics: string) {
     super(diagnostics ? `${message}\n${diagnostics}` : message);
@@ -66,7 +72,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
-export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, outFile: string, options: CompileOptions = {}): Promise<void> {
+export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, outFile: string, options: CompileOptions = {}, component?: ComponentLink): Promise<void> {
   const strict = options.strict ?? manifest.strict;
   const simd = options.simd ?? manifest.simd;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
@@ -87,6 +93,7 @@ export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, o
       source: CBOX_RUNTIME_SOURCE,
       args: [...common, `-DCBOX_ARENA_SIZE=${manifest.arenaSize}`, ...(strict ? ['-DCBOX_STRICT=1'] : [])],
     },
+    ...(component ? [{ source: component.adapterSource, args: common }] : []),
   ];
   let done = 0;
   const objects = await mapLimit(jobs, Math.max(1, os.availableParallelism()), async ({ source, args }) => {
@@ -113,9 +120,12 @@ export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, o
     '--target=wasm32-wasi', `--sysroot=${toolchain.sysroot}`, `-fuse-ld=${resolveWasmLd(toolchain.wasmLd)}`,
     '-mexec-model=reactor', ...objects, '-o', outFile,
     // No -O here: clang would run any wasm-opt on PATH, which strips the name section.
-    '-Wl,--import-memory', '-Wl,--stack-first', `-Wl,-z,stack-size=${manifest.stackSize}`, '-Wl,--strip-debug',
-    '-Wl,--wrap=sbrk', '-Wl,--export=__stack_pointer',
-    ...Object.keys(manifest.exports).map((fn) => `-Wl,--export=${fn}`),
+    '-Wl,--stack-first', `-Wl,-z,stack-size=${manifest.stackSize}`, '-Wl,--strip-debug', '-Wl,--wrap=sbrk',
+    ...(component
+      // A component host sets no memory limit of its own: the module exports its memory with the
+      // manifest's maximum in it, and only the adapters (named by export_name) are exported.
+      ? [`-Wl,--max-memory=${manifest.memoryMaximum}`]
+      : ['-Wl,--import-memory', '-Wl,--export=__stack_pointer', ...Object.keys(manifest.exports).map((fn) => `-Wl,--export=${fn}`)]),
   ];
   mkdirSync(path.dirname(outFile), { recursive: true });
   progress(`link ${path.relative(process.cwd(), outFile)}`);
