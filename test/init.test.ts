@@ -11,7 +11,7 @@ import { buildLibrary } from '../build/build-library.js';
 import { InitError } from '../build/init/init-error.js';
 import { mapHeader } from '../build/init/map-header.js';
 import { initFromHeader } from '../build/init/write-manifest.js';
-import { readManifest } from '../build/manifest.js';
+import { parseManifest, readManifest } from '../build/manifest.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist/cli.js');
@@ -40,7 +40,8 @@ interface InitLib {
   il_is_even(n: number): boolean;
   il_strlen(text: string): number;
   il_checksum(data: Uint8Array): number;
-  il_count_spaces(text: Uint8Array): number;
+  il_count_spaces(text: string, text_len: number): number;
+  il_byte_sum(data: Uint8Array): number;
   il_low_byte(value: number): number;
   il_next_color(color: number): number;
   il_sign_of(value: number): number;
@@ -56,9 +57,9 @@ const EXPECTED_SKIPPED: Record<string, RegExp> = {
   il_area: /^parameter rect \(struct il_rect\): a struct passed by value: structs not supported yet$/,
   il_perimeter: /^parameter rect \(const struct il_rect \*\): a pointer to a complete struct \(8 bytes.*structs not supported yet$/,
   il_square: /^result \(struct il_rect\): a struct returned by value: structs not supported yet$/,
-  il_dup: /^result \(char \*\): an owned string .*not supported yet$/,
-  il_version: /^result \(const char \*\): a borrowed string .*need cbox_out glue today/,
-  il_raw: /^result \(void \*\): an untyped pointer/,
+  il_dup: /^result \(char \*\): an owned string \(the caller frees it\): owned string results not supported yet$/,
+  il_version: /^result \(const char \*\): a borrowed string: string results need cbox_out glue today/,
+  il_raw: /^result \(void \*\): an untyped pointer: cbox cannot tell a buffer from a handle$/,
   il_find: /^result \(int32_t \*\): a pointer to int32_t: pointer results not supported yet$/,
   il_fill: /^parameter buf \(uint8_t \*\): an output buffer with its length \(len\)/,
   il_divmod: /^parameter remainder \(int \*\): a pointer to int: out-parameters not supported yet$/,
@@ -69,6 +70,7 @@ const EXPECTED_SKIPPED: Record<string, RegExp> = {
   il_clamp_byte: /^parameter value \(uint8_t\): an 8-bit integer: needs a range-checked u8 type/,
   il_noproto: /^declared without a prototype/,
   il_hash: /^parameter key \(const void \*\): an untyped pointer without a length/,
+  il_stretch: /^parameter key \(const uint8_t \*\): a byte pointer followed by size_t rounds, which is not named like a length/,
   stats: /^the name "stats" is reserved by cbox/,
   il_twice: /^static inline function/,
   il_square_of: /^a function-like macro/,
@@ -92,11 +94,13 @@ describe('cbox init --header: end to end', () => {
   afterAll(() => lib?.close());
 
   it('writes a manifest cbox build accepts unchanged: the header\'s sources, no glue file', () => {
-    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 18 functions mapped, 21 skipped$/m);
+    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 19 functions mapped, 22 skipped$/m);
     const manifest = readManifest(path.join(dir, 'lib/cbox.json'));
     expect(manifest.name).toBe('initlib');
     expect(manifest.sources).toEqual([source]);
     expect(manifest.exports.il_checksum).toEqual({ params: ['bytes'], paramNames: ['data'], result: 'u32' });
+    expect(manifest.exports.il_count_spaces).toEqual({ params: ['string', 'u32'], paramNames: ['text', 'text_len'], result: 'u32' });
+    expect(manifest.exports.il_byte_sum).toEqual({ params: ['bytes'], paramNames: ['arg0'], result: 'u32' });
     expect(manifest.exports.il_unnamed).toEqual({ params: ['i32', 'i32'], paramNames: ['arg0', 'arg1'], result: 'i32' });
     expect(manifest.exports.il_counter_add).toEqual({ params: ['handle', 'i64'], paramNames: ['counter', 'delta'], result: 'i64' });
   });
@@ -130,7 +134,8 @@ describe('cbox init --header: end to end', () => {
     expect(lib.il_strlen('héllo')).toBe(6);
     const data = new TextEncoder().encode('cbox init');
     expect(lib.il_checksum(data)).toBe(data.reduce((sum, byte) => (Math.imul(sum, 31) + byte) >>> 0, 0));
-    expect(lib.il_count_spaces(new TextEncoder().encode('a b  c'))).toBe(3);
+    expect(lib.il_count_spaces('a b  c', 6)).toBe(3);
+    expect(lib.il_byte_sum(Uint8Array.of(1, 2, 250))).toBe(253);
     const counter = lib.il_counter_new(10n)!;
     expect(lib.il_counter_add(counter, 5n)).toBe(15n);
     expect(lib.il_counter_add(counter, -20n)).toBe(-5n);
@@ -165,6 +170,14 @@ describe('cbox init --header: options', () => {
     await expect(initFromHeader({ header, sources: [source], out })).rejects.toMatchObject({ code: 'out-exists' });
     const result = await initFromHeader({ header, sources: [source], out, force: true, prefix: 'il_add' });
     expect(Object.keys(result.manifest.exports as object)).toEqual(['il_add']);
+  });
+});
+
+describe('the manifest\'s "skipped" list', () => {
+  it('is accepted and ignored by the build\'s reader; a malformed one is refused by name', () => {
+    const base = { name: 'x', sources: ['init_lib.c'], exports: { il_add: { params: ['a:i32', 'b:i32'], result: 'i32' } } };
+    expect(parseManifest({ ...base, skipped: [{ name: 'il_printf', reason: 'variadic' }] }, fixture).exports).toHaveProperty('il_add');
+    expect(() => parseManifest({ ...base, skipped: [{ name: 'il_printf' }] }, fixture)).toThrow(/"skipped" must be a list of \{ "name": \.\.\., "reason": \.\.\. \}/);
   });
 });
 

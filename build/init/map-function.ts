@@ -40,10 +40,11 @@ export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined,
   if (!type.prototyped) return refuse('declared without a prototype: write (void) for no parameters, or the parameter types');
   if (type.variadic) return refuse('variadic (...): a fixed wasm signature cannot pass a variable argument list');
 
-  const names = paramNames(fn.paramNames, type.params.length);
+  const given = fn.paramNames.length === type.params.length ? fn.paramNames : type.params.map(() => '');
+  const names = paramNames(given);
   const params: MappedParam[] = [];
   for (let i = 0; i < type.params.length;) {
-    const step = mapParam(type.params, names, i, tags);
+    const step = mapParam(type.params, names, given, i, tags);
     if ('reason' in step) return refuse(`parameter ${names[i]} (${type.params[i]!.spelling}): ${step.reason}`);
     params.push({ name: names[i]!, type: step.type });
     i += step.consumed;
@@ -54,10 +55,10 @@ export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined,
 }
 
 /** Parameter names for the manifest: the prototype's, arg<N> where it has none, JS keywords suffixed. */
-function paramNames(given: readonly string[], count: number): string[] {
+function paramNames(given: readonly string[]): string[] {
   const names: string[] = [];
-  for (let i = 0; i < count; i++) {
-    let name = given.length === count && given[i] ? given[i]! : `arg${i}`;
+  for (let i = 0; i < given.length; i++) {
+    let name = given[i] || `arg${i}`;
     if (JS_RESERVED.has(name)) name = `${name}_`;
     while (names.includes(name) || (given.includes(name) && given[i] !== name)) name = `${name}_${i}`;
     names.push(name);
@@ -95,18 +96,29 @@ function mapScalar(type: CType, tags: TagLookup, position: 'param' | 'result'): 
   return null;
 }
 
-function isLength(type: CType | undefined, name: string, requireName: boolean): boolean {
-  if (type?.kind !== 'int' || type.bits !== 32) return false;
-  const named = LENGTH_NAME.test(name) || LENGTH_NAME_N.test(name);
-  return requireName ? named : named || type.typedefs.includes('size_t');
+type LengthKind = 'length' | 'unclear' | null;
+
+/**
+ * Whether the parameter after a pointer is its length: a 32-bit integer named like a length, or
+ * an unnamed size_t. A size_t named otherwise (`size_t rounds`) is 'unclear': cbox does not guess.
+ */
+function lengthKind(type: CType | undefined, name: string): LengthKind {
+  if (type?.kind !== 'int' || type.bits !== 32) return null;
+  const isSize = type.typedefs.includes('size_t');
+  if (name === '') return isSize ? 'length' : null;
+  if (LENGTH_NAME.test(name) || LENGTH_NAME_N.test(name)) return 'length';
+  return isSize ? 'unclear' : null;
 }
 
-function mapParam(params: readonly CType[], names: readonly string[], i: number, tags: TagLookup): Step {
+function mapParam(params: readonly CType[], names: readonly string[], given: readonly string[], i: number, tags: TagLookup): Step {
   const type = params[i]!;
   const scalar = mapScalar(type, tags, 'param');
   if (scalar !== null) return typeof scalar === 'string' ? { type: scalar, consumed: 1 } : scalar;
   switch (type.kind) {
-    case 'pointer': return mapPointerParam(type.pointee, params[i + 1], names[i + 1] ?? '', tags);
+    case 'pointer': {
+      const next = params[i + 1];
+      return mapPointerParam(type.pointee, next, lengthKind(next, given[i + 1] ?? ''), names[i + 1] ?? '', tags);
+    }
     case 'record': return { reason: type.tag === 'union' ? 'a union passed by value: unions not supported' : 'a struct passed by value: structs not supported yet' };
     case 'array': return { reason: `an array parameter (${type.spelling}): arrays not supported yet` };
     case 'unsupported': return { reason: `${type.what}: not supported` };
@@ -114,25 +126,24 @@ function mapParam(params: readonly CType[], names: readonly string[], i: number,
   }
 }
 
-function mapPointerParam(pointee: CType, next: CType | undefined, nextName: string, tags: TagLookup): Step {
+function mapPointerParam(pointee: CType, next: CType | undefined, length: LengthKind, nextName: string, tags: TagLookup): Step {
   if (pointee.kind === 'function') return { reason: 'a function pointer: callbacks not supported yet' };
   if (pointee.kind === 'record') return opaqueOrStruct(pointee, tags);
   if (pointee.kind === 'pointer') return { reason: 'a pointer to a pointer (an out-parameter or an array of pointers): not supported yet' };
   const isByte = pointee.kind === 'void' || (pointee.kind === 'int' && pointee.bits === 8);
-  const isText = pointee.kind === 'int' && pointee.char;
+  // const char * is text; a length after it stays a parameter of its own.
+  if (pointee.kind === 'int' && pointee.char && pointee.const) return { type: 'string', consumed: 1 };
   if (isByte) {
-    // const char * is text unless a parameter named like a length follows; other byte pointers take
-    // any size_t (or length-named 32-bit integer) after them as their length.
-    const sized = isLength(next, nextName, isText);
-    if (pointee.const && sized) return { type: 'bytes', consumed: 2 };
-    if (pointee.const && isText) return { type: 'string', consumed: 1 };
-    if (sized) return { reason: `an output buffer with its length (${nextName}): output buffers not supported yet` };
-    if (pointee.kind === 'void') return { reason: `an untyped pointer without a length: cbox cannot tell a buffer from a handle` };
-    return { reason: pointee.const ? 'a byte pointer without a length parameter after it' : 'a writable char pointer (an output buffer?) without a length: not supported yet' };
+    if (length === 'length') {
+      return pointee.const ? { type: 'bytes', consumed: 2 } : { reason: `an output buffer with its length (${nextName}): output buffers not supported yet` };
+    }
+    if (length === 'unclear') return { reason: `a byte pointer followed by ${next!.spelling} ${nextName}, which is not named like a length (len, size, n, count...): cbox does not guess` };
+    if (pointee.kind === 'void') return { reason: 'an untyped pointer without a length: cbox cannot tell a buffer from a handle' };
+    return { reason: pointee.const ? 'a byte pointer without a length parameter after it' : 'a writable byte pointer (an output buffer?) without a length: not supported yet' };
   }
   const element = mapScalar(pointee, tags, 'result');
   if (element !== null && typeof element === 'string') {
-    if (isLength(next, nextName, false)) {
+    if (length === 'length') {
       return { reason: pointee.const ? `an array of ${pointee.spelling} with its length (${nextName}): typed arrays not supported yet` : `an output array of ${pointee.spelling} with its length (${nextName}): out-arrays not supported yet` };
     }
     return { reason: pointee.const ? `a pointer to ${pointee.spelling} without a length: arrays not supported yet` : `a pointer to ${pointee.spelling}: out-parameters not supported yet` };
@@ -162,10 +173,10 @@ function mapResult(type: CType, tags: TagLookup): ResultType | { reason: string 
       }
       if (pointee.kind === 'int' && pointee.char) {
         return pointee.const
-          ? { reason: 'a borrowed string (const char *): string results need cbox_out glue today (borrowed string results not supported yet)' }
-          : { reason: 'an owned string (char *, the caller frees it): owned string results not supported yet' };
+          ? { reason: 'a borrowed string: string results need cbox_out glue today (borrowed string results not supported yet)' }
+          : { reason: 'an owned string (the caller frees it): owned string results not supported yet' };
       }
-      if (pointee.kind === 'void') return { reason: 'an untyped pointer (void *): cbox cannot tell a buffer from a handle' };
+      if (pointee.kind === 'void') return { reason: 'an untyped pointer: cbox cannot tell a buffer from a handle' };
       return { reason: `a pointer to ${pointee.spelling}: pointer results not supported yet` };
     }
     case 'record': return { reason: type.tag === 'union' ? 'a union returned by value: unions not supported' : 'a struct returned by value: structs not supported yet' };

@@ -24,6 +24,7 @@ export interface InitResult extends HeaderMap {
 }
 
 const LIBRARY_NAME = /^[a-z][a-z0-9_-]*$/;
+const HOST_INCLUDE = new Set(['/usr/include', '/usr/local/include']);
 
 export async function initFromHeader(options: InitOptions): Promise<InitResult> {
   if (options.sources.length === 0) throw new InitError('bad-option', 'cbox init: give the C sources that define the functions (--source x.c, once per file)');
@@ -40,9 +41,11 @@ export async function initFromHeader(options: InitOptions): Promise<InitResult> 
   }
   const dir = path.dirname(file);
   const relative = (target: string) => path.relative(dir, target).split(path.sep).join('/') || '.';
+  // The header's folder, for sources elsewhere that include it; never a host system folder,
+  // whose libc headers would replace wasi-libc's in the build.
   const headerDir = path.dirname(path.resolve(options.header));
   const include = [
-    ...(sources.some((source) => path.dirname(source) === headerDir) ? [] : [headerDir]),
+    ...(sources.some((source) => path.dirname(source) === headerDir) || HOST_INCLUDE.has(headerDir) ? [] : [headerDir]),
     ...(options.include ?? []).map((entry) => path.resolve(entry)),
   ];
   const manifest = {
