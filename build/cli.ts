@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
     });
     if (result.warnings) console.error(result.warnings);
     if (result.skipped.length > 0) console.error(describeSkipped(result.skipped));
-    console.log(`wrote ${path.relative(process.cwd(), result.file)}: ${result.exports.size} functions mapped, ${result.skipped.length} skipped`);
+    console.log(`wrote ${path.relative(process.cwd(), result.file)}: ${result.exports.size} function${result.exports.size === 1 ? '' : 's'} mapped, ${result.skipped.length} skipped`);
     return 0;
   }
   if (command === 'build') {

@@ -42,29 +42,28 @@ export async function streamAst(clang: string, args: readonly string[], filtered
 
 /** Each line clang prints (for the preprocessor's output). */
 export async function streamLines(clang: string, args: readonly string[], onLine: (line: string) => void): Promise<ClangRun> {
-  const child = startClang(clang, args);
-  const lines = createInterface({ input: child.process.stdout, crlfDelay: Infinity });
-  lines.on('line', onLine);
-  return child.done;
+  const { child, done } = startClang(clang, args);
+  createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onLine);
+  return done;
 }
 
 function runClang(clang: string, args: readonly string[], onChunk: (chunk: Uint8Array) => void): Promise<ClangRun> {
-  const child = startClang(clang, args);
-  child.process.stdout.on('data', onChunk);
-  return child.done;
+  const { child, done } = startClang(clang, args);
+  child.stdout.on('data', onChunk);
+  return done;
 }
 
 function startClang(clang: string, args: readonly string[]) {
-  const process = spawn(clang, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: CLANG_TIMEOUT_MS });
+  const child = spawn(clang, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: CLANG_TIMEOUT_MS });
   let stderr = '';
-  process.stderr.setEncoding('utf8');
-  process.stderr.on('data', (text: string) => { if (stderr.length < STDERR_LIMIT) stderr += text; });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => { if (stderr.length < STDERR_LIMIT) stderr += text; });
   const done = new Promise<ClangRun>((resolve, reject) => {
-    process.on('error', (error) => reject(new InitError('clang-failed', `cbox init: cannot run ${clang}: ${error.message}`)));
-    process.on('close', (code, signal) => {
+    child.on('error', (error) => reject(new InitError('clang-failed', `cbox init: cannot run ${clang}: ${error.message}`)));
+    child.on('close', (code, signal) => {
       if (signal) reject(new InitError('clang-failed', `cbox init: ${clang} was stopped by ${signal}${signal === 'SIGTERM' ? ` (no answer within ${CLANG_TIMEOUT_MS / 1000} s)` : ''}`, stderr.trim()));
       else resolve({ code: code ?? 1, stderr: readable(stderr.trim()) });
     });
   });
-  return { process, done };
+  return { child, done };
 }

@@ -46,13 +46,21 @@ class LocationTracker {
     return this.#file;
   }
 
-  /** Follows every location in a subtree, in print order (JSON.parse keeps key order). */
-  visit(value: unknown): void {
-    if (Array.isArray(value)) { for (const item of value) this.visit(item); return; }
-    if (typeof value !== 'object' || value === null) return;
-    const record = value as Record<string, unknown>;
-    if (typeof record.offset === 'number' && typeof record.file === 'string') this.#file = record.file;
-    for (const [key, child] of Object.entries(record)) if (key !== 'includedFrom' && typeof child === 'object') this.visit(child);
+  /** Follows every location in a subtree, in print order (JSON.parse keeps key order); a stack,
+   * not recursion, so a deeply nested expression in an inline function cannot exhaust the JS stack. */
+  visit(root: unknown): void {
+    const pending: unknown[] = [root];
+    while (pending.length > 0) {
+      const value = pending.pop();
+      if (typeof value !== 'object' || value === null) continue;
+      const children: unknown[] = Array.isArray(value) ? value : [];
+      if (!Array.isArray(value)) {
+        const record = value as Record<string, unknown>;
+        if (typeof record.offset === 'number' && typeof record.file === 'string') this.#file = record.file;
+        for (const [key, child] of Object.entries(record)) if (key !== 'includedFrom') children.push(child);
+      }
+      for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]);
+    }
   }
 }
 

@@ -55,7 +55,8 @@ function typeOf(decl: AstNode | undefined): AstNode | undefined {
 
 /** The canonical type of each named function (absent where clang gave none). */
 export async function probeFunctionTypes(setup: ClangSetup, header: string, names: readonly string[]): Promise<Map<string, CType>> {
-  const lines = names.map((name, i) => `typedef __typeof__(${name}) ${PROBE}fn_${i};`);
+  // #undef first: an object-like macro of the same name would make typeof read another function.
+  const lines = names.flatMap((name, i) => [`#undef ${name}`, `typedef __typeof__(${name}) ${PROBE}fn_${i};`]);
   const found = await probe(setup, header, lines, false);
   const types = new Map<string, CType>();
   names.forEach((name, i) => {
