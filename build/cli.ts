@@ -8,7 +8,7 @@ import { describeSkipped, initFromHeader } from './init/write-manifest.js';
 const USAGE = `usage:
   cbox build <path/to/cbox.json>... [--out DIR] [--name STEM] [--strict] [--simd] [--no-native] [--quiet]
       compile C libraries to sandboxed WASI modules with typed bindings (default DIR: wasm-modules/)
-  cbox init --header path/x.h --source path/x.c [--source ...] [--prefix x_] [--out cbox.json] [--name lib] [--force]
+  cbox init --header path/x.h --source path/x.c [--source ...] [--prefix x_] [--include DIR ...] [--out cbox.json] [--name lib] [--force]
       write a manifest from a C header: every function it can map, and the others under "skipped" with the reason
   cbox doctor
       check the C -> WASI toolchain and say how to install what is missing`;
@@ -25,12 +25,13 @@ async function main(argv: string[]): Promise<number> {
       args: rest,
       options: {
         header: { type: 'string' }, source: { type: 'string', multiple: true }, prefix: { type: 'string' },
-        out: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' },
+        out: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' }, include: { type: 'string', multiple: true },
       },
     });
     if (!values.header) { console.error(`cbox init: --header is required\n${USAGE}`); return 2; }
     const result = await initFromHeader({
       header: values.header, sources: values.source ?? [], prefix: values.prefix, out: values.out, name: values.name, force: values.force,
+      include: values.include,
     });
     if (result.warnings) console.error(result.warnings);
     if (result.skipped.length > 0) console.error(describeSkipped(result.skipped));

@@ -1,7 +1,7 @@
 // `cbox init --header` on real C: a header with mappable and unmappable prototypes becomes a
 // manifest that `cbox build` compiles with no glue file, and every mapped function is called.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -164,6 +164,19 @@ describe('cbox init --header: options', () => {
     expect(mapped.tags.get('enum il_sign')).toEqual({ complete: true, size: 4, align: 4, signed: true });
   });
 
+  it('--include: folders the header needs are searched and written to the manifest with the header\'s own folder', async () => {
+    const dir = scratch();
+    for (const sub of ['inc', 'deps', 'src']) mkdirSync(path.join(dir, sub));
+    writeFileSync(path.join(dir, 'deps/dep_types.h'), 'typedef unsigned int dep_count;\n');
+    writeFileSync(path.join(dir, 'inc/top.h'), '#include <dep_types.h>\ndep_count top_count(dep_count n);\n');
+    writeFileSync(path.join(dir, 'src/top.c'), '#include <top.h>\ndep_count top_count(dep_count n) { return n + 1; }\n');
+    const out = path.join(dir, 'cbox.json');
+    await initFromHeader({ header: path.join(dir, 'inc/top.h'), sources: [path.join(dir, 'src/top.c')], include: [path.join(dir, 'deps')], out });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ sources: ['src/top.c'], include: ['inc', 'deps'], exports: { top_count: { params: ['n:u32'], result: 'u32' } } });
+    const built = await buildLibrary(out, { outDir: path.join(dir, 'out') });
+    expect(Object.keys(built.stamp.exports)).toEqual(['top_count']);
+  });
+
   it('refuses to replace an existing manifest unless forced', async () => {
     const dir = scratch({ 'cbox.json': '{}' });
     const out = path.join(dir, 'cbox.json');
@@ -194,10 +207,11 @@ describe('cbox init --header: bad input', () => {
   });
 
   it('missing header or source: a clear message naming the file', async () => {
-    const dir = scratch({ 'ok.h': 'int ok(int a);\n' });
+    const dir = scratch({ 'ok.h': 'int ok(int a);\n', 'x.c': 'int x;\n' });
     const noHeader = runCli(['init', '--header', 'nope.h', '--source', 'x.c'], dir);
     expect(noHeader.status).toBe(1);
-    expect(noHeader.stderr).toMatch(/cbox init: source not found: x\.c|cbox init: header not found: nope\.h/);
+    expect(noHeader.stderr).toMatch(/^cbox init: header not found: nope\.h \(looked at .*nope\.h\)$/m);
+    expect(runCli(['init', '--header', 'ok.h', '--source', 'gone.c'], dir).stderr).toMatch(/^cbox init: source not found: gone\.c/m);
     await expect(mapHeader({ header: path.join(dir, 'nope.h') })).rejects.toMatchObject({ code: 'missing-file', message: expect.stringMatching(/header not found: .*nope\.h/) });
     await expect(initFromHeader({ header: path.join(dir, 'ok.h'), sources: [path.join(dir, 'gone.c')] })).rejects.toMatchObject({ code: 'missing-file', message: expect.stringMatching(/source not found: .*gone\.c/) });
     expect(runCli(['init', '--source', 'x.c'], dir).stderr).toMatch(/--header is required/);
