@@ -1,13 +1,16 @@
-// The `cbox` command: `cbox build <cbox.json>... [--out DIR] [--strict] [--simd] [--component]`, `cbox doctor`.
+// The `cbox` command: `cbox build <cbox.json>... [--out DIR] [--strict] [--simd] [--component]`, `cbox init --header`, `cbox doctor`.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildLibrary } from './build-library.js';
 import { doctorReport } from './doctor.js';
+import { describeSkipped, initFromHeader } from './init/write-manifest.js';
 
 const USAGE = `usage:
   cbox build <path/to/cbox.json>... [--out DIR] [--name STEM] [--strict] [--simd] [--no-native] [--component] [--quiet]
       compile C libraries to sandboxed WASI modules with typed bindings (default DIR: wasm-modules/);
       --component also writes STEM.wit and STEM.component.wasm, a WASI 0.2 component for any component host
+  cbox init --header path/x.h --source path/x.c [--source ...] [--prefix x_] [--include DIR ...] [--out cbox.json] [--name lib] [--force]
+      write a manifest from a C header: every function it can map, and the others under "skipped" with the reason
   cbox doctor
       check the C -> WASI toolchain and say how to install what is missing`;
 
@@ -17,6 +20,24 @@ async function main(argv: string[]): Promise<number> {
     const report = doctorReport();
     console.log(report.text);
     return report.ok ? 0 : 1;
+  }
+  if (command === 'init') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        header: { type: 'string' }, source: { type: 'string', multiple: true }, prefix: { type: 'string' },
+        out: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' }, include: { type: 'string', multiple: true },
+      },
+    });
+    if (!values.header) { console.error(`cbox init: --header is required\n${USAGE}`); return 2; }
+    const result = await initFromHeader({
+      header: values.header, sources: values.source ?? [], prefix: values.prefix, out: values.out, name: values.name, force: values.force,
+      include: values.include,
+    });
+    if (result.warnings) console.error(result.warnings);
+    if (result.skipped.length > 0) console.error(describeSkipped(result.skipped));
+    console.log(`wrote ${path.relative(process.cwd(), result.file)}: ${result.exports.size} function${result.exports.size === 1 ? '' : 's'} mapped, ${result.skipped.length} skipped`);
+    return 0;
   }
   if (command === 'build') {
     const { values, positionals } = parseArgs({

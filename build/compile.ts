@@ -50,7 +50,7 @@ function runTool(file: string, args: string[]): Promise<ToolResult> {
 }
 
 /** Diagnostics with paths made relative to where the user stands, so file:line reads at once. */
-function readable(output: string): string {
+export function readable(output: string): string {
   const cwd = process.cwd() + path.sep;
   return output.split('\n').map((line) => line.split(cwd).join('')).join('\n');
 }

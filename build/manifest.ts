@@ -36,7 +36,7 @@ export class ManifestError extends Error {
 
 const KNOWN_FIELDS = new Set([
   'name', 'sources', 'include', 'defines', 'cflags', 'stackSize', 'memory', 'arenaSize', 'strict',
-  'simd', 'exports', 'native', 'trusted', 'description', '$schema',
+  'simd', 'exports', 'native', 'trusted', 'description', '$schema', 'skipped',
 ]);
 const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LIBRARY_NAME = /^[a-z][a-z0-9_-]*$/;
@@ -109,6 +109,10 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   const trusted = exportList(m.trusted, 'trusted', exports, problems);
   for (const fn of trusted) if (!native.includes(fn)) problems.push(`"trusted": ${fn} must also be listed in "native" (trusted means it may run natively)`);
 
+  // Written by `cbox init --header`: what it could not map, for the reader; the build ignores it.
+  if (m.skipped !== undefined && (!Array.isArray(m.skipped) || m.skipped.some((entry) => typeof entry?.name !== 'string' || typeof entry?.reason !== 'string'))) {
+    problems.push('"skipped" must be a list of { "name": ..., "reason": ... } (as cbox init writes it)');
+  }
   for (const flag of ['strict', 'simd'] as const) {
     if (m[flag] !== undefined && typeof m[flag] !== 'boolean') problems.push(`"${flag}" must be true or false`);
   }

@@ -1,0 +1,186 @@
+// From a C prototype to a manifest signature, or the precise reason there is none yet. Only
+// types the manifest knows today are emitted; everything else is named with what it would need.
+import { RESERVED_EXPORT_NAMES, type ResultType, type ValueType } from '../../runtime/abi.js';
+import type { CFunctionType, CType } from './c-type.js';
+import type { HeaderFunction } from './header-functions.js';
+import type { TagFacts } from './probe.js';
+
+export interface MappedParam {
+  readonly name: string;
+  readonly type: ValueType;
+}
+
+export type FunctionMapping =
+  | { readonly ok: true; readonly params: readonly MappedParam[]; readonly result: ResultType }
+  | { readonly ok: false; readonly reason: string };
+
+export type TagLookup = (name: string) => TagFacts | undefined;
+
+type IntInfo = { bits: number; signed: boolean };
+type Step = { type: ValueType; consumed: 1 | 2 } | { reason: string };
+
+/** A length parameter by its name: n, len, size, count, nbytes, buf_len, dataSize, nByte... */
+const LENGTH_NAME = /^(n|sz|len|length|size|count|bytes|nbytes?)$|(len|length|size|count|bytes)$/i;
+const LENGTH_NAME_N = /^n[A-Z_]/;
+const JS_RESERVED = new Set([
+  'arguments', 'await', 'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do',
+  'else', 'enum', 'eval', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'implements', 'import', 'in',
+  'instanceof', 'interface', 'let', 'new', 'null', 'package', 'private', 'protected', 'public', 'return', 'static',
+  'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'yield',
+]);
+
+export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined, tags: TagLookup): FunctionMapping {
+  const refuse = (reason: string): FunctionMapping => ({ ok: false, reason });
+  if (RESERVED_EXPORT_NAMES.has(fn.name) || fn.name.startsWith('cbox_') || fn.name.startsWith('_')) {
+    return refuse(`the name "${fn.name}" is reserved by cbox (wrap the function under another name)`);
+  }
+  if (fn.isStatic) return refuse(`static${fn.isInline ? ' inline' : ''} function: it has no symbol the module can export (wrap it in a plain function)`);
+  if (fn.isInline) return refuse('inline function: C gives no guarantee of a symbol to export (wrap it in a plain function)');
+  if (!type) return refuse('clang gave no type for it');
+  if (!type.prototyped) return refuse('declared without a prototype: write (void) for no parameters, or the parameter types');
+  if (type.variadic) return refuse('variadic (...): a fixed wasm signature cannot pass a variable argument list');
+
+  const given = fn.paramNames.length === type.params.length ? fn.paramNames : type.params.map(() => '');
+  const names = paramNames(given);
+  const params: MappedParam[] = [];
+  for (let i = 0; i < type.params.length;) {
+    const step = mapParam(type.params, names, given, i, tags);
+    if ('reason' in step) return refuse(`parameter ${names[i]} (${type.params[i]!.spelling}): ${step.reason}`);
+    params.push({ name: names[i]!, type: step.type });
+    i += step.consumed;
+  }
+  const result = mapResult(type.result, tags);
+  if (typeof result !== 'string') return refuse(`result (${type.result.spelling}): ${result.reason}`);
+  return { ok: true, params, result };
+}
+
+/** Parameter names for the manifest: the prototype's, arg<N> where it has none, JS keywords suffixed. */
+function paramNames(given: readonly string[]): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < given.length; i++) {
+    let name = given[i] || `arg${i}`;
+    if (JS_RESERVED.has(name)) name = `${name}_`;
+    while (names.includes(name) || (given.includes(name) && given[i] !== name)) name = `${name}_${i}`;
+    names.push(name);
+  }
+  return names;
+}
+
+function intInfo(type: CType, tags: TagLookup): IntInfo | { reason: string } | null {
+  if (type.kind === 'int') return type;
+  if (type.kind !== 'enum') return null;
+  const facts = type.name === null ? undefined : tags(type.name);
+  if (!facts?.complete || facts.size === null || facts.signed === null) return { reason: 'an enum whose integer type clang could not tell (incomplete or anonymous)' };
+  return { bits: facts.size * 8, signed: facts.signed };
+}
+
+function mapScalar(type: CType, tags: TagLookup, position: 'param' | 'result'): ValueType | { reason: string } | null {
+  const int = intInfo(type, tags);
+  if (int && 'reason' in int) return int;
+  if (int) {
+    if (int.bits === 64) return int.signed ? 'i64' : 'u64';
+    if (int.bits > 64) return { reason: `a ${int.bits}-bit integer: not supported` };
+    // C extends 8- and 16-bit results to 32 bits, so reading them as i32/u32 is exact. As
+    // parameters the callee trusts the caller to have extended them: u32 would let 300 into a uint8_t.
+    if (int.bits < 32 && position === 'param') {
+      return { reason: `${int.bits === 8 ? 'an' : 'a'} ${int.bits}-bit integer: needs a range-checked ${int.signed ? 'i' : 'u'}${int.bits} type (not in the manifest yet; the C callee trusts the caller to have ${int.signed ? 'sign' : 'zero'}-extended it)` };
+    }
+    return int.signed ? 'i32' : 'u32';
+  }
+  if (type.kind === 'bool') return 'bool';
+  if (type.kind === 'float') {
+    if (type.bits === 32) return 'f32';
+    if (type.bits === 64) return 'f64';
+    return { reason: type.bits === 128 ? 'long double (a 128-bit float on wasm32): not supported' : `a ${type.bits}-bit float: not supported` };
+  }
+  return null;
+}
+
+type LengthKind = 'length' | 'unclear' | null;
+
+/**
+ * Whether the parameter after a pointer is its length: a 32-bit integer named like a length, or
+ * an unnamed size_t. A size_t named otherwise (`size_t rounds`) is 'unclear': cbox does not guess.
+ */
+function lengthKind(type: CType | undefined, name: string): LengthKind {
+  if (type?.kind !== 'int' || type.bits !== 32) return null;
+  const isSize = type.typedefs.includes('size_t');
+  if (name === '') return isSize ? 'length' : null;
+  if (LENGTH_NAME.test(name) || LENGTH_NAME_N.test(name)) return 'length';
+  return isSize ? 'unclear' : null;
+}
+
+function mapParam(params: readonly CType[], names: readonly string[], given: readonly string[], i: number, tags: TagLookup): Step {
+  const type = params[i]!;
+  const scalar = mapScalar(type, tags, 'param');
+  if (scalar !== null) return typeof scalar === 'string' ? { type: scalar, consumed: 1 } : scalar;
+  switch (type.kind) {
+    case 'pointer': {
+      const next = params[i + 1];
+      return mapPointerParam(type.pointee, next, lengthKind(next, given[i + 1] ?? ''), names[i + 1] ?? '', tags);
+    }
+    case 'record': return { reason: type.tag === 'union' ? 'a union passed by value: unions not supported' : 'a struct passed by value: structs not supported yet' };
+    case 'array': return { reason: `an array parameter (${type.spelling}): arrays not supported yet` };
+    case 'unsupported': return { reason: `${type.what}: not supported` };
+    default: return { reason: `a ${type.kind} parameter: not supported` };
+  }
+}
+
+function mapPointerParam(pointee: CType, next: CType | undefined, length: LengthKind, nextName: string, tags: TagLookup): Step {
+  if (pointee.kind === 'function') return { reason: 'a function pointer: callbacks not supported yet' };
+  if (pointee.kind === 'record') return opaqueOrStruct(pointee, tags);
+  if (pointee.kind === 'pointer') return { reason: 'a pointer to a pointer (an out-parameter or an array of pointers): not supported yet' };
+  const isByte = pointee.kind === 'void' || (pointee.kind === 'int' && pointee.bits === 8);
+  // const char * is text; a length after it stays a parameter of its own.
+  if (pointee.kind === 'int' && pointee.char && pointee.const) return { type: 'string', consumed: 1 };
+  if (isByte) {
+    if (length === 'length') {
+      return pointee.const ? { type: 'bytes', consumed: 2 } : { reason: `an output buffer with its length (${nextName}): output buffers not supported yet` };
+    }
+    if (length === 'unclear') return { reason: `a byte pointer followed by ${next!.spelling} ${nextName}, which is not named like a length (len, size, n, count...): cbox does not guess` };
+    if (pointee.kind === 'void') return { reason: 'an untyped pointer without a length: cbox cannot tell a buffer from a handle' };
+    return { reason: pointee.const ? 'a byte pointer without a length parameter after it' : 'a writable byte pointer (an output buffer?) without a length: not supported yet' };
+  }
+  const element = mapScalar(pointee, tags, 'result');
+  if (element !== null && typeof element === 'string') {
+    if (length === 'length') {
+      return { reason: pointee.const ? `an array of ${pointee.spelling} with its length (${nextName}): typed arrays not supported yet` : `an output array of ${pointee.spelling} with its length (${nextName}): out-arrays not supported yet` };
+    }
+    return { reason: pointee.const ? `a pointer to ${pointee.spelling} without a length: arrays not supported yet` : `a pointer to ${pointee.spelling}: out-parameters not supported yet` };
+  }
+  return { reason: `a pointer to ${pointee.spelling}: not supported` };
+}
+
+/** A pointer to a struct the header only declares is an opaque handle; one with visible fields is data. */
+function opaqueOrStruct(record: Extract<CType, { kind: 'record' }>, tags: TagLookup): Step {
+  const facts = record.name === null ? undefined : tags(record.name);
+  if (!facts) return { reason: `a pointer to an anonymous ${record.tag} cbox cannot name: not supported` };
+  if (!facts.complete) return { type: 'handle', consumed: 1 };
+  const what = record.tag === 'union' ? 'unions not supported' : 'structs not supported yet';
+  return { reason: `a pointer to a complete ${record.tag} (${facts.size} bytes; its fields are visible, so it is not an opaque handle): ${what}` };
+}
+
+function mapResult(type: CType, tags: TagLookup): ResultType | { reason: string } {
+  if (type.kind === 'void') return 'void';
+  const scalar = mapScalar(type, tags, 'result');
+  if (scalar !== null) return scalar;
+  switch (type.kind) {
+    case 'pointer': {
+      const pointee = type.pointee;
+      if (pointee.kind === 'record') {
+        const step = opaqueOrStruct(pointee, tags);
+        return 'reason' in step ? step : 'handle';
+      }
+      if (pointee.kind === 'int' && pointee.char) {
+        return pointee.const
+          ? { reason: 'a borrowed string: string results need cbox_out glue today (borrowed string results not supported yet)' }
+          : { reason: 'an owned string (the caller frees it): owned string results not supported yet' };
+      }
+      if (pointee.kind === 'void') return { reason: 'an untyped pointer: cbox cannot tell a buffer from a handle' };
+      return { reason: `a pointer to ${pointee.spelling}: pointer results not supported yet` };
+    }
+    case 'record': return { reason: type.tag === 'union' ? 'a union returned by value: unions not supported' : 'a struct returned by value: structs not supported yet' };
+    case 'unsupported': return { reason: `${type.what}: not supported` };
+    default: return { reason: `a ${type.kind} result: not supported` };
+  }
+}

@@ -1,0 +1,249 @@
+// `cbox init --header` on real C: a header with mappable and unmappable prototypes becomes a
+// manifest that `cbox build` compiles with no glue file, and every mapped function is called.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { load, type Binding, type Handle, type Library } from 'cbox';
+import { buildLibrary } from '../build/build-library.js';
+import { InitError } from '../build/init/init-error.js';
+import { mapHeader } from '../build/init/map-header.js';
+import { initFromHeader } from '../build/init/write-manifest.js';
+import { parseManifest, readManifest } from '../build/manifest.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const cli = path.join(root, 'dist/cli.js');
+const fixture = path.join(root, 'test/fixtures/init-lib');
+const header = path.join(fixture, 'init_lib.h');
+const source = path.join(fixture, 'init_lib.c');
+
+function scratch(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-init-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+function runCli(args: string[], cwd: string) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
+}
+
+interface InitLib {
+  il_add(a: number, b: number): number;
+  il_umax(): number;
+  il_negate(x: number): number;
+  il_mul64(a: bigint, b: bigint): bigint;
+  il_u64_max(): bigint;
+  il_hypot(x: number, y: number): number;
+  il_half(x: number): number;
+  il_is_even(n: number): boolean;
+  il_strlen(text: string): number;
+  il_checksum(data: Uint8Array): number;
+  il_count_spaces(text: string, text_len: number): number;
+  il_byte_sum(data: Uint8Array): number;
+  il_low_byte(value: number): number;
+  il_next_color(color: number): number;
+  il_sign_of(value: number): number;
+  il_counter_new(start: bigint): Handle | null;
+  il_counter_add(counter: Handle, delta: bigint): bigint;
+  il_counter_free(counter: Handle): void;
+  il_unnamed(a: number, b: number): number;
+}
+
+const EXPECTED_SKIPPED: Record<string, RegExp> = {
+  il_printf: /^variadic \(\.\.\.\)/,
+  il_apply: /^parameter fn \(int \(\*\)\(int\)\): a function pointer: callbacks not supported yet$/,
+  il_area: /^parameter rect \(struct il_rect\): a struct passed by value: structs not supported yet$/,
+  il_perimeter: /^parameter rect \(const struct il_rect \*\): a pointer to a complete struct \(8 bytes.*structs not supported yet$/,
+  il_square: /^result \(struct il_rect\): a struct returned by value: structs not supported yet$/,
+  il_dup: /^result \(char \*\): an owned string \(the caller frees it\): owned string results not supported yet$/,
+  il_version: /^result \(const char \*\): a borrowed string: string results need cbox_out glue today/,
+  il_raw: /^result \(void \*\): an untyped pointer: cbox cannot tell a buffer from a handle$/,
+  il_find: /^result \(int32_t \*\): a pointer to int32_t: pointer results not supported yet$/,
+  il_fill: /^parameter buf \(uint8_t \*\): an output buffer with its length \(len\)/,
+  il_divmod: /^parameter remainder \(int \*\): a pointer to int: out-parameters not supported yet$/,
+  il_precise: /^parameter x \(long double\): long double \(a 128-bit float on wasm32\)/,
+  il_first: /^parameter values \(const int\[4\]\): an array parameter/,
+  il_sum_i32: /^parameter values \(const int32_t \*\): an array of const int32_t with its length \(count\): typed arrays not supported yet$/,
+  il_number_int: /^parameter number \(union il_number\): a union passed by value: unions not supported$/,
+  il_clamp_byte: /^parameter value \(uint8_t\): an 8-bit integer: needs a range-checked u8 type/,
+  il_noproto: /^declared without a prototype/,
+  il_hash: /^parameter key \(const void \*\): an untyped pointer without a length/,
+  il_stretch: /^parameter key \(const uint8_t \*\): a byte pointer followed by size_t rounds, which is not named like a length/,
+  stats: /^the name "stats" is reserved by cbox/,
+  il_twice: /^static inline function/,
+  il_square_of: /^a function-like macro/,
+};
+
+describe('cbox init --header: end to end', () => {
+  let dir: string;
+  let lib: Library<InitLib>;
+  let stdout: string;
+  let stderr: string;
+
+  beforeAll(async () => {
+    dir = scratch();
+    const run = runCli(['init', '--header', header, '--source', source, '--out', 'lib/cbox.json', '--name', 'initlib'], dir);
+    expect(run.status, run.stderr).toBe(0);
+    ({ stdout, stderr } = run);
+    const built = await buildLibrary(path.join(dir, 'lib/cbox.json'), { outDir: path.join(dir, 'out') });
+    const { binding } = await import(pathToFileURL(built.bindingFile).href) as { binding: Binding<InitLib> };
+    lib = await load(binding);
+  });
+  afterAll(() => lib?.close());
+
+  it('writes a manifest cbox build accepts unchanged: the header\'s sources, no glue file', () => {
+    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 19 functions mapped, 22 skipped$/m);
+    const manifest = readManifest(path.join(dir, 'lib/cbox.json'));
+    expect(manifest.name).toBe('initlib');
+    expect(manifest.sources).toEqual([source]);
+    expect(manifest.exports.il_checksum).toEqual({ params: ['bytes'], paramNames: ['data'], result: 'u32' });
+    expect(manifest.exports.il_count_spaces).toEqual({ params: ['string', 'u32'], paramNames: ['text', 'text_len'], result: 'u32' });
+    expect(manifest.exports.il_byte_sum).toEqual({ params: ['bytes'], paramNames: ['arg0'], result: 'u32' });
+    expect(manifest.exports.il_unnamed).toEqual({ params: ['i32', 'i32'], paramNames: ['arg0', 'arg1'], result: 'i32' });
+    expect(manifest.exports.il_counter_add).toEqual({ params: ['handle', 'i64'], paramNames: ['counter', 'delta'], result: 'i64' });
+  });
+
+  it('names every unmappable function in skipped with its reason, and nothing else', () => {
+    const written = JSON.parse(readFileSync(path.join(dir, 'lib/cbox.json'), 'utf8')) as { skipped: { name: string; reason: string }[] };
+    expect(written.skipped.map((entry) => entry.name).sort()).toEqual(Object.keys(EXPECTED_SKIPPED).sort());
+    for (const { name, reason } of written.skipped) expect(reason, name).toMatch(EXPECTED_SKIPPED[name]!);
+    // The CLI says the same on stderr; functions of included headers are not the header's own.
+    expect(stderr).toContain('skipped il_apply: parameter fn (int (*)(int)): a function pointer: callbacks not supported yet');
+    expect(written.skipped.some((entry) => entry.name === 'il_base_version')).toBe(false);
+  });
+
+  it('scalars: 32- and 64-bit integers, long as 32-bit, floats, bool, enums by their signedness', () => {
+    expect(lib.il_add(2, 3)).toBe(5);
+    expect(lib.il_umax()).toBe(4294967295);
+    expect(lib.il_negate(5)).toBe(-5);
+    expect(lib.il_mul64(3n, -4_000_000_000n)).toBe(-12_000_000_000n);
+    expect(lib.il_u64_max()).toBe(2n ** 64n - 1n);
+    expect(lib.il_hypot(3, 4)).toBe(5);
+    expect(lib.il_half(3)).toBe(1.5);
+    expect(lib.il_is_even(4)).toBe(true);
+    expect(lib.il_is_even(7)).toBe(false);
+    expect(lib.il_low_byte(0x1234)).toBe(0x34);
+    expect(lib.il_next_color(2)).toBe(0);
+    expect(lib.il_sign_of(-7)).toBe(-1);
+    expect(lib.il_unnamed(7, 2)).toBe(5);
+  });
+
+  it('strings, bytes with their length, and an opaque struct as a handle', () => {
+    expect(lib.il_strlen('héllo')).toBe(6);
+    const data = new TextEncoder().encode('cbox init');
+    expect(lib.il_checksum(data)).toBe(data.reduce((sum, byte) => (Math.imul(sum, 31) + byte) >>> 0, 0));
+    expect(lib.il_count_spaces('a b  c', 6)).toBe(3);
+    expect(lib.il_byte_sum(Uint8Array.of(1, 2, 250))).toBe(253);
+    const counter = lib.il_counter_new(10n)!;
+    expect(lib.il_counter_add(counter, 5n)).toBe(15n);
+    expect(lib.il_counter_add(counter, -20n)).toBe(-5n);
+    lib.il_counter_free(counter);
+  });
+});
+
+describe('cbox init --header: options', () => {
+  it('--prefix keeps only matching names and lists matching functions declared in an included header', async () => {
+    const mapped = await mapHeader({ header, prefix: 'il_c' });
+    expect([...mapped.exports.keys()]).toEqual(['il_checksum', 'il_count_spaces', 'il_counter_new', 'il_counter_add', 'il_counter_free']);
+    expect(mapped.skipped).toEqual([{ name: 'il_clamp_byte', reason: expect.stringMatching(/^parameter value \(uint8_t\)/) }]);
+    const base = await mapHeader({ header, prefix: 'il_base' });
+    expect(base.exports.size).toBe(0);
+    expect(base.skipped).toEqual([{ name: 'il_base_version', reason: expect.stringMatching(/^declared in il_base\.h, which init_lib\.h includes/) }]);
+  });
+
+  it('keeps each function\'s canonical C type and struct facts for the richer types to come', async () => {
+    const mapped = await mapHeader({ header, prefix: 'il_' });
+    expect(mapped.types.get('il_sum_i32')).toMatchObject({
+      kind: 'function', result: { kind: 'int', bits: 32, signed: true },
+      params: [{ kind: 'pointer', pointee: { kind: 'int', bits: 32, const: true, typedefs: ['int32_t'] } }, { kind: 'int', bits: 32, signed: false, typedefs: ['size_t'] }],
+    });
+    expect(mapped.tags.get('struct il_rect')).toEqual({ complete: true, size: 8, align: 4, signed: null });
+    expect(mapped.tags.get('struct il_counter')?.complete).toBe(false);
+    expect(mapped.tags.get('enum il_sign')).toEqual({ complete: true, size: 4, align: 4, signed: true });
+  });
+
+  it('--include: folders the header needs are searched and written to the manifest with the header\'s own folder', async () => {
+    const dir = scratch();
+    for (const sub of ['inc', 'deps', 'src']) mkdirSync(path.join(dir, sub));
+    writeFileSync(path.join(dir, 'deps/dep_types.h'), 'typedef unsigned int dep_count;\n');
+    writeFileSync(path.join(dir, 'inc/top.h'), '#include <dep_types.h>\ndep_count top_count(dep_count n);\n');
+    writeFileSync(path.join(dir, 'src/top.c'), '#include <top.h>\ndep_count top_count(dep_count n) { return n + 1; }\n');
+    const out = path.join(dir, 'cbox.json');
+    await initFromHeader({ header: path.join(dir, 'inc/top.h'), sources: [path.join(dir, 'src/top.c')], include: [path.join(dir, 'deps')], out });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ sources: ['src/top.c'], include: ['inc', 'deps'], exports: { top_count: { params: ['n:u32'], result: 'u32' } } });
+    const built = await buildLibrary(out, { outDir: path.join(dir, 'out') });
+    expect(Object.keys(built.stamp.exports)).toEqual(['top_count']);
+  });
+
+  it('refuses to replace an existing manifest unless forced', async () => {
+    const dir = scratch({ 'cbox.json': '{}' });
+    const out = path.join(dir, 'cbox.json');
+    await expect(initFromHeader({ header, sources: [source], out })).rejects.toMatchObject({ code: 'out-exists' });
+    const result = await initFromHeader({ header, sources: [source], out, force: true, prefix: 'il_add' });
+    expect(Object.keys(result.manifest.exports as object)).toEqual(['il_add']);
+  });
+});
+
+describe('the manifest\'s "skipped" list', () => {
+  it('is accepted and ignored by the build\'s reader; a malformed one is refused by name', () => {
+    const base = { name: 'x', sources: ['init_lib.c'], exports: { il_add: { params: ['a:i32', 'b:i32'], result: 'i32' } } };
+    expect(parseManifest({ ...base, skipped: [{ name: 'il_printf', reason: 'variadic' }] }, fixture).exports).toHaveProperty('il_add');
+    expect(() => parseManifest({ ...base, skipped: [{ name: 'il_printf' }] }, fixture)).toThrow(/"skipped" must be a list of \{ "name": \.\.\., "reason": \.\.\. \}/);
+  });
+});
+
+describe('cbox init --header: bad input', () => {
+  it('a header clang cannot parse: its diagnostics with file:line and a non-zero exit', async () => {
+    const dir = scratch({ 'broken.h': '#include <stdint.h>\nint32_t ok(int32_t a);\nint32_t broken(int32_t a,;\n', 'broken.c': 'int x;\n' });
+    const run = runCli(['init', '--header', 'broken.h', '--source', 'broken.c'], dir);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/cbox init: clang cannot parse .*broken\.h\n.*broken\.h:3:\d+: error: /);
+    expect(existsSync(path.join(dir, 'cbox.json'))).toBe(false);
+    const error = await initFromHeader({ header: path.join(dir, 'broken.h'), sources: [path.join(dir, 'broken.c')], out: path.join(dir, 'cbox.json') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InitError);
+    expect(error).toMatchObject({ code: 'header-error', diagnostics: expect.stringMatching(/broken\.h:3:\d+: error: /) });
+  });
+
+  it('missing header or source: a clear message naming the file', async () => {
+    const dir = scratch({ 'ok.h': 'int ok(int a);\n', 'x.c': 'int x;\n' });
+    const noHeader = runCli(['init', '--header', 'nope.h', '--source', 'x.c'], dir);
+    expect(noHeader.status).toBe(1);
+    expect(noHeader.stderr).toMatch(/^cbox init: header not found: nope\.h \(looked at .*nope\.h\)$/m);
+    expect(runCli(['init', '--header', 'ok.h', '--source', 'gone.c'], dir).stderr).toMatch(/^cbox init: source not found: gone\.c/m);
+    await expect(mapHeader({ header: path.join(dir, 'nope.h') })).rejects.toMatchObject({ code: 'missing-file', message: expect.stringMatching(/header not found: .*nope\.h/) });
+    await expect(initFromHeader({ header: path.join(dir, 'ok.h'), sources: [path.join(dir, 'gone.c')] })).rejects.toMatchObject({ code: 'missing-file', message: expect.stringMatching(/source not found: .*gone\.c/) });
+    expect(runCli(['init', '--source', 'x.c'], dir).stderr).toMatch(/--header is required/);
+  });
+
+  it('a header with nothing mappable: an error listing why, and no manifest', async () => {
+    const dir = scratch({ 'v.h': 'int log_it(const char *format, ...);\n', 'v.c': 'int x;\n' });
+    const error = await initFromHeader({ header: path.join(dir, 'v.h'), sources: [path.join(dir, 'v.c')], out: path.join(dir, 'cbox.json') }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'nothing-mapped', diagnostics: expect.stringMatching(/skipped log_it: variadic/) });
+    expect(existsSync(path.join(dir, 'cbox.json'))).toBe(false);
+  });
+});
+
+describe('cbox init --header: real Debian headers (mapping only)', () => {
+  it.skipIf(!existsSync('/usr/include/zlib.h'))('zlib.h: checksums map, stream functions, string results and macros are skipped with reasons', async () => {
+    const mapped = await mapHeader({ header: '/usr/include/zlib.h' });
+    expect(mapped.exports.get('adler32')).toEqual({ params: [{ name: 'adler', type: 'u32' }, { name: 'buf', type: 'bytes' }], result: 'u32' });
+    expect(mapped.exports.get('compressBound')).toEqual({ params: [{ name: 'sourceLen', type: 'u32' }], result: 'u32' });
+    const reasons = new Map(mapped.skipped.map((entry) => [entry.name, entry.reason]));
+    expect(reasons.get('deflate')).toMatch(/^parameter strm \(z_streamp\): a pointer to a complete struct/);
+    expect(reasons.get('zlibVersion')).toMatch(/^result \(const char \*\): a borrowed string/);
+    expect(reasons.get('deflateInit')).toMatch(/^a function-like macro/);
+    expect(reasons.get('gzprintf')).toMatch(/^variadic/);
+  });
+
+  it.skipIf(!existsSync('/usr/include/sqlite3.h'))('sqlite3.h: opaque handles map, callbacks and variadics are skipped', async () => {
+    const mapped = await mapHeader({ header: '/usr/include/sqlite3.h', prefix: 'sqlite3_' });
+    expect(mapped.exports.get('sqlite3_close')).toEqual({ params: [{ name: 'arg0', type: 'handle' }], result: 'i32' });
+    expect(mapped.exports.get('sqlite3_column_int64')).toEqual({ params: [{ name: 'arg0', type: 'handle' }, { name: 'iCol', type: 'i32' }], result: 'i64' });
+    const reasons = new Map(mapped.skipped.map((entry) => [entry.name, entry.reason]));
+    expect(reasons.get('sqlite3_exec')).toMatch(/callbacks not supported yet/);
+    expect(reasons.get('sqlite3_mprintf')).toMatch(/^variadic/);
+    expect(mapped.exports.size + mapped.skipped.length).toBeGreaterThan(250);
+  });
+});
