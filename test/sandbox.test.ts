@@ -164,7 +164,7 @@ describe('traps', () => {
     const strict = await load(await bindingOf<ZooExports>('zoo-strict'), { logger: null });
     const trap = trapOf(() => strict.crash_null_write());
     expect(trap.kind).toBe('null-dereference');
-    expect(trap.cStack).toContain('crash_null_write');
+    expect(trap.cStack.slice(0, 2)).toEqual(['write_through_null', 'crash_null_write']); // cbox's handler frames dropped
     expect(strict.add(2, 2)).toBe(4);
     strict.close();
   });
