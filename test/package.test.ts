@@ -19,7 +19,7 @@ let packed: PackResult;
 let project: string;
 
 function run(file: string, args: string[], cwd: string): string {
-  return execFileSync(file, args, { cwd, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(file, args, { cwd, encoding: 'utf8', timeout: 200_000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Every file an "exports" target names, with one `*` pattern expanded against the packed files. */
@@ -103,7 +103,7 @@ console.log(JSON.stringify({ sum, kind, generated, pooled }));
     }));
     run(process.execPath, [tsc, '-p', 'tsconfig.json'], project);
     expect(JSON.parse(run(process.execPath, ['consumer.js'], project))).toEqual({ sum: 5, kind: 'abort', generated: 42, pooled: 9 });
-  });
+  }, 240_000);
 
   it("require('cbox') works from CommonJS (Node 20 requires ESM)", () => {
     writeFileSync(path.join(project, 'consumer.cjs'), `

@@ -181,16 +181,26 @@ describe('deadlines', () => {
   });
 
   it('charges a call for its run time only, not for waiting behind others', async () => {
-    // Sized from one measured call: the deadline is 20 calls' run time and 60 calls are sent at
-    // once, so the last ones wait in the queue about three deadlines, on any machine.
-    const probe = await createPool(await bindingOf<KernelsExports>('kernels'), { threads: 1, logger: null });
-    const n = 128;
-    const matrix = new Uint8Array(new Float32Array(n * n).fill(1).buffer);
-    for (let i = 0; i < 5; i++) await probe.matmul_f32(matrix, matrix, n);
-    const runMs = probe.stats().run.p50 / 1000; // summaries are in microseconds
+    // Sized from this machine: a matmul grown until one call takes 1 ms or more, a deadline of 20
+    // such calls and at least 1 s (a short call must not meet a busy machine's scheduling pause as
+    // long as the deadline), and two deadlines' worth of calls sent at once: the last ones wait
+    // about two deadlines in the queue, whatever the machine's speed.
+    const probe = await createPool(await bindingOf<KernelsExports>('kernels'), { threads: 1, timeoutMs: 60_000, logger: null });
+    const matrixOf = (n: number): Uint8Array => new Uint8Array(new Float32Array(n * n).fill(1).buffer);
+    let n = 64;
+    let runMs = 0;
+    for (; ; n *= 2) {
+      const matrix = matrixOf(n);
+      const before = probe.stats().run.count;
+      for (let i = 0; i < 5; i++) await probe.matmul_f32(matrix, matrix, n);
+      expect(probe.stats().run.count).toBe(before + 5);
+      runMs = probe.stats().run.p50 / 1000; // summaries are in microseconds
+      if (runMs >= 1) break;
+    }
     await probe.close();
-    const timeoutMs = Math.max(20, Math.ceil(20 * runMs));
-    const calls = 3 * Math.ceil(timeoutMs / runMs);
+    const matrix = matrixOf(n);
+    const timeoutMs = Math.max(1000, Math.ceil(20 * runMs));
+    const calls = 2 * Math.ceil(timeoutMs / runMs) + 1;
     const kernels = await createPool(await bindingOf<KernelsExports>('kernels'), { threads: 1, pipeline: calls, timeoutMs, logger: null });
     const products = await Promise.all(Array.from({ length: calls }, () => kernels.matmul_f32(matrix, matrix, n)));
     expect(products.every((product) => product.byteLength === n * n * 4)).toBe(true);
@@ -198,22 +208,24 @@ describe('deadlines', () => {
     expect(stats.timeouts).toBe(0);
     expect(stats.wait.max / 1000).toBeGreaterThan(timeoutMs);
     await kernels.close();
-  });
+  }, 180_000);
 });
 
 describe('bytes', () => {
   it('copies caller buffers by default and moves them with transfer: true', async () => {
     const data = new Uint8Array(1024 * 1024).map((_, i) => i & 0xff);
-    const copied = await pool.echo(data);
+    // The pool's 50 ms default is for the runaway-call tests; 1 MiB each way gets a deadline no busy machine misses.
+    const timeoutMs = 60_000;
+    const copied = await pool.with({ timeoutMs }).echo(data);
     expect(data.byteLength).toBe(1024 * 1024);
     expect(Buffer.from(copied).equals(Buffer.from(data))).toBe(true);
     const moved = new Uint8Array(data);
-    const echoed = await pool.with({ transfer: true }).echo(moved);
+    const echoed = await pool.with({ transfer: true, timeoutMs }).echo(moved);
     expect(moved.byteLength).toBe(0); // detached: it went to the worker without a copy
     expect(Buffer.from(echoed).equals(Buffer.from(data))).toBe(true);
     // A view over part of a buffer is copied even with transfer, so the rest stays usable.
     const part = new Uint8Array(data.buffer, 16, 32);
-    expect(await pool.call('echo', [part], { transfer: true })).toEqual(data.slice(16, 48));
+    expect(await pool.call('echo', [part], { transfer: true, timeoutMs })).toEqual(data.slice(16, 48));
     expect(part.byteLength).toBe(32);
   });
 });
