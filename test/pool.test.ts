@@ -1,11 +1,15 @@
 // The worker pool on real worker threads and the real zoo module: typed calls, traps inside a
 // worker, deadlines that stop runaway C code, respawn without leaking threads, bytes, output.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CboxArgumentError, CboxCallError, CboxError, CboxLoadError, CboxTrap, createPool, type Pool, type RespawnEvent } from 'cbox';
+import { CboxArgumentError, CboxCallError, CboxError, CboxLoadError, CboxTrap, createPool, type Binding, type Pool, type RespawnEvent } from 'cbox';
 import type { KernelsExports } from '../wasm-modules/kernels.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
 import { bindingOf } from './helpers.js';
+import { buildLibrary } from '../build/build-library.js';
 
 const THREADS = 2;
 
@@ -181,34 +185,23 @@ describe('deadlines', () => {
   });
 
   it('charges a call for its run time only, not for waiting behind others', async () => {
-    // Sized from this machine: a matmul grown until one call takes 1 ms or more, a deadline of 20
-    // such calls and at least 1 s (a short call must not meet a busy machine's scheduling pause as
-    // long as the deadline), and two deadlines' worth of calls sent at once: the last ones wait
-    // about two deadlines in the queue, whatever the machine's speed.
-    const probe = await createPool(await bindingOf<KernelsExports>('kernels'), { threads: 1, timeoutMs: 60_000, logger: null });
-    const matrixOf = (n: number): Uint8Array => new Uint8Array(new Float32Array(n * n).fill(1).buffer);
-    let n = 64;
-    let runMs = 0;
-    for (; ; n *= 2) {
-      const matrix = matrixOf(n);
-      const before = probe.stats().run.count;
-      for (let i = 0; i < 5; i++) await probe.matmul_f32(matrix, matrix, n);
-      expect(probe.stats().run.count).toBe(before + 5);
-      runMs = probe.stats().run.p50 / 1000; // summaries are in microseconds
-      if (runMs >= 1) break;
-    }
-    await probe.close();
-    const matrix = matrixOf(n);
-    const timeoutMs = Math.max(1000, Math.ceil(20 * runMs));
-    const calls = 2 * Math.ceil(timeoutMs / runMs) + 1;
-    const kernels = await createPool(await bindingOf<KernelsExports>('kernels'), { threads: 1, pipeline: calls, timeoutMs, logger: null });
-    const products = await Promise.all(Array.from({ length: calls }, () => kernels.matmul_f32(matrix, matrix, n)));
-    expect(products.every((product) => product.byteLength === n * n * 4)).toBe(true);
-    const stats = kernels.stats();
+    // Calls that sleep in C (usleep: WASI poll_oneoff) take the same wall time on any machine and
+    // need no CPU, so a busy machine cannot stretch them: 20 naps of 100 ms sent at once on one
+    // thread, each with a 1 s deadline; the last one waits ~1.9 s in the queue and is not charged.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-nap-'));
+    writeFileSync(path.join(dir, 'nap.c'), '#include <unistd.h>\nint nap(int ms) { return usleep((useconds_t)ms * 1000); }\n');
+    writeFileSync(path.join(dir, 'cbox.json'), JSON.stringify({ name: 'nap', sources: ['nap.c'], exports: { nap: { params: ['ms:i32'], result: 'i32' } } }));
+    const { bindingFile } = await buildLibrary(path.join(dir, 'cbox.json'), { outDir: path.join(dir, 'out') });
+    const { binding } = await import(pathToFileURL(bindingFile).href) as { binding: Binding<{ nap(ms: number): number }> };
+    const timeoutMs = 1000;
+    const naps = await createPool(binding, { threads: 1, pipeline: 20, timeoutMs, logger: null });
+    expect(await Promise.all(Array.from({ length: 20 }, () => naps.nap(100)))).toEqual(new Array(20).fill(0));
+    const stats = naps.stats();
     expect(stats.timeouts).toBe(0);
+    expect(stats.run.max / 1000).toBeLessThan(timeoutMs);
     expect(stats.wait.max / 1000).toBeGreaterThan(timeoutMs);
-    await kernels.close();
-  }, 180_000);
+    await naps.close();
+  }, 60_000);
 });
 
 describe('bytes', () => {
