@@ -111,8 +111,8 @@ describe("engine 'auto'", () => {
 
   it('two calibrations in a row agree on every export whose speedup is far from the bar', async () => {
     const binding = await bindingOf<KernelsExports>('kernels');
-    const first = await calibrate(binding, { budgetMs: 10 });
-    const second = await calibrate(binding, { budgetMs: 10 });
+    const first = await calibrate(binding);
+    const second = await calibrate(binding);
     // Far: more than 2x past the bar either way in the first run (matmul, which the host compiler
     // vectorises, is one); near ones may differ in their numbers, never in a clear decision.
     const far = Object.keys(first.decisions).filter((fn) => {
