@@ -232,15 +232,6 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/**
- * Waits (up to 5 s) for the pool's warm spare to have started. Closing the pool while a worker is
- * still starting can leave close() waiting forever: the thread exits but its port never closes
- * (a pool bug, reported; 1 in ~20 closes right after a timeout).
- */
-async function spareReady(pool: Pool<ZooExports>): Promise<void> {
-  for (let waited = 0; !pool.stats().spareReady && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 /** The load itself (in the child process). */
 async function soak(settings: Settings): Promise<ChildReport> {
   const started = performance.now();
@@ -272,7 +263,6 @@ async function soak(settings: Settings): Promise<ChildReport> {
       result.recoveryUs.push((performance.now() - faultStart) * 1000);
     }
   }
-  await spareReady(pool);
   await pool.close();
   const rssEnd = process.memoryUsage.rss();
   zoo.close();

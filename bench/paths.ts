@@ -1,4 +1,4 @@
-// Where the benchmark finds what `npm run build` made. The bench runs bundled from dist/bench/
+// Where the benchmark finds what `npm run build` made. The bench runs bundled from dist-dev/bench/
 // (bench/run.mjs), so the repository root is two folders up from the running file.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -4,7 +4,7 @@
 // piscina running the same wasm add; raw postMessage and comlink echoes as references). Prints a
 // table and writes bench/results/pool.json.
 //
-// Run after `npm run build`: node dist/bench-pool.js. The file plays four roles, chosen at start:
+// Run after `npm run build`: node dist-dev/bench-pool.js (npm run bench builds it). The file plays four roles, chosen at start:
 // the bench (main thread), the round-trip timer (a child process pinned to one CPU, see
 // pinnedRoundTrips), the echo worker (workerData.role 'echo'), and piscina's task module
 // (piscina imports this file in its workers and calls the default export).

@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
         outDir: values.out, outName: values.name, strict: values.strict, simd: values.simd, native: !values['no-native'], component: values.component,
         onProgress: values.quiet ? undefined : (line) => console.error(`  ${line}`),
       });
-      console.log(`built ${result.manifest.name}: ${path.relative(process.cwd(), result.wasmFile)} ` +
+      if (!values.quiet) console.log(`built ${result.manifest.name}: ${path.relative(process.cwd(), result.wasmFile)} ` +
         `(${Object.keys(result.stamp.exports).length} exports, abi ${result.stamp.hash.slice(0, 12)})` +
         `${result.component ? ` + ${path.relative(process.cwd(), result.component.componentFile)}` : ''} in ${Date.now() - started} ms`);
     }

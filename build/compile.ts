@@ -4,7 +4,7 @@
 // in traps), libc's DWARF stripped, malloc's sbrk wrapped (out-of-memory is told apart).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,49 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
+/**
+ * The object cache. An entry is named by the toolchain, the flags and the source's bytes; it lists
+ * every file clang read for it (its dependency file), and the object is named by the hash of all
+ * of those files' bytes. A changed header, a changed sysroot or another clang is a miss.
+ */
+function cachedObject(cacheDir: string, toolchain: Toolchain, source: string, args: readonly string[]): { stem: string; entry: string; object: string | null } {
+  const key = createHash('sha256').update(toolchain.identity).update('\0').update(args.join('\0')).update('\0')
+    .update(readFileSync(source)).digest('hex').slice(0, 32);
+  const stem = `${path.basename(source, '.c')}-${key}`;
+  const entry = path.join(cacheDir, `${stem}.json`);
+  let inputs: string[];
+  try {
+    inputs = (JSON.parse(readFileSync(entry, 'utf8')) as { inputs: string[] }).inputs;
+  } catch {
+    return { stem, entry, object: null };
+  }
+  const inputsHash = hashInputs(inputs);
+  const object = inputsHash === null ? null : path.join(cacheDir, `${stem}-${inputsHash}.o`);
+  return { stem, entry, object: object && existsSync(object) ? object : null };
+}
+
+/** sha256 over each input's path and bytes; null when one of them is gone (a miss, not an error). */
+function hashInputs(inputs: readonly string[]): string | null {
+  const hash = createHash('sha256');
+  for (const input of inputs) {
+    let bytes: Buffer;
+    try { bytes = readFileSync(input); } catch { return null; }
+    hash.update(input).update('\0').update(bytes).update('\0');
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** The prerequisites of a Make rule as clang -MD writes it (backslash continuations, escaped spaces). */
+export function parseDepfile(text: string): string[] {
+  const body = text.replace(/\\\r?\n/g, ' ');
+  const colon = body.search(/:(\s|$)/);
+  const files: string[] = [];
+  for (const match of body.slice(colon + 1).matchAll(/(?:\\.|[^\s\\])+/g)) {
+    files.push(match[0].replace(/\\(.)/g, '$1').replace(/\$\$/g, '$'));
+  }
+  return files;
+}
+
 export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, outFile: string, options: CompileOptions = {}, component?: ComponentLink): Promise<void> {
   const strict = options.strict ?? manifest.strict;
   const simd = options.simd ?? manifest.simd;
@@ -97,22 +140,32 @@ export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, o
   ];
   let done = 0;
   const objects = await mapLimit(jobs, Math.max(1, os.availableParallelism()), async ({ source, args }) => {
-    const key = createHash('sha256').update(toolchain.clangVersion).update('\0').update(args.join('\0')).update('\0')
-      .update(readFileSync(source)).digest('hex').slice(0, 32);
-    const object = path.join(cacheDir, `${path.basename(source, '.c')}-${key}.o`);
-    if (!existsSync(object)) {
-      const started = Date.now();
-      const temp = `${object}.${process.pid}.tmp`;
-      // Big sources (an SQLite amalgamation takes ~15 s) say they are under way.
-      const slow = setTimeout(() => progress(`... cc ${path.relative(process.cwd(), source)} (still compiling)`), 2000);
-      const result = await runTool(toolchain.clang, [...args, '-c', source, '-o', temp]).finally(() => clearTimeout(slow));
-      if (result.code !== 0) throw new CompileError(`cbox build: compiling ${path.relative(process.cwd(), source)} failed`, readable(result.output));
-      if (result.output) progress(readable(result.output));
-      renameSync(temp, object);
-      progress(`[${++done}/${jobs.length}] cc ${path.relative(process.cwd(), source)} (${Date.now() - started} ms)`);
-    } else {
-      progress(`[${++done}/${jobs.length}] cc ${path.relative(process.cwd(), source)} (cached)`);
+    const label = path.relative(process.cwd(), source);
+    const cached = cachedObject(cacheDir, toolchain, source, args);
+    if (cached.object) {
+      progress(`[${++done}/${jobs.length}] cc ${label} (cached)`);
+      return cached.object;
     }
+    const started = Date.now();
+    const temp = path.join(cacheDir, `${cached.stem}.${process.pid}.tmp`);
+    const depfile = `${temp}.d`;
+    // Big sources (an SQLite amalgamation takes ~15 s) say they are under way.
+    const slow = setTimeout(() => progress(`... cc ${label} (still compiling)`), 2000);
+    // -MD: clang lists every file it read (headers included, system ones too), the object's real inputs.
+    const result = await runTool(toolchain.clang, [...args, '-MD', '-MF', depfile, '-c', source, '-o', temp]).finally(() => clearTimeout(slow));
+    if (result.code !== 0) {
+      rmSync(depfile, { force: true });
+      throw new CompileError(`cbox build: compiling ${label} failed`, readable(result.output));
+    }
+    if (result.output) progress(readable(result.output));
+    const inputs = parseDepfile(readFileSync(depfile, 'utf8'));
+    rmSync(depfile, { force: true });
+    const inputsHash = hashInputs(inputs);
+    const object = path.join(cacheDir, `${cached.stem}-${inputsHash ?? `uncached-${process.pid}`}.o`);
+    renameSync(temp, object);
+    // An input that vanished mid-build leaves no entry: the next build compiles again.
+    if (inputsHash !== null) writeFileAtomic(cached.entry, JSON.stringify({ inputs }));
+    progress(`[${++done}/${jobs.length}] cc ${label} (${Date.now() - started} ms)`);
     return object;
   });
 

@@ -12,6 +12,8 @@ export const APT_INSTALL = 'apt-get install -y clang-19 lld-19 libclang-rt-19-de
 export interface Toolchain {
   readonly clang: string;
   readonly clangVersion: string;
+  /** What an object depends on besides its inputs: clang's full --version and the sysroot (cache key). */
+  readonly identity: string;
   readonly wasmLd: string;
   readonly sysroot: string;
 }
@@ -55,19 +57,32 @@ function sysrootCandidates(): string[] {
   return override ? [override] : ['/usr/share/wasi-sysroot', '/opt/wasi-sdk/share/wasi-sysroot'];
 }
 
-/** A sysroot with wasi-libc for wasm32-wasi, made private from Debian's layout when needed. */
-function findSysroot(): string | null {
+/**
+ * Where wasi-libc is, without touching the disk: a real sysroot, or Debian's layout, which
+ * `privateSysroot` links into a private sysroot only when a build needs it (never while diagnosing).
+ */
+interface SysrootLocation {
+  readonly sysroot: string;
+  /** Debian's wasi-libc folders, linked as <sysroot>/{include,lib}/wasm32-wasi before a build. */
+  readonly links: readonly (readonly [sub: 'include' | 'lib', target: string])[];
+}
+
+function locateSysroot(): SysrootLocation | null {
   for (const candidate of sysrootCandidates()) {
-    if (existsSync(path.join(candidate, 'include/wasm32-wasi/stdlib.h')) || existsSync(path.join(candidate, 'include/stdlib.h'))) return candidate;
+    if (existsSync(path.join(candidate, 'include/wasm32-wasi/stdlib.h')) || existsSync(path.join(candidate, 'include/stdlib.h'))) return { sysroot: candidate, links: [] };
   }
   if (process.env.CBOX_WASI_SYSROOT) return null;
   const debianInclude = '/usr/include/wasm32-wasi';
   const debianLib = '/usr/lib/wasm32-wasi';
   if (!existsSync(path.join(debianInclude, 'stdlib.h')) || !existsSync(path.join(debianLib, 'libc.a'))) return null;
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  const sysroot = path.join(os.tmpdir(), `cbox-wasi-sysroot-${uid}`);
-  for (const [sub, target] of [['include', debianInclude], ['lib', debianLib]] as const) {
-    const dir = path.join(sysroot, sub);
+  return { sysroot: path.join(os.tmpdir(), `cbox-wasi-sysroot-${uid}`), links: [['include', debianInclude], ['lib', debianLib]] };
+}
+
+/** Makes the private sysroot's links (idempotent), for a build that is about to use it. */
+function privateSysroot(location: SysrootLocation): string {
+  for (const [sub, target] of location.links) {
+    const dir = path.join(location.sysroot, sub);
     const link = path.join(dir, 'wasm32-wasi');
     mkdirSync(dir, { recursive: true });
     let current: string | null = null;
@@ -77,20 +92,23 @@ function findSysroot(): string | null {
       symlinkSync(target, link);
     }
   }
-  return sysroot;
+  return location.sysroot;
 }
 
 export interface ToolchainInspection {
   readonly checks: readonly ToolchainCheck[];
-  /** Null when anything is missing. */
+  /** Null when anything is missing. Its sysroot may still be to be linked (findToolchain does that). */
   readonly toolchain: Toolchain | null;
+  readonly sysrootLocation: SysrootLocation | null;
 }
 
 export function inspectToolchain(): ToolchainInspection {
   const clang = findProgram('CBOX_CLANG', CLANG_CANDIDATES, ['--version']);
   const targets = clang.path ? run(clang.path, ['--print-targets']) ?? '' : '';
   const wasmLd = findProgram('CBOX_WASM_LD', WASM_LD_CANDIDATES, ['--version']);
-  const sysroot = findSysroot();
+  const sysrootLocation = locateSysroot();
+  const sysroot = sysrootLocation && (sysrootLocation.links.length === 0 ? sysrootLocation.sysroot
+    : `${sysrootLocation.links.map(([, target]) => target).join(' + ')} (cbox build links them under ${sysrootLocation.sysroot})`);
   const builtins = clang.path ? run(clang.path, ['--target=wasm32-wasi', '-print-libgcc-file-name'])?.trim() ?? '' : '';
   const clangVersion = clang.output.split('\n')[0]!.trim();
   const checks: ToolchainCheck[] = [
@@ -106,12 +124,14 @@ export function inspectToolchain(): ToolchainInspection {
   const complete = checks.every((check) => check.found);
   return {
     checks,
-    toolchain: complete ? { clang: clang.path!, clangVersion, wasmLd: wasmLd.path!, sysroot: sysroot! } : null,
+    toolchain: complete ? { clang: clang.path!, clangVersion, identity: `${clang.output}\0${sysrootLocation!.sysroot}`, wasmLd: wasmLd.path!, sysroot: sysrootLocation!.sysroot } : null,
+    sysrootLocation,
   };
 }
 
 export function findToolchain(): Toolchain {
-  const { checks, toolchain } = inspectToolchain();
+  const { checks, toolchain, sysrootLocation } = inspectToolchain();
   if (!toolchain) throw new ToolchainError(checks);
+  privateSysroot(sysrootLocation!);
   return toolchain;
 }

@@ -1,6 +1,6 @@
 // The crash-survival demo (README's main job): good calls, then every class of C crash, each
 // caught as a typed CboxTrap with its C function, the sandbox recycled, the next call fine.
-import { CboxTrap, createPool, load, type Library } from '../runtime/index.js';
+import { CboxTrap, createPool, load, type Library } from 'cbox';
 import { binding as zooBinding } from '../wasm-modules/zoo.js';
 import { binding as zooStrictBinding } from '../wasm-modules/zoo-strict.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';

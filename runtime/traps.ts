@@ -34,6 +34,22 @@ const MESSAGE_KINDS: [RegExp, TrapKind][] = [
 // wild access inside these.
 const ALLOCATOR_FUNCTIONS = new Set(['dlfree', 'dlmalloc', 'dlrealloc', 'free', 'malloc', 'realloc', 'calloc', 'aligned_alloc']);
 
+/** Strict mode's trap functions in cbox_rt.c, by name: what each one reports. */
+const STRICT_HANDLERS = new Map<string, { kind: TrapKind; message: string }>([
+  ['cbox_trap_null_dereference', { kind: 'null-dereference', message: 'NULL pointer access (strict mode)' }],
+  ['cbox_trap_null_offset', {
+    kind: 'out-of-bounds',
+    message: 'pointer arithmetic on NULL: a non-zero offset added to a NULL pointer (strict mode, -fsanitize=pointer-overflow; no access was made yet)',
+  }],
+  ['cbox_trap_pointer_overflow', { kind: 'out-of-bounds', message: 'pointer arithmetic wrapped around the address space (strict mode, -fsanitize=pointer-overflow)' }],
+]);
+
+/** cbox's sanitizer handler frames (cbox_rt.c) dropped, so the library's function comes first. */
+function withoutStrictHandlers(cStack: CFrame[]): CFrame[] {
+  const first = cStack.findIndex((frame) => !/^(cbox_trap_|cbox_check_|__ubsan_handle_)/.test(frame.function));
+  return first < 0 ? cStack : cStack.slice(first);
+}
+
 const FRAME = /^\s*at (?:(\S+) )?\(?wasm:\/\/wasm\/([^:]*):wasm-function\[(\d+)\]:(0x[0-9a-f]+)\)?/;
 
 /** C frames of the trapping call, innermost first; the module-name prefix V8 adds is dropped. */
@@ -86,8 +102,8 @@ export function classifyTrap(error: unknown, context: TrapContext): Classified {
     return { kind, message, cStack };
   }
   if (kind === 'unreachable') {
-    if (innermost === 'cbox_trap_null_dereference') return { kind: 'null-dereference', message: 'NULL or near-NULL pointer access (strict mode)', cStack };
-    if (innermost === 'cbox_trap_pointer_overflow') return { kind: 'out-of-bounds', message: 'pointer arithmetic overflowed (strict mode)', cStack };
+    const strict = STRICT_HANDLERS.get(innermost ?? '');
+    if (strict) return { ...strict, cStack: withoutStrictHandlers(cStack) };
     if (innermost === 'abort') {
       if (context.allocationFailed) return { kind: 'out-of-memory', message: 'abort() after malloc could not get memory (memory limit reached)', cStack };
       return { kind: 'abort', message: 'the C code called abort()', cStack };

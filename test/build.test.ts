@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { ABI_SECTION, abiHash, lowerParams, lowerResult, type AbiStamp } from '../runtime/abi.js';
 import { inspectModule } from '../runtime/wasm-inspect.js';
 import { buildLibrary } from '../build/build-library.js';
+import { parseDepfile } from '../build/compile.js';
+import { load } from 'cbox';
 import { readManifest } from '../build/manifest.js';
+import { doctorReport } from '../build/doctor.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist/cli.js');
@@ -89,6 +92,34 @@ describe('cbox build: one library end to end', () => {
   });
 });
 
+describe('cbox build: the object cache', () => {
+  it('rebuilds when a header the .c includes changes: the module returns the new #define', async () => {
+    const dir = scratch({
+      'value.h': '#define VALUE 1\n',
+      'value.c': '#include "value.h"\nint value(void) { return VALUE; }\n',
+      'cbox.json': JSON.stringify({ name: 'valued', sources: ['value.c'], exports: { value: { params: [], result: 'i32' } } }),
+    });
+    const cacheDir = path.join(dir, 'cache');
+    const build = async () => {
+      const lines: string[] = [];
+      const result = await buildLibrary(path.join(dir, 'cbox.json'), { outDir: path.join(dir, 'out'), cacheDir, onProgress: (line) => lines.push(line) });
+      const library = await load<{ value(): number }>(result.wasmFile, { logger: null });
+      try { return { value: library.value(), lines }; } finally { library.close(); }
+    };
+    const first = await build();
+    expect(first.value).toBe(1);
+    expect((await build()).lines.some((line) => /value\.c \(cached\)$/.test(line))).toBe(true);
+    writeFileSync(path.join(dir, 'value.h'), '#define VALUE 2\n');
+    const changed = await build();
+    expect(changed.value).toBe(2);
+    expect(changed.lines.some((line) => /value\.c \(\d+ ms\)$/.test(line))).toBe(true);
+  });
+
+  it('reads clang dependency files: continuations and escaped spaces', () => {
+    expect(parseDepfile('out.o: a.c /usr/include/x.h \\\n  my\\ dir/y.h \\\n  z.h\n')).toEqual(['a.c', '/usr/include/x.h', 'my dir/y.h', 'z.h']);
+  });
+});
+
 describe('cbox CLI', () => {
   it('cbox doctor reports a missing compiler with the install line and exits 1', () => {
     const run = spawnSync(process.execPath, [cli, 'doctor'], { env: { ...process.env, CBOX_CLANG: '/nonexistent/clang' }, encoding: 'utf8' });
@@ -103,12 +134,43 @@ describe('cbox CLI', () => {
     expect(run.stdout).toMatch(/Ready: cbox build uses/);
   });
 
+  it('cbox doctor fails for Node older than 20', () => {
+    const report = doctorReport({ nodeVersion: '18.20.4' });
+    expect(report.ok).toBe(false);
+    expect(report.text).toContain('TOO OLD node v18.20.4 (cbox needs Node 20 or newer)');
+    expect(report.text).not.toMatch(/Ready:/);
+  });
+
+  it('cbox doctor checks node_api.h, which "native" exports need', () => {
+    const missing = spawnSync(process.execPath, [cli, 'doctor'], { env: { ...process.env, CBOX_NODE_INCLUDE: '/nonexistent/include/node' }, encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain('MISSING node_api.h (for "native" exports): not in /nonexistent/include/node');
+    const present = spawnSync(process.execPath, [cli, 'doctor'], { encoding: 'utf8' });
+    expect(present.stdout).toMatch(/ok {6}node_api\.h \(for "native" exports\): /);
+  });
+
+  it('cbox doctor only looks: it does not create the private sysroot links', () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'cbox-doctor-'));
+    const run = spawnSync(process.execPath, [cli, 'doctor'], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
   it('cbox build refuses a bad manifest with one line per problem and exit code 1', () => {
     const dir = scratch({ 'cbox.json': JSON.stringify({ name: 'x', sources: ['x.c'], exports: { f: { params: ['i128'], result: 'void' } } }) });
     const run = spawnSync(process.execPath, [cli, 'build', path.join(dir, 'cbox.json')], { encoding: 'utf8' });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('"sources": "x.c" not found');
     expect(run.stderr).toContain('"exports.f".params[0]: unknown type "i128"');
+  });
+
+  it('cbox build --quiet prints nothing when the build succeeds', () => {
+    const dir = scratch({ 'add.c': addC, 'cbox.json': addManifest() });
+    const run = spawnSync(process.execPath, [cli, 'build', path.join(dir, 'cbox.json'), '--out', path.join(dir, 'out'), '--quiet'], { encoding: 'utf8', cwd: dir });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('');
+    expect(existsSync(path.join(dir, 'out', 'adder.wasm'))).toBe(true);
   });
 
   it('cbox build shows progress and a summary', () => {

@@ -66,9 +66,11 @@ describe("engine 'auto'", () => {
     };
     const zoo = await load(binding, { engine: 'auto', calibration: everythingNative, logger: null });
     const routes = routesOf(zoo);
-    const native = Object.keys(routes).filter((fn) => routes[fn] === 'native');
+    const native = Object.keys(routes).filter((fn) => routes[fn]!.route === 'native');
     expect(native).toEqual(binding.stamp.trusted);
     expect(native).toEqual(['add']);
+    expect(routes.add).toEqual({ route: 'native', reason: 'claimed' });
+    expect(routes.crash_abort).toEqual({ route: 'wasm', reason: 'the calibration chose native, refused: not trusted (not in "trusted"): stays in the sandbox' });
     expect(zoo.engine).toBe('auto');
     // crash_abort is native-built but untrusted: it stays in the sandbox, so this process survives it.
     expect(() => zoo.crash_abort()).toThrow(CboxTrap);
@@ -81,16 +83,23 @@ describe("engine 'auto'", () => {
 
   it('calibrates at load: measured decisions for trusted exports, reasons for the rest', async () => {
     const binding = await bindingOf<KernelsExports>('kernels');
-    const pixels = new Uint8Array(64 * 64 * 4).fill(7);
-    const kernels = await load(binding, {
-      engine: 'auto', logger: null,
-      calibration: { budgetMs: 5, args: { blur_rgba: [pixels, 64, 64, 2], resize_rgba: [pixels, 64, 64, 32, 32] } },
-    });
+    const kernels = await load(binding, { engine: 'auto', logger: null, calibration: { budgetMs: 5 } });
     const routes = routesOf(kernels);
     for (const fn of Object.keys(binding.stamp.exports)) {
-      if (!binding.stamp.trusted.includes(fn)) expect(routes[fn], fn).toBe('wasm');
+      const decision = routes[fn]!;
+      if (!binding.stamp.trusted.includes(fn)) expect(decision.route, fn).toBe('wasm');
+      // Every trusted export was measured (its arguments derived from the signature), and says so.
+      if (binding.stamp.trusted.includes(fn)) {
+        expect(decision.wasmNs, fn).toBeGreaterThan(0);
+        expect(decision.nativeNs, fn).toBeGreaterThan(0);
+        expect(decision.speedup, fn).toBeCloseTo(decision.wasmNs! / decision.nativeNs!, -1);
+        expect(decision.reason, fn).toMatch(/^native \d+\.\d\dx .*measured with derived arguments/);
+      }
     }
-    expect(routes.base64_decode).toBe('wasm'); // built natively, not trusted
+    // Exports that take sized bytes are measured with derived arguments that fit them.
+    for (const fn of ['matmul_f32', 'blur_rgba', 'resize_rgba']) expect(routes[fn]!.reason, fn).toMatch(/measured with derived arguments \(every integer 64, bytes 64\*64\*4\)/);
+    expect(routes.base64_decode).toEqual({ route: 'wasm', reason: 'not trusted (not in "trusted"): stays in the sandbox' });
+    const pixels = new Uint8Array(64 * 64 * 4).fill(7);
     const data = new TextEncoder().encode('the same answer on either engine');
     const wasm = await load(binding, { logger: null });
     for (const fn of ['crc32', 'adler32', 'fnv1a64', 'sum_u8', 'utf8_valid', 'base64_encode'] as const) expect(kernels[fn](data)).toEqual(wasm[fn](data));
@@ -98,6 +107,24 @@ describe("engine 'auto'", () => {
     expect(kernels.stats().calls).toBe(7);
     kernels.close();
     wasm.close();
+  });
+
+  it('two calibrations in a row agree on every export whose speedup is far from the bar', async () => {
+    const binding = await bindingOf<KernelsExports>('kernels');
+    const first = await calibrate(binding);
+    const second = await calibrate(binding);
+    // Far: more than 2x past the bar either way in the first run (matmul, which the host compiler
+    // vectorises, is one); near ones may differ in their numbers, never in a clear decision.
+    const far = Object.keys(first.decisions).filter((fn) => {
+      const speedup = first.decisions[fn]!.speedup;
+      return speedup !== undefined && (speedup > 2 * 1.1 * 1.15 || speedup < 1.1 / 1.15 / 2);
+    });
+    expect(far.length).toBeGreaterThan(0);
+    for (const fn of far) expect(second.decisions[fn]!.route, `${fn}: ${first.decisions[fn]!.reason} / ${second.decisions[fn]!.reason}`).toBe(first.decisions[fn]!.route);
+    // Decisions near the bar stay in the sandbox rather than flip: the margin says so.
+    for (const decision of [...Object.values(first.decisions), ...Object.values(second.decisions)]) {
+      if (decision.route === 'native') expect(decision.speedup).toBeGreaterThanOrEqual(1.1 * 1.15);
+    }
   });
 
   it('calibrate(binding) explains every decision; a calibration for another library is refused', async () => {
@@ -119,9 +146,9 @@ describe("engine 'auto'", () => {
     const binding = await bindingOf<ZooExports>('zoo');
     const wasm = await load(binding, { logger: null });
     const native = await load(binding, { engine: 'native' });
-    expect(new Set(Object.values(routesOf(wasm)))).toEqual(new Set(['wasm']));
+    expect(new Set(Object.values(routesOf(wasm)).map((decision) => decision.route))).toEqual(new Set(['wasm']));
     expect(Object.keys(routesOf(wasm)).sort()).toEqual(Object.keys(binding.stamp.exports).sort());
-    expect(routesOf(native)).toEqual(Object.fromEntries(binding.stamp.native.map((fn) => [fn, 'native'])));
+    expect(routesOf(native)).toEqual(Object.fromEntries(binding.stamp.native.map((fn) => [fn, { route: 'native', reason: "engine 'native': every export runs in the process, without isolation" }])));
     wasm.close();
     native.close();
   });

@@ -80,20 +80,30 @@ describe('opening the circuit', () => {
   });
 
   it('opens when p99 latency over a time window passes the bound (a deliberately slow matmul)', async () => {
+    const matrix = (n: number): Uint8Array => new Uint8Array(new Float32Array(n * n).fill(1).buffer);
+    const small = matrix(4);
+    // The bound comes from this machine: the slowest of 100 small calls, and a big matmul grown
+    // until it takes 16x that; the bound sits between them (4x from each), whatever the speed.
+    const probe = await load(await bindingOf<KernelsExports>('kernels'), { logger: null });
+    opened.push(probe);
+    const timed = (fn: () => unknown): number => { const started = performance.now(); fn(); return performance.now() - started; };
+    let smallMs = 0;
+    for (let i = 0; i < 100; i++) smallMs = Math.max(smallMs, timed(() => probe.matmul_f32(small, small, 4)));
+    let n = 64;
+    while (timed(() => probe.matmul_f32(matrix(n), matrix(n), n)) < 16 * Math.max(smallMs, 0.05)) n *= 2;
+    const big = matrix(n);
+    const maxMs = Number((4 * Math.max(smallMs, 0.05)).toPrecision(2));
     const kernels = await load(await bindingOf<KernelsExports>('kernels'), {
-      logger: null, breaker: { latency: { percentile: 99, maxMs: 5, window: '60s' }, coolDownMs: 60_000 },
+      logger: null, breaker: { latency: { percentile: 99, maxMs, window: '60s' }, coolDownMs: 60_000 },
     });
     opened.push(kernels);
     const changes: BreakerEvent[] = [];
     kernels.on('breaker', (event) => changes.push(event));
-    const matrix = (n: number): Uint8Array => new Uint8Array(new Float32Array(n * n).fill(1).buffer);
-    const small = matrix(4);
-    const big = matrix(320); // ~33M multiply-adds: tens of milliseconds, far over 5ms on any machine
     for (let i = 0; i < 100; i++) kernels.matmul_f32(small, small, 4);
-    kernels.matmul_f32(big, big, 320);
+    kernels.matmul_f32(big, big, n);
     expect(changes).toEqual([]); // 1 slow call in 101: p99 is still a fast one
-    kernels.matmul_f32(big, big, 320);
-    expect(changes).toEqual([expect.objectContaining({ function: 'matmul_f32', to: 'open', reason: 'p99 latency over 5ms: 2 of 102 calls slower' })]);
+    kernels.matmul_f32(big, big, n);
+    expect(changes).toEqual([expect.objectContaining({ function: 'matmul_f32', to: 'open', reason: `p99 latency over ${maxMs}ms: 2 of 102 calls slower` })]);
     expect(() => kernels.matmul_f32(small, small, 4)).toThrow(CircuitOpenError);
   });
 

@@ -1,5 +1,5 @@
 // cbox's WASI host against a real wasi-libc module (c-src/wasi-fixture), compiled here with
-// clang-19 for wasm32-wasi as a reactor that imports its memory.
+// the toolchain `cbox build` finds, for wasm32-wasi as a reactor that imports its memory.
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WASI_FUNCTIONS, WasiExit, createWasiHost, type WasiHost, type WasiOptions } from '../runtime/wasi/host.js';
 import { inspectModule } from '../runtime/wasm-inspect.js';
+import { findToolchain } from '../build/toolchain.js';
 
 const FIXTURE = fileURLToPath(new URL('../c-src/wasi-fixture/wasi_fixture.c', import.meta.url));
 const EXPORTS = [
@@ -31,16 +32,13 @@ let initialPages: number;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'cbox-wasi-test-'));
-  const sysroot = join(work, 'sysroot');
-  mkdirSync(join(sysroot, 'include'), { recursive: true });
-  mkdirSync(join(sysroot, 'lib'), { recursive: true });
-  symlinkSync('/usr/include/wasm32-wasi', join(sysroot, 'include', 'wasm32-wasi'));
-  symlinkSync('/usr/lib/wasm32-wasi', join(sysroot, 'lib', 'wasm32-wasi'));
+  // The compiler and sysroot `cbox build` would use (build/toolchain.ts finds them).
+  const { clang, sysroot } = findToolchain();
   const object = join(work, 'fixture.o');
   const wasm = join(work, 'fixture.wasm');
   const target = ['--target=wasm32-wasi', `--sysroot=${sysroot}`];
-  execFileSync('clang-19', [...target, '-O2', '-Wall', '-Werror', '-c', FIXTURE, '-o', object]);
-  execFileSync('clang-19', [
+  execFileSync(clang, [...target, '-O2', '-Wall', '-Werror', '-c', FIXTURE, '-o', object]);
+  execFileSync(clang, [
     ...target, '-mexec-model=reactor', object, '-o', wasm,
     '-Wl,--import-memory', '-Wl,--stack-first', '-Wl,-z,stack-size=65536',
     ...EXPORTS.map((name) => `-Wl,--export=${name}`),

@@ -21,10 +21,15 @@ export interface NativeBuildOptions {
   readonly onProgress?: (line: string) => void;
 }
 
-/** node_api.h of the Node that runs the build: <prefix>/include/node next to <prefix>/bin/node. */
-export function nodeIncludeDir(): string {
+/** Where node_api.h of the Node that runs the build should be: <prefix>/include/node next to <prefix>/bin/node. */
+export function nodeIncludeCandidate(): { dir: string; found: boolean } {
   const dir = process.env.CBOX_NODE_INCLUDE ?? path.resolve(path.dirname(process.execPath), '..', 'include', 'node');
-  if (!existsSync(path.join(dir, 'node_api.h'))) {
+  return { dir, found: existsSync(path.join(dir, 'node_api.h')) };
+}
+
+export function nodeIncludeDir(): string {
+  const { dir, found } = nodeIncludeCandidate();
+  if (!found) {
     throw new CompileError('cbox build: cannot build the native addon: node_api.h not found',
       `  looked in ${dir}\n  -> install Node's headers (Debian: they come with the nodejs package), set CBOX_NODE_INCLUDE, or build with --no-native`);
   }

@@ -9,7 +9,7 @@ import { HandleOwner } from '../handles.js';
 import type { Library, LibraryControl } from '../library.js';
 import type { LoadOptions } from '../load.js';
 import { loadAddon } from './addon.js';
-import { runCalibration, stayReason, type Calibration, type Route } from './calibration.js';
+import { runCalibration, stayReason, type Calibration, type RouteDecision } from './calibration.js';
 import type { NativeCallState } from './native-invoker.js';
 import { createNativeFunctions } from './native-library.js';
 import { recordRoutes } from './routes.js';
@@ -42,9 +42,14 @@ export async function routeLibrary(source: ModuleSource, wasm: Library<unknown>,
     const { stamp } = source;
     const calibration = await calibrationFor(source, options, load);
     // A calibration can be handed in: it may choose among the trusted exports, never more.
-    const routes: Record<string, Route> = Object.fromEntries(Object.entries(stamp.exports).map(([fn, signature]) => [fn,
-      calibration.decisions[fn]?.route === 'native' && stayReason(stamp, fn, signature) === null ? 'native' : 'wasm']));
-    const nativeExports = Object.keys(routes).filter((fn) => routes[fn] === 'native');
+    const routes: Record<string, RouteDecision> = Object.fromEntries(Object.entries(stamp.exports).map(([fn, signature]) => {
+      const given = calibration.decisions[fn];
+      const refused = stayReason(stamp, fn, signature);
+      if (given?.route === 'native' && refused === null) return [fn, given];
+      if (given?.route === 'native') return [fn, { route: 'wasm', reason: `the calibration chose native, refused: ${refused}` }];
+      return [fn, given ?? { route: 'wasm', reason: 'the calibration has no decision for it' }];
+    }));
+    const nativeExports = Object.keys(routes).filter((fn) => routes[fn]!.route === 'native');
     const state: NativeCallState = { name: stamp.name, owner: new HandleOwner(stamp.name), calls: 0, closed: false };
     const nativeFunctions = nativeExports.length > 0 ? createNativeFunctions(stamp, loadAddon(source), state, nativeExports) : {};
     const control: Pick<LibraryControl, 'engine' | 'stats' | 'close'> = {

@@ -1,7 +1,9 @@
 // engine 'auto': which exports are worth leaving the sandbox for. Only exports the manifest lists
 // in both "native" and "trusted" are candidates; each is timed on both engines with the same
 // arguments, in interleaved rounds so drift hits both alike, and goes native only when it is
-// clearly faster. Everything else stays in the wasm sandbox.
+// clearly faster: the median speedup must pass the bar by a margin and four rounds in five must
+// pass the bar itself, so an export near the bar stays in the sandbox every time instead of
+// flipping between calibrations. Everything else stays in the wasm sandbox.
 import type { AbiStamp, ExportSignature, ValueType } from '../abi.js';
 import type { Binding } from '../binding.js';
 import type { Library } from '../library.js';
@@ -17,6 +19,8 @@ export interface RouteDecision {
   /** Median time per call on each engine, when the export was measured. */
   readonly wasmNs?: number;
   readonly nativeNs?: number;
+  /** Median of the rounds' wasm/native time ratios, when measured (above 1: native is faster). */
+  readonly speedup?: number;
 }
 
 export interface Calibration {
@@ -27,37 +31,52 @@ export interface Calibration {
 }
 
 export interface CalibrationOptions {
-  /** Arguments to measure each export with. Without them, arguments are derived from the signature
-   * where that means something (numbers, bigints, booleans, 16 KiB of text as bytes, 1 KiB as a
-   * string); an export whose calls fail with them (sizes that must match, handles) stays in wasm. */
+  /** Arguments to measure each export with. Without them, arguments are derived from the signature:
+   * first numbers 1, 2, 3... with 16 KiB of text as bytes and 1 KiB as a string; if the C code
+   * refuses those, every integer 64 with bytes of 64*64*4 (a square image, a 64x64 float matrix);
+   * then 64, 64 and 2 for the rest. An export whose calls fail with all of them stays in wasm. */
   readonly args?: Readonly<Record<string, readonly unknown[]>>;
   /** Go native only when at least this many times faster (default 1.1: isolation is worth a little). */
   readonly minSpeedup?: number;
-  /** Milliseconds spent timing each candidate (default 20). */
+  /** How far past minSpeedup the median must be to leave the sandbox (default 0.15: 15% more). */
+  readonly margin?: number;
+  /** Milliseconds spent timing each candidate (default 30). */
   readonly budgetMs?: number;
 }
 
 /** Loads a sandboxed library of the binding to measure against (spare off, output dropped). */
 export type WasmLoader = (binding: Binding<unknown>) => Promise<Library<unknown>>;
 
-const ROUNDS = 5;
+const ROUNDS = 15;
 const MAX_BATCH = 1 << 20;
 const SAMPLE_TEXT = 'cbox calibration: the quick brown fox jumps over the lazy dog. ';
+/** The side of the square the second and third derivations use: 64*64*4 bytes = 16 KiB. */
+const SQUARE = 64;
 
 function sampleText(bytes: number): string {
   return SAMPLE_TEXT.repeat(Math.ceil(bytes / SAMPLE_TEXT.length)).slice(0, bytes);
 }
 
-function deriveArgument(type: ValueType, index: number): unknown {
-  switch (type) {
-    case 'i32': case 'u32': return index + 1;
-    case 'i64': case 'u64': return BigInt(index + 1);
-    case 'f32': case 'f64': return index + 1.5;
-    case 'bool': return true;
-    case 'bytes': return new TextEncoder().encode(sampleText(16 * 1024));
-    case 'string': return sampleText(1024);
-    case 'handle': return undefined;
-  }
+/** An integer parameter's value in each derivation, by its position among the integer parameters. */
+const DERIVATIONS: readonly { readonly name: string; readonly integer: (index: number, nth: number) => number; readonly bytes: number }[] = [
+  { name: 'numbers 1, 2, 3... and 16 KiB', integer: (index) => index + 1, bytes: 16 * 1024 },
+  { name: `every integer ${SQUARE}, bytes ${SQUARE}*${SQUARE}*4`, integer: () => SQUARE, bytes: SQUARE * SQUARE * 4 },
+  { name: `integers ${SQUARE}, ${SQUARE}, then 2, bytes ${SQUARE}*${SQUARE}*4`, integer: (_, nth) => nth < 2 ? SQUARE : 2, bytes: SQUARE * SQUARE * 4 },
+];
+
+function deriveArguments(params: readonly ValueType[], derivation: (typeof DERIVATIONS)[number]): unknown[] {
+  let integers = 0;
+  return params.map((type, index) => {
+    switch (type) {
+      case 'i32': case 'u32': return derivation.integer(index, integers++);
+      case 'i64': case 'u64': return BigInt(derivation.integer(index, integers++));
+      case 'f32': case 'f64': return index + 1.5;
+      case 'bool': return true;
+      case 'bytes': return new TextEncoder().encode(sampleText(derivation.bytes));
+      case 'string': return sampleText(1024);
+      case 'handle': return undefined;
+    }
+  });
 }
 
 function nsPerCall(call: () => unknown, count: number): number {
@@ -66,24 +85,53 @@ function nsPerCall(call: () => unknown, count: number): number {
   return ((performance.now() - start) * 1e6) / count;
 }
 
-function median(values: number[]): number {
+function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-/** Median ns per call of each, batches sized so that all rounds fit the budget. */
-function measurePair(wasmCall: () => unknown, nativeCall: () => unknown, budgetMs: number): { wasmNs: number; nativeNs: number } {
+interface PairTiming { readonly wasmNs: number; readonly nativeNs: number; readonly speedup: number; readonly lowSpeedup: number }
+
+/** Medians per call and the rounds' speedups (median and 20th percentile), batches sized so all rounds fit the budget. */
+function measurePair(wasmCall: () => unknown, nativeCall: () => unknown, budgetMs: number): PairTiming {
   const batchBudgetNs = (budgetMs * 1e6) / (ROUNDS * 2);
   let count = 1;
   // Doubling the batch also warms both paths up before the rounds that count.
   while (count < MAX_BATCH && (nsPerCall(wasmCall, count) + nsPerCall(nativeCall, count)) * count < batchBudgetNs) count *= 2;
   const wasm: number[] = [];
   const native: number[] = [];
+  const ratios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    wasm.push(nsPerCall(wasmCall, count));
-    native.push(nsPerCall(nativeCall, count));
+    // Alternating which engine goes first keeps a warm-cache advantage off either side.
+    let wasmNs: number;
+    let nativeNs: number;
+    if (round % 2 === 0) {
+      wasmNs = nsPerCall(wasmCall, count);
+      nativeNs = nsPerCall(nativeCall, count);
+    } else {
+      nativeNs = nsPerCall(nativeCall, count);
+      wasmNs = nsPerCall(wasmCall, count);
+    }
+    wasm.push(wasmNs);
+    native.push(nativeNs);
+    ratios.push(wasmNs / nativeNs);
   }
-  return { wasmNs: median(wasm), nativeNs: median(native) };
+  return { wasmNs: quantile(wasm, 0.5), nativeNs: quantile(native, 0.5), speedup: quantile(ratios, 0.5), lowSpeedup: quantile(ratios, 0.2) };
+}
+
+/** The decision on one measured export: native only past the bar with the margin, steadily. */
+export function decide(timing: PairTiming, minSpeedup: number, margin: number): RouteDecision {
+  const { wasmNs, nativeNs, speedup, lowSpeedup } = timing;
+  const measured = { wasmNs, nativeNs, speedup };
+  const bar = minSpeedup * (1 + margin);
+  if (speedup >= bar && lowSpeedup >= minSpeedup) return { route: 'native', reason: `native ${speedup.toFixed(2)}x faster`, ...measured };
+  if (speedup >= bar) {
+    return { route: 'wasm', reason: `native ${speedup.toFixed(2)}x faster at the median, but under ${minSpeedup}x in more than 1 round in 5: not steady enough to leave the sandbox`, ...measured };
+  }
+  if (speedup < minSpeedup / (1 + margin)) {
+    return { route: 'wasm', reason: `native ${speedup.toFixed(2)}x as fast, below the ${minSpeedup}x it takes to leave the sandbox`, ...measured };
+  }
+  return { route: 'wasm', reason: `native ${speedup.toFixed(2)}x as fast: too close to the ${minSpeedup}x bar (margin ${margin}) to leave the sandbox`, ...measured };
 }
 
 /** Why an export may not leave the sandbox, or null when it is a candidate. */
@@ -94,10 +142,31 @@ export function stayReason(stamp: AbiStamp, fn: string, signature: ExportSignatu
   return null;
 }
 
+type AnyFunctions = Record<string, (...args: unknown[]) => unknown>;
+
+/** The first argument list both engines answer without an error, and where it came from. */
+function workingArguments(fn: string, params: readonly ValueType[], wasm: AnyFunctions, native: AnyFunctions, given: readonly unknown[] | undefined):
+  { args: readonly unknown[]; from: string } | { error: string } {
+  const tries = given ? [{ args: given, from: 'the given arguments' }]
+    : DERIVATIONS.map((derivation) => ({ args: deriveArguments(params, derivation), from: `derived arguments (${derivation.name})` }));
+  const errors: string[] = [];
+  for (const attempt of tries) {
+    try {
+      wasm[fn]!(...attempt.args);
+      native[fn]!(...attempt.args);
+      return attempt;
+    } catch (error) {
+      errors.push(`${attempt.from}: ${(error as Error).message}`);
+    }
+  }
+  return { error: errors.join('; ') };
+}
+
 export async function runCalibration(binding: Binding<unknown>, loadWasm: WasmLoader, options: CalibrationOptions = {}): Promise<Calibration> {
   const { stamp } = binding;
   const minSpeedup = options.minSpeedup ?? 1.1;
-  const budgetMs = options.budgetMs ?? 20;
+  const margin = options.margin ?? 0.15;
+  const budgetMs = options.budgetMs ?? 30;
   const decisions: Record<string, RouteDecision> = {};
   const candidates = Object.entries(stamp.exports).filter(([fn, signature]) => {
     const reason = stayReason(stamp, fn, signature);
@@ -105,25 +174,18 @@ export async function runCalibration(binding: Binding<unknown>, loadWasm: WasmLo
     return reason === null;
   });
   if (candidates.length > 0) {
-    const wasm = await loadWasm(binding) as Library<Record<string, (...args: unknown[]) => unknown>>;
-    const native = createNativeLibrary<Record<string, (...args: unknown[]) => unknown>>(stamp, loadAddon(binding));
+    const wasm = await loadWasm(binding) as Library<AnyFunctions>;
+    const native = createNativeLibrary<AnyFunctions>(stamp, loadAddon(binding));
     try {
       for (const [fn, signature] of candidates) {
-        const args = options.args?.[fn] ?? signature.params.map(deriveArgument);
-        const wasmCall = (): unknown => wasm[fn]!(...args);
-        const nativeCall = (): unknown => native[fn]!(...args);
-        try {
-          wasmCall();
-          nativeCall();
-        } catch (error) {
-          decisions[fn] = { route: 'wasm', reason: `no measurement: a call with the ${options.args?.[fn] ? 'given' : 'derived'} arguments failed (${(error as Error).message})` };
+        const found = workingArguments(fn, signature.params, wasm, native, options.args?.[fn]);
+        if ('error' in found) {
+          decisions[fn] = { route: 'wasm', reason: `no measurement: every call failed (${found.error})` };
           continue;
         }
-        const { wasmNs, nativeNs } = measurePair(wasmCall, nativeCall, budgetMs);
-        const speedup = wasmNs / nativeNs;
-        decisions[fn] = speedup >= minSpeedup
-          ? { route: 'native', reason: `native ${speedup.toFixed(2)}x faster`, wasmNs, nativeNs }
-          : { route: 'wasm', reason: `native ${speedup.toFixed(2)}x as fast, below the ${minSpeedup}x it takes to leave the sandbox`, wasmNs, nativeNs };
+        const { args, from } = found;
+        const decision = decide(measurePair(() => wasm[fn]!(...args), () => native[fn]!(...args), budgetMs), minSpeedup, margin);
+        decisions[fn] = { ...decision, reason: `${decision.reason}, measured with ${from}` };
       }
     } finally {
       wasm.close();

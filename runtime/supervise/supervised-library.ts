@@ -33,13 +33,13 @@ function refuseReload(why: string): Promise<never> {
 export function superviseLibrary<T>(library: Library<T>, sandbox: Sandbox | null, options: SupervisionOptions<T>): Library<T> {
   try {
     const routes = routesOf(library as Library<unknown>);
-    const nativeRoutes = Object.keys(routes).filter((fn) => routes[fn] === 'native');
+    const nativeRoutes = Object.keys(routes).filter((fn) => routes[fn]!.route === 'native');
     let supervised: ReturnType<typeof supervise> = null;
     if (sandbox === null) {
       if (wantsSupervision(options)) throw new CboxLoadError('bad-option', "breaker, fallback, recycle, stats and telemetry supervise sandboxed calls (engine 'wasm' or 'auto'); engine 'native' has no sandbox");
     } else {
       const exports = Object.fromEntries(Object.keys(routes).map((fn) => [fn, (library as Record<string, unknown>)[fn] as (...args: unknown[]) => unknown]));
-      supervised = supervise(sandbox, exports, options, (fn) => routes[fn]!);
+      supervised = supervise(sandbox, exports, options, (fn) => routes[fn]!.route);
     }
     const reloader = sandbox ? new Reloader(sandbox, (candidate) => createLibrary(candidate)) : null;
     const control = {
