@@ -3,6 +3,7 @@
 // from the sandbox (result pointers and lengths) are untrusted and checked before use.
 import type { CompiledModule } from './compiled-module.js';
 import { CboxCallError, CboxError, CboxLoadError } from './errors.js';
+import { InstanceMeter, MeterStop, type MeterPolicy } from './metering/meter.js';
 import { WASM_PAGE } from './sizes.js';
 import { createWasiHost, type WasiHost, type WasiOptions } from './wasi/host.js';
 
@@ -15,6 +16,10 @@ const OUT_SIZE = 12;
 const SHORT_STRING = 64;
 
 type ExportFn = (...args: any[]) => any;
+
+function initTimeout(name: string, startTimeoutMs: number, cause: MeterStop): CboxLoadError {
+  return new CboxLoadError('init-timeout', `${name}: the module's start-up code ran past its ${startTimeoutMs} ms start deadline (startTimeoutMs)`, { cause });
+}
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
@@ -35,16 +40,27 @@ export class SandboxInstance {
   private u8: Uint8Array;
   private u32: Uint32Array;
 
-  constructor(readonly compiled: CompiledModule, readonly generation: number, limitBytes: number, wasi: WasiOptions) {
+  constructor(readonly compiled: CompiledModule, readonly generation: number, limitBytes: number, wasi: WasiOptions, meterPolicy: MeterPolicy | null = null) {
     this.memory = new WebAssembly.Memory({ initial: compiled.memory.minPages, maximum: Math.floor(limitBytes / WASM_PAGE) });
     this.wasi = createWasiHost(wasi);
-    const instance = new WebAssembly.Instance(compiled.module, {
-      env: { memory: this.memory },
-      wasi_snapshot_preview1: this.wasi.imports,
-    });
+    // Metered modules: start-up code runs under the start deadline, each export under the call's limits.
+    const meter = compiled.stamp.metered === true && meterPolicy ? new InstanceMeter(meterPolicy) : null;
+    meter?.begin({ timeoutMs: meterPolicy!.startTimeoutMs });
+    let exports: Record<string, any>;
+    try {
+      const instance = new WebAssembly.Instance(compiled.module, {
+        env: { memory: this.memory },
+        wasi_snapshot_preview1: this.wasi.imports,
+        ...meter?.imports,
+      });
+      exports = instance.exports as Record<string, any>;
+      if (meter && !meter.bind(exports)) throw new CboxLoadError('abi-stamp-corrupt', `${compiled.stamp.name}: stamped metered, but its fuel global is not a mutable i32`);
+    } catch (error) {
+      this.wasi.reset();
+      throw error instanceof MeterStop ? initTimeout(compiled.stamp.name, meterPolicy!.startTimeoutMs, error) : error;
+    }
     this.wasi.bind(this.memory);
-    const exports = instance.exports as Record<string, any>;
-    this.fns = Object.keys(compiled.stamp.exports).map((name) => exports[name] as ExportFn);
+    this.fns = Object.keys(compiled.stamp.exports).map((name) => (meter ? meter.wrap(exports[name]) : exports[name]) as ExportFn);
     this.alloc = exports.cbox_alloc;
     this.release = exports.cbox_arena_release;
     this.stackPointer = exports.__stack_pointer;
@@ -53,6 +69,7 @@ export class SandboxInstance {
       this.header = exports.cbox_arena_header() >>> 0;
     } catch (error) {
       this.wasi.reset();
+      if (error instanceof MeterStop) throw initTimeout(compiled.stamp.name, meterPolicy!.startTimeoutMs, error);
       throw new CboxLoadError('init-failed', `${compiled.stamp.name}: the module's initialisation trapped: ${(error as Error).message}`, { cause: error });
     }
     this.u8 = new Uint8Array(this.memory.buffer);

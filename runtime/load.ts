@@ -7,6 +7,8 @@ import { createLibrary, type Engine, type Library } from './library.js';
 import { routeLibrary } from './native/auto-library.js';
 import type { Calibration, CalibrationOptions } from './native/calibration.js';
 import { loadNativeLibrary } from './native/native-library.js';
+import { addMeterControl } from './metering/limited-library.js';
+import { meterPolicyFor, type MeterOptions } from './metering/limits.js';
 import { Sandbox, type CrashReportOptions } from './sandbox.js';
 import { parseSize, WASM32_MAX_BYTES, WASM_PAGE, formatSize } from './sizes.js';
 import type { SupervisionOptions } from './supervise/options.js';
@@ -20,7 +22,8 @@ export interface CLogger {
 }
 
 /** Supervision (breaker, fallback, recycle, stats, telemetry): see SupervisionOptions. */
-export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T> {
+/** Metering options (timeoutMs, fuel, startTimeoutMs) need a module built with `cbox build --metered`. */
+export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T>, MeterOptions {
   /** Linear memory cap ("32MiB", bytes): malloc returns NULL past it. Default: the manifest's memory.maximum. */
   readonly memoryLimit?: number | string;
   /** Keep a warm spare instance so a trap costs a swap, not an instantiation (default true). */
@@ -74,10 +77,14 @@ export async function load<T>(source: Binding<T>, options?: LoadOptions<T>): Pro
 /** Without a binding the exports are untyped unless you name their type: load<MyExports>('x.wasm'). */
 export async function load<T = GenericExports>(source: ModuleSource, options?: LoadOptions<T>): Promise<Library<T>>;
 export async function load(source: ModuleSource, options: LoadOptions<any> = {}): Promise<Library<unknown>> {
-  if (checkEngine(options) === 'native') return superviseLibrary(loadNativeLibrary(source), null, options);
+  if (checkEngine(options) === 'native') return withMeterControl(superviseLibrary(loadNativeLibrary(source), null, options), null);
   const sandbox = openSandbox(await compileModule(source, isBinding(source) ? source : undefined), options);
   const library = createLibrary(sandbox);
-  return superviseLibrary(options.engine === 'auto' ? await routeLibrary(source, library, options, load) : library, sandbox, options);
+  return withMeterControl(superviseLibrary(options.engine === 'auto' ? await routeLibrary(source, library, options, load) : library, sandbox, options), sandbox);
+}
+
+function withMeterControl<T>(library: Library<T>, sandbox: Sandbox | null): Library<T> {
+  return addMeterControl(library, library.name, Object.keys(library.stamp.exports), sandbox?.options.meter ?? null, library.engine);
 }
 
 /**
@@ -88,15 +95,18 @@ export function loadSync<T>(source: Binding<T>, options?: LoadOptions<T>): Libra
 export function loadSync<T = GenericExports>(source: ModuleSource, options?: LoadOptions<T>): Library<T>;
 export function loadSync(source: ModuleSource, options: LoadOptions<any> = {}): Library<unknown> {
   const engine = checkEngine(options);
-  if (engine === 'native') return superviseLibrary(loadNativeLibrary(source), null, options);
+  if (engine === 'native') return withMeterControl(superviseLibrary(loadNativeLibrary(source), null, options), null);
   if (engine === 'auto') throw new CboxLoadError('bad-option', "loadSync: engine 'auto' calibrates, which takes time: use load()");
   const sandbox = openSandbox(compileModuleSync(source, isBinding(source) ? source : undefined), options);
-  return superviseLibrary(createLibrary(sandbox), sandbox, options);
+  return withMeterControl(superviseLibrary(createLibrary(sandbox), sandbox, options), sandbox);
 }
 
 function checkEngine(options: LoadOptions<any>): Engine {
   const engine = options.engine ?? 'wasm';
   if (engine !== 'wasm' && engine !== 'native' && engine !== 'auto') throw new CboxLoadError('bad-option', `engine must be 'wasm', 'native' or 'auto' (got ${JSON.stringify(engine)})`);
+  if (engine !== 'wasm' && (options.timeoutMs !== undefined || options.fuel !== undefined)) {
+    throw new CboxLoadError('bad-option', `timeoutMs and fuel apply to sandboxed calls (engine 'wasm'), not engine '${engine}'`);
+  }
   return engine;
 }
 
@@ -104,7 +114,9 @@ function checkEngine(options: LoadOptions<any>): Engine {
 export function openSandbox(compiled: CompiledModule, options: LoadOptions): Sandbox {
   const { stamp } = compiled;
   const logger = options.logger === undefined ? defaultLogger(stamp.name) : options.logger;
+  const meter = meterPolicyFor(stamp, options);
   return new Sandbox(compiled, {
+    meter,
     memoryLimit: resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory.minPages, stamp.name),
     spare: options.spare ?? true,
     crashReports: options.crashReports,

@@ -12,6 +12,7 @@ import { SandboxInstance } from './instance.js';
 import { classifyTrap, isWasmTrap, type Classified } from './traps.js';
 import type { WasiOptions } from './wasi/host.js';
 import { argumentShape } from './argument-shape.js';
+import type { MeterPolicy } from './metering/meter.js';
 
 export interface CrashReportOptions {
   /** Folder to write each crash report (JSON) into. */
@@ -26,6 +27,8 @@ export interface SandboxOptions {
   /** Keep a warm spare instance so recovery from a trap is a swap (default true). */
   readonly spare: boolean;
   readonly crashReports?: CrashReportOptions;
+  /** Deadlines and fuel, for a metered module (null otherwise). */
+  readonly meter?: MeterPolicy | null;
 }
 
 export interface SandboxStats {
@@ -34,6 +37,8 @@ export interface SandboxStats {
   readonly recycles: number;
   readonly generation: number;
   readonly memory: { readonly size: number; readonly limit: number; readonly highWater: number };
+  /** Metered modules: work units the last call and all calls used. */
+  readonly fuel?: { readonly lastCall: number; readonly total: number };
 }
 
 export class Sandbox {
@@ -64,7 +69,7 @@ export class Sandbox {
   get generation(): number { return this.current.generation; }
 
   private newInstance(): SandboxInstance {
-    return new SandboxInstance(this.compiled, ++this.generations, this.options.memoryLimit, this.options.wasi);
+    return new SandboxInstance(this.compiled, ++this.generations, this.options.memoryLimit, this.options.wasi, this.options.meter);
   }
 
   /** Replace the live instance (after a trap, or on request); returns the new generation. */
@@ -117,7 +122,13 @@ export class Sandbox {
   private housekeeping(): void {
     this.housekeepingScheduled = false;
     for (const instance of this.retiring.splice(0)) instance.dispose();
-    if (!this.closed && this.options.spare && this.spare === null) this.spare = this.newInstance();
+    if (this.closed || !this.options.spare || this.spare !== null) return;
+    try {
+      this.spare = this.newInstance();
+    } catch {
+      // Start-up failed this time (a start deadline, say): the next recycle instantiates on the
+      // spot and its caller gets the typed error.
+    }
   }
 
   /** Called by a binding wrapper when the wasm call threw: classify, report, recycle. */
@@ -157,6 +168,7 @@ export class Sandbox {
       args: args.map(argumentShape),
       cStack: classified.cStack,
       ...(classified.exitCode !== undefined ? { exitCode: classified.exitCode } : {}),
+      ...(classified.fuel !== undefined ? { fuel: classified.fuel } : {}),
       memory: { size: dead.memoryBytes, limit: this.options.memoryLimit, highWater: Math.max(this.memoryHighWater, dead.memoryBytes) },
       stackPointer: dead.stackPointerValue,
       stackSize: this.compiled.stamp.stackSize,
@@ -187,6 +199,7 @@ export class Sandbox {
       recycles: this.recycles,
       generation: this.current.generation,
       memory: { size: this.current.memoryBytes, limit: this.options.memoryLimit, highWater: Math.max(this.memoryHighWater, this.current.memoryBytes) },
+      ...(this.options.meter ? { fuel: { lastCall: this.options.meter.lastCallFuel, total: this.options.meter.totalFuel } } : {}),
     };
   }
 

@@ -4,6 +4,7 @@
 // out-of-bounds store made with a stack pointer that wrapped below zero.
 import type { CFrame, TrapKind } from './errors.js';
 import { WasiExit } from './wasi/host.js';
+import { MeterStop } from './metering/meter.js';
 
 
 /** What the sandbox can tell about the dead instance, read right after the trap. */
@@ -20,6 +21,7 @@ export interface Classified {
   readonly message: string;
   readonly cStack: CFrame[];
   readonly exitCode?: number;
+  readonly fuel?: number;
 }
 
 const MESSAGE_KINDS: [RegExp, TrapKind][] = [
@@ -55,13 +57,14 @@ export function parseCStack(stack: string | undefined): CFrame[] {
 export function isWasmTrap(error: unknown): boolean {
   return error instanceof WebAssembly.RuntimeError
     || (error instanceof RangeError && /Maximum call stack size exceeded/.test(error.message))
-    || error instanceof WasiExit;
+    || error instanceof WasiExit || error instanceof MeterStop;
 }
 
 export function classifyTrap(error: unknown, context: TrapContext): Classified {
   if (error instanceof WasiExit) {
     return { kind: 'exit', message: `the C code called exit(${error.code})`, cStack: parseCStack(error.stack), exitCode: error.code };
   }
+  if (error instanceof MeterStop) return { kind: error.kind, message: error.message, cStack: parseCStack(error.stack), fuel: error.fuelUsed };
   const { message, stack } = error as Error;
   const cStack = parseCStack(stack);
   if (error instanceof RangeError) return { kind: 'stack-overflow', message: `the native stack ran out (${message})`, cStack };
