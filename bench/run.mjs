@@ -1,5 +1,5 @@
-// `npm run bench` after `npm run build`: builds the kernels variants the suite compares (SIMD,
-// strict), bundles the bench with esbuild (cbox itself stays external: the bench uses the built
+// `npm run bench` after `npm run build`: builds the kernels variants the suites compare (SIMD,
+// strict, metered), bundles the bench with esbuild (cbox itself stays external: the bench uses the built
 // package, dist/index.js, as a user would), runs it, then the pool's comparison and the real
 // libraries against their native peers.
 import { execFileSync } from 'node:child_process';
@@ -12,8 +12,9 @@ const run = (args) => execFileSync(process.execPath, args, { cwd: root, stdio: '
 
 run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--simd', '--name', 'kernels-simd', '--quiet']);
 run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--strict', '--name', 'kernels-strict', '--quiet']);
+run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--metered', '--name', 'kernels-metered', '--no-native', '--quiet']);
 await build({
-  entryPoints: { bench: 'bench/main.ts', 'child-sandbox': 'bench/child-sandbox/child.ts', 'real-libraries': 'bench/real-libraries.ts' },
+  entryPoints: { bench: 'bench/main.ts', 'child-sandbox': 'bench/child-sandbox/child.ts', 'real-libraries': 'bench/real-libraries.ts', metering: 'bench/metering.ts' },
   outdir: 'dist/bench', bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning',
   external: ['cbox', '../../wasm-modules/*', ...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})],
   absWorkingDir: root,
@@ -23,3 +24,5 @@ run(['dist/bench/bench.js']);
 run(['dist/bench-pool.js']);
 // SQLite and zlib built by cbox against better-sqlite3 and node:zlib (bench/results/real-libraries.*).
 run(['dist/bench/real-libraries.js']);
+// Metered kernels against plain ones, main-thread deadline precision, pool recovery (bench/results/metering.*).
+run(['dist/bench/metering.js']);

@@ -26,7 +26,7 @@ function matrix(n: number): Uint8Array {
 
 type Kernel = readonly [name: string, run: (lib: Library<KernelsExports>) => unknown];
 
-function kernelCases(): Kernel[] {
+export function kernelCases(): Kernel[] {
   const text = utf8Text();
   const random = new Uint8Array(randomBytes(MiB));
   const encoded = Buffer.from(random).toString('base64');
