@@ -3,7 +3,7 @@
 // from the sandbox (result pointers and lengths) are untrusted and checked before use.
 import type { CompiledModule } from './compiled-module.js';
 import { CboxCallError, CboxError, CboxLoadError } from './errors.js';
-import { InstanceMeter, MeterStop, type MeterPolicy } from './metering/meter.js';
+import { InstanceMeter, MeterPolicy, MeterStop } from './metering/meter.js';
 import { WASM_PAGE } from './sizes.js';
 import { createWasiHost, type WasiHost, type WasiOptions } from './wasi/host.js';
 
@@ -44,8 +44,10 @@ export class SandboxInstance {
     this.memory = new WebAssembly.Memory({ initial: compiled.memory.minPages, maximum: Math.floor(limitBytes / WASM_PAGE) });
     this.wasi = createWasiHost(wasi);
     // Metered modules: start-up code runs under the start deadline, each export under the call's limits.
-    const meter = compiled.stamp.metered === true && meterPolicy ? new InstanceMeter(meterPolicy) : null;
-    meter?.begin({ timeoutMs: meterPolicy!.startTimeoutMs });
+    // (A metered build reloaded into a sandbox opened unmetered runs without limits.)
+    const policy = compiled.stamp.metered === true ? meterPolicy ?? MeterPolicy.unlimited() : null;
+    const meter = policy ? new InstanceMeter(policy) : null;
+    meter?.begin({ timeoutMs: policy!.startTimeoutMs });
     let exports: Record<string, any>;
     try {
       const instance = new WebAssembly.Instance(compiled.module, {
@@ -57,7 +59,7 @@ export class SandboxInstance {
       if (meter && !meter.bind(exports)) throw new CboxLoadError('abi-stamp-corrupt', `${compiled.stamp.name}: stamped metered, but its fuel global is not a mutable i32`);
     } catch (error) {
       this.wasi.reset();
-      throw error instanceof MeterStop ? initTimeout(compiled.stamp.name, meterPolicy!.startTimeoutMs, error) : error;
+      throw error instanceof MeterStop ? initTimeout(compiled.stamp.name, policy!.startTimeoutMs, error) : error;
     }
     this.wasi.bind(this.memory);
     this.fns = Object.keys(compiled.stamp.exports).map((name) => (meter ? meter.wrap(exports[name]) : exports[name]) as ExportFn);
@@ -69,7 +71,7 @@ export class SandboxInstance {
       this.header = exports.cbox_arena_header() >>> 0;
     } catch (error) {
       this.wasi.reset();
-      if (error instanceof MeterStop) throw initTimeout(compiled.stamp.name, meterPolicy!.startTimeoutMs, error);
+      if (error instanceof MeterStop) throw initTimeout(compiled.stamp.name, policy!.startTimeoutMs, error);
       throw new CboxLoadError('init-failed', `${compiled.stamp.name}: the module's initialisation trapped: ${(error as Error).message}`, { cause: error });
     }
     this.u8 = new Uint8Array(this.memory.buffer);

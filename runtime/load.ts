@@ -5,6 +5,7 @@ import { compileModule, compileModuleSync, type CompiledModule, type ModuleSourc
 import { CboxLoadError } from './errors.js';
 import { createLibrary, type Engine, type Library } from './library.js';
 import { routeLibrary } from './native/auto-library.js';
+import { recordRoutes, routesOf } from './native/routes.js';
 import type { Calibration, CalibrationOptions } from './native/calibration.js';
 import { loadNativeLibrary } from './native/native-library.js';
 import { addMeterControl } from './metering/limited-library.js';
@@ -84,7 +85,9 @@ export async function load(source: ModuleSource, options: LoadOptions<any> = {})
 }
 
 function withMeterControl<T>(library: Library<T>, sandbox: Sandbox | null): Library<T> {
-  return addMeterControl(library, library.name, Object.keys(library.stamp.exports), sandbox?.options.meter ?? null, library.engine);
+  const controlled = addMeterControl(library, library.name, Object.keys(library.stamp.exports), sandbox?.options.meter ?? null, library.engine);
+  if (library.engine === 'auto') recordRoutes(controlled, routesOf(library as Library<unknown>));
+  return controlled;
 }
 
 /**

@@ -1,13 +1,18 @@
 // Metered modules (`cbox build --metered`, c-src/metered): deadlines that stop C on the main
 // thread, a start-up deadline, deterministic fuel, and the refusal of limits on modules that
 // were not built for them.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CboxLoadError, CboxTrap, load, type LoadOptions } from 'cbox';
+import { buildLibrary } from '../build/build-library.js';
+import { readManifest } from '../build/manifest.js';
 import { inspectModule } from '../runtime/wasm-inspect.js';
 import type { MeteredExports } from '../wasm-modules/metered.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
-import { bindingOf, modulePath } from './helpers.js';
+import { bindingOf, modulePath, root } from './helpers.js';
 
 async function metered(options: LoadOptions<MeteredExports> = {}) {
   return load(await bindingOf<MeteredExports>('metered'), { logger: null, ...options });
@@ -24,6 +29,14 @@ function thrown(run: () => unknown): unknown {
 
 /** Generous sanity bound only: precision is measured in bench/, not asserted here. */
 const SANITY_MS = 10_000;
+
+describe('the manifest', () => {
+  it('SIMD is on unless "simd": false; metering is off unless "metered": true', () => {
+    const kernels = readManifest(path.join(root, 'c-src', 'kernels', 'cbox.json'));
+    expect([kernels.simd, kernels.metered]).toEqual([true, false]);
+    expect(readManifest(path.join(root, 'c-src', 'metered', 'cbox.json')).metered).toBe(true);
+  });
+});
 
 describe('the metered build', () => {
   it('is stamped metered, imports only WASI, its memory and cbox.meter, and keeps C names', async () => {
@@ -131,3 +144,30 @@ describe('limits on an unmetered module', () => {
     zoo.close();
   });
 });
+
+describe('metering a real library', () => {
+  it('metered zlib (cbox build --metered) gives the same bytes as the plain build, under a deadline', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'cbox-metered-zlib-'));
+    try {
+      const { wasmFile, stamp } = await buildLibrary(path.join(root, 'c-src', 'zlib', 'cbox.json'), { outDir: out, metered: true, native: false });
+      expect(stamp.metered).toBe(true);
+      const meteredZlib = await load<ZlibLike>(wasmFile, { logger: null, timeoutMs: 5_000 });
+      const plainZlib = await load<ZlibLike>(modulePath('zlib'), { logger: null });
+      const text = new TextEncoder().encode('metering must not change what C computes. '.repeat(2000));
+      const packed = meteredZlib.gzip(text, 9);
+      expect(packed).toEqual(plainZlib.gzip(text, 9));
+      expect(gunzipSync(packed)).toEqual(Buffer.from(text));
+      expect(meteredZlib.gunzip(packed)).toEqual(text);
+      expect(meteredZlib.stats().fuel!.lastCall).toBeGreaterThan(0);
+      meteredZlib.close();
+      plainZlib.close();
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+interface ZlibLike {
+  gzip(data: Uint8Array, level: number): Uint8Array;
+  gunzip(data: Uint8Array): Uint8Array;
+}

@@ -88,11 +88,11 @@ describe('opening the circuit', () => {
     kernels.on('breaker', (event) => changes.push(event));
     const matrix = (n: number): Uint8Array => new Uint8Array(new Float32Array(n * n).fill(1).buffer);
     const small = matrix(4);
-    const big = matrix(320); // ~33M multiply-adds: tens of milliseconds, far over 5ms on any machine
+    const big = matrix(640); // ~262M multiply-adds: tens of milliseconds even with SIMD, far over 5ms on any machine
     for (let i = 0; i < 100; i++) kernels.matmul_f32(small, small, 4);
-    kernels.matmul_f32(big, big, 320);
+    kernels.matmul_f32(big, big, 640);
     expect(changes).toEqual([]); // 1 slow call in 101: p99 is still a fast one
-    kernels.matmul_f32(big, big, 320);
+    kernels.matmul_f32(big, big, 640);
     expect(changes).toEqual([expect.objectContaining({ function: 'matmul_f32', to: 'open', reason: 'p99 latency over 5ms: 2 of 102 calls slower' })]);
     expect(() => kernels.matmul_f32(small, small, 4)).toThrow(CircuitOpenError);
   });

@@ -37,6 +37,11 @@ export class MeterPolicy {
     this.limits = defaults;
   }
 
+  /** No deadlines, no budget: the module's charges are only counted. */
+  static unlimited(): MeterPolicy {
+    return new MeterPolicy({}, Infinity);
+  }
+
   /** Runs `call` with `limits` in force (lib.with(...)). */
   within<R>(limits: CallLimits, call: () => R): R {
     const saved = this.limits;
