@@ -83,7 +83,7 @@ describe('deadlines on the main thread', () => {
   });
 
   it('C start-up code that never returns ends load() in CboxLoadError init-timeout', async () => {
-    const error = await load(modulePath('metered_start'), { logger: null, startTimeoutMs: 50 }).then(() => null, (reason: unknown) => reason);
+    const error = await load(modulePath('metered-start'), { logger: null, startTimeoutMs: 50 }).then(() => null, (reason: unknown) => reason);
     expect(error).toBeInstanceOf(CboxLoadError);
     expect((error as CboxLoadError).code).toBe('init-timeout');
     expect((error as Error).message).toMatch(/start deadline/);
