@@ -1,5 +1,5 @@
-// `npm run bench` after `npm run build`: builds the kernels variants the suites compare (SIMD,
-// strict, metered), bundles the bench with esbuild (cbox itself stays external: the bench uses the built
+// `npm run bench` after `npm run build`: builds the kernels variants the suites compare (no
+// SIMD, strict, metered), bundles the bench with esbuild (cbox itself stays external: the bench uses the built
 // package, dist/index.js, as a user would), runs it, then the pool's comparison and the real
 // libraries against their native peers.
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
 const run = (args) => execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 
-run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--simd', '--name', 'kernels-simd', '--quiet']);
+run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--no-simd', '--name', 'kernels-nosimd', '--quiet']);
 run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--strict', '--name', 'kernels-strict', '--quiet']);
 run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--metered', '--name', 'kernels-metered', '--no-native', '--quiet']);
 await build({
