@@ -1,10 +1,12 @@
 // Metered modules (`cbox build --metered`, c-src/metered): deadlines that stop C on the main
-// thread, a start-up deadline, deterministic fuel, and the refusal of limits on modules that
-// were not built for them.
+// thread, a start-up deadline, deterministic fuel, the refusal of limits on modules that were not
+// built for them, a real library metered, and the fuel on a timeout's span.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { CboxLoadError, CboxTrap, load, type LoadOptions } from 'cbox';
 import { buildLibrary } from '../build/build-library.js';
@@ -171,3 +173,16 @@ interface ZlibLike {
   gzip(data: Uint8Array, level: number): Uint8Array;
   gunzip(data: Uint8Array): Uint8Array;
 }
+
+describe('telemetry', () => {
+  it("a timeout's span carries the trap kind and the fuel the call used", async () => {
+    const spans = new InMemorySpanExporter();
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
+    const lib = await metered({ telemetry: true });
+    const trap = thrown(() => lib.with({ timeoutMs: 20 }).spin()) as CboxTrap;
+    const [span] = spans.getFinishedSpans();
+    expect(span!.attributes['cbox.trap.kind']).toBe('timeout');
+    expect(span!.attributes['cbox.fuel']).toBe(trap.report.fuel);
+    lib.close();
+  });
+});
