@@ -12,8 +12,12 @@ import { findToolchain } from './toolchain.js';
 import { buildNativeAddon } from './native/build-addon.js';
 import { buildComponent, type ComponentFiles } from './component/build-component.js';
 import { generateWit } from './component/wit.js';
+import { meterModule } from './metering.js';
+import { METER_IMPORT_MODULE, METER_IMPORT_NAME } from '../runtime/metering/abi.js';
 
 export interface BuildOptions extends CompileOptions {
+  /** Instrument for main-thread deadlines and fuel (default: the manifest's "metered"). */
+  readonly metered?: boolean;
   /** Where the module and binding go; default wasm-modules/ under the current folder. */
   readonly outDir?: string;
   /** File name stem of the outputs; default the manifest's name (e.g. zoo-strict for a variant). */
@@ -33,7 +37,7 @@ export interface BuildResult {
   readonly component?: ComponentFiles;
 }
 
-export function stampFor(manifest: Manifest, strict: boolean): AbiStamp {
+export function stampFor(manifest: Manifest, strict: boolean, metered = false): AbiStamp {
   return {
     abi: ABI_VERSION,
     name: manifest.name,
@@ -43,6 +47,7 @@ export function stampFor(manifest: Manifest, strict: boolean): AbiStamp {
     stackSize: manifest.stackSize,
     arenaSize: manifest.arenaSize,
     strict,
+    metered,
     native: manifest.native,
     trusted: manifest.trusted,
   };
@@ -57,6 +62,7 @@ export async function buildLibrary(manifestFile: string, options: BuildOptions =
   const stem = options.outName ?? manifest.name;
   const wasmFile = path.join(outDir, `${stem}.wasm`);
   const strict = options.strict ?? manifest.strict;
+  const metered = options.metered ?? manifest.metered;
   // Linked under its final file name (in a private folder): wasm-ld records that name in the
   // name section, and V8 shows it in every C stack frame.
   const linkDir = mkdtempSync(path.join(os.tmpdir(), 'cbox-link-'));
@@ -68,8 +74,12 @@ export async function buildLibrary(manifestFile: string, options: BuildOptions =
   } finally {
     rmSync(linkDir, { force: true, recursive: true });
   }
-  checkImports(linked, manifest.name);
-  const stamp = stampFor(manifest, strict);
+  if (metered) {
+    options.onProgress?.(`meter ${path.relative(process.cwd(), wasmFile)}`);
+    linked = meterModule(linked).wasm;
+  }
+  checkImports(linked, manifest.name, metered);
+  const stamp = stampFor(manifest, strict, metered);
   const stamped = appendCustomSection(linked, ABI_SECTION, new TextEncoder().encode(JSON.stringify(stamp)));
   writeFileAtomic(wasmFile, stamped);
   const bindingFile = path.join(outDir, `${stem}.js`);
@@ -81,11 +91,12 @@ export async function buildLibrary(manifestFile: string, options: BuildOptions =
   return { manifest, wasmFile, bindingFile, typesFile, stamp, component };
 }
 
-/** A cbox module may import only WASI preview1 functions and its memory. */
-function checkImports(wasm: Uint8Array, name: string): void {
+/** A cbox module may import only WASI preview1 functions and its memory (and, metered, cbox.meter). */
+function checkImports(wasm: Uint8Array, name: string, metered: boolean): void {
   const { imports } = inspectModule(wasm);
   const foreign = imports.filter((entry) => !(entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function')
-    && !(entry.module === 'env' && entry.name === 'memory' && entry.kind === 'memory'));
+    && !(entry.module === 'env' && entry.name === 'memory' && entry.kind === 'memory')
+    && !(metered && entry.module === METER_IMPORT_MODULE && entry.name === METER_IMPORT_NAME && entry.kind === 'function'));
   if (foreign.length > 0) {
     throw new CompileError(`cbox build: ${name} imports what no cbox host provides`,
       foreign.map((entry) => `  ${entry.module}.${entry.name} (${entry.kind})`).join('\n'));

@@ -1,4 +1,4 @@
-// The `cbox` command: `cbox build <cbox.json>... [--out DIR] [--strict] [--simd] [--component]`, `cbox init --header`, `cbox doctor`.
+// The `cbox` command: `cbox build <cbox.json>... [--out DIR] [--strict] [--no-simd] [--metered] [--component]`, `cbox init --header`, `cbox doctor`.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildLibrary } from './build-library.js';
@@ -6,8 +6,9 @@ import { doctorReport } from './doctor.js';
 import { describeSkipped, initFromHeader } from './init/write-manifest.js';
 
 const USAGE = `usage:
-  cbox build <path/to/cbox.json>... [--out DIR] [--name STEM] [--strict] [--simd] [--no-native] [--component] [--quiet]
+  cbox build <path/to/cbox.json>... [--out DIR] [--name STEM] [--strict] [--no-simd] [--metered] [--no-native] [--component] [--quiet]
       compile C libraries to sandboxed WASI modules with typed bindings (default DIR: wasm-modules/);
+      --no-simd: build without -msimd128; --metered: instrument for main-thread deadlines and fuel;
       --component also writes STEM.wit and STEM.component.wasm, a WASI 0.2 component for any component host
   cbox init --header path/x.h --source path/x.c [--source ...] [--prefix x_] [--include DIR ...] [--out cbox.json] [--name lib] [--force]
       write a manifest from a C header: every function it can map, and the others under "skipped" with the reason
@@ -42,14 +43,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'build') {
     const { values, positionals } = parseArgs({
       args: rest, allowPositionals: true,
-      options: { out: { type: 'string' }, name: { type: 'string' }, strict: { type: 'boolean' }, simd: { type: 'boolean' }, 'no-native': { type: 'boolean' }, component: { type: 'boolean' }, quiet: { type: 'boolean' } },
+      options: { out: { type: 'string' }, name: { type: 'string' }, strict: { type: 'boolean' }, simd: { type: 'boolean' }, 'no-simd': { type: 'boolean' }, metered: { type: 'boolean' }, 'no-native': { type: 'boolean' }, component: { type: 'boolean' }, quiet: { type: 'boolean' } },
     });
     if (positionals.length === 0) { console.error(USAGE); return 2; }
     if (values.name && positionals.length > 1) { console.error('cbox build: --name applies to one manifest at a time'); return 2; }
     for (const manifest of positionals) {
       const started = Date.now();
       const result = await buildLibrary(manifest, {
-        outDir: values.out, outName: values.name, strict: values.strict, simd: values.simd, native: !values['no-native'], component: values.component,
+        outDir: values.out, outName: values.name, strict: values.strict, simd: values['no-simd'] ? false : values.simd, metered: values.metered, native: !values['no-native'], component: values.component,
         onProgress: values.quiet ? undefined : (line) => console.error(`  ${line}`),
       });
       if (!values.quiet) console.log(`built ${result.manifest.name}: ${path.relative(process.cwd(), result.wasmFile)} ` +

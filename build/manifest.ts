@@ -21,7 +21,10 @@ export interface Manifest {
   readonly memoryMaximum: number;
   readonly arenaSize: number;
   readonly strict: boolean;
+  /** -msimd128 (default true; "simd": false opts out). */
   readonly simd: boolean;
+  /** Instrumented for deadlines and fuel on the main thread (`cbox build --metered`). */
+  readonly metered: boolean;
   readonly exports: Readonly<Record<string, ExportSignature>>;
   readonly native: readonly string[];
   readonly trusted: readonly string[];
@@ -36,7 +39,7 @@ export class ManifestError extends Error {
 
 const KNOWN_FIELDS = new Set([
   'name', 'sources', 'include', 'defines', 'cflags', 'stackSize', 'memory', 'arenaSize', 'strict',
-  'simd', 'exports', 'native', 'trusted', 'description', '$schema', 'skipped',
+  'simd', 'metered', 'exports', 'native', 'trusted', 'description', '$schema', 'skipped',
 ]);
 const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LIBRARY_NAME = /^[a-z][a-z0-9_-]*$/;
@@ -113,13 +116,13 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   if (m.skipped !== undefined && (!Array.isArray(m.skipped) || m.skipped.some((entry) => typeof entry?.name !== 'string' || typeof entry?.reason !== 'string'))) {
     problems.push('"skipped" must be a list of { "name": ..., "reason": ... } (as cbox init writes it)');
   }
-  for (const flag of ['strict', 'simd'] as const) {
+  for (const flag of ['strict', 'simd', 'metered'] as const) {
     if (m[flag] !== undefined && typeof m[flag] !== 'boolean') problems.push(`"${flag}" must be true or false`);
   }
   if (problems.length > 0) throw new ManifestError(file, problems);
   return {
     name, dir, sources: resolvedSources, include, defines, cflags, stackSize, memoryMaximum, arenaSize,
-    strict: m.strict === true, simd: m.simd === true, exports, native, trusted,
+    strict: m.strict === true, simd: m.simd !== false, metered: m.metered === true, exports, native, trusted,
   };
 }
 

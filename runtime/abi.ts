@@ -29,6 +29,9 @@ export interface AbiStamp {
   readonly arenaSize: number;
   /** Built with strict mode: NULL and near-NULL accesses trap. */
   readonly strict: boolean;
+  /** Built with `cbox build --metered`: imports cbox.meter, so deadlines and fuel work on the
+   * main thread. Absent in stamps written before metering existed (= false). */
+  readonly metered?: boolean;
   /** Exports also built into the native (N-API) addon. */
   readonly native: readonly string[];
   /** Exports the manifest allows to leave the sandbox when the native path is faster. */
@@ -38,7 +41,7 @@ export interface AbiStamp {
 /** Names a C export may not take: they are the control surface of a loaded library. */
 export const RESERVED_EXPORT_NAMES: ReadonlySet<string> = new Set([
   'stats', 'recycle', 'reload', 'close', 'on', 'off', 'generation', 'name', 'stamp', 'engine',
-  'sandbox', 'then', 'constructor', 'prototype', '__proto__', 'toString', 'valueOf', 'memory',
+  'sandbox', 'with', 'then', 'constructor', 'prototype', '__proto__', 'toString', 'valueOf', 'memory',
 ]);
 
 export function isValueType(type: string): type is ValueType {

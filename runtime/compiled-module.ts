@@ -11,6 +11,7 @@ import type { Binding } from './binding.js';
 import { CboxLoadError } from './errors.js';
 import { inspectModule, WasmFormatError, type FunctionType, type MemoryType, type ModuleShape } from './wasm-inspect.js';
 import { WASI_FUNCTIONS } from './wasi/host.js';
+import { checkMetering, isMeterImport } from './metering/module-check.js';
 
 export interface CompiledModule {
   readonly module: WebAssembly.Module;
@@ -137,7 +138,8 @@ function inspectChecked(bytes: Uint8Array, origin: string): ModuleShape {
   if (memory.shared) throw new CboxLoadError('shared-memory', `${origin}: the module imports a shared memory; cbox sandboxes are single-threaded wasm32`);
   const foreign = shape.imports.filter((entry) => !(
     (entry.kind === 'memory' && entry.module === 'env' && entry.name === 'memory' && memories.length === 1)
-    || (entry.kind === 'function' && entry.module === 'wasi_snapshot_preview1' && WASI_FUNCTIONS.has(entry.name))));
+    || (entry.kind === 'function' && entry.module === 'wasi_snapshot_preview1' && WASI_FUNCTIONS.has(entry.name))
+    || isMeterImport(entry)));
   if (foreign.length > 0) {
     throw new CboxLoadError('unknown-import', `${origin}: imports what the cbox host does not provide: ${foreign.map((entry) => `${entry.module}.${entry.name} (${entry.kind})`).join(', ')}`);
   }
@@ -161,6 +163,7 @@ function checkCompiled(module: WebAssembly.Module, shape: ModuleShape, bytes: Ui
   }
 
   const exports = new Map(shape.exports.map((entry) => [entry.name, entry]));
+  checkMetering(stamp, shape, origin);
   for (const [name, kind] of Object.entries(RUNTIME_EXPORTS)) {
     if (exports.get(name)?.kind !== kind) throw new CboxLoadError('missing-export', `${origin}: lacks the cbox runtime export ${name}: rebuild with \`cbox build\``);
   }

@@ -30,6 +30,7 @@ export function crashReport(classified: Classified, fn: string, args: readonly u
     args: args.map(argumentShape),
     cStack: classified.cStack,
     ...(classified.exitCode !== undefined ? { exitCode: classified.exitCode } : {}),
+    ...(classified.fuel !== undefined ? { fuel: classified.fuel } : {}),
     memory: { size: dead.memoryBytes, limit: sandbox.options.memoryLimit, highWater: sandbox.highWater(dead) },
     stackPointer: dead.stackPointerValue,
     stackSize: sandbox.compiled.stamp.stackSize,

@@ -4,6 +4,7 @@
 export const TRAP_KINDS = [
   'out-of-bounds', 'null-dereference', 'stack-overflow', 'unreachable', 'abort', 'exit',
   'divide-by-zero', 'integer-overflow', 'indirect-call', 'out-of-memory', 'timeout', 'wasm-exception',
+  'fuel-exhausted',
 ] as const;
 export type TrapKind = (typeof TRAP_KINDS)[number];
 
@@ -28,6 +29,8 @@ export interface CrashReport {
   readonly args: readonly ArgumentShape[];
   readonly cStack: readonly CFrame[];
   readonly exitCode?: number;
+  /** Work units the call used before a metered module stopped it (timeout, fuel-exhausted). */
+  readonly fuel?: number;
   readonly memory: { readonly size: number; readonly limit: number; readonly highWater: number };
   readonly stackPointer: number | null;
   readonly stackSize: number;

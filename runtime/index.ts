@@ -1,6 +1,9 @@
 // cbox: call C from Node.js without betting the process on it.
 export { load, loadSync, type LoadOptions, type CLogger, type WasiGrants } from './load.js';
 export type { Library, LibraryControl, Engine } from './library.js';
+export type { CallLimits } from './metering/meter.js';
+export type { MeterOptions } from './metering/limits.js';
+export type { MeterControl } from './metering/limited-library.js';
 export { calibrate } from './native/calibrate.js';
 export { routesOf } from './native/routes.js';
 export type { Calibration, CalibrationOptions, RouteDecision, Route } from './native/calibration.js';

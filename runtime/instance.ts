@@ -5,6 +5,7 @@
 import type { CompiledModule } from './compiled-module.js';
 import { CboxError, CboxLoadError } from './errors.js';
 import { Marshalling } from './marshalling.js';
+import { InstanceMeter, MeterPolicy, MeterStop } from './metering/meter.js';
 import { WASM_PAGE } from './sizes.js';
 import { createWasiHost, type WasiHost, type WasiOptions } from './wasi/host.js';
 
@@ -19,18 +20,25 @@ export class SandboxInstance {
   private readonly wasi: WasiHost;
   private readonly stackPointer: WebAssembly.Global;
 
-  constructor(readonly compiled: CompiledModule, readonly generation: number, limitBytes: number, wasi: WasiOptions) {
+  /** `meterPolicy`: the sandbox's deadlines and fuel, for a metered module. */
+  constructor(readonly compiled: CompiledModule, readonly generation: number, limitBytes: number, wasi: WasiOptions, meterPolicy: MeterPolicy | null = null) {
     const { name } = compiled.stamp;
     this.memory = new WebAssembly.Memory({ initial: compiled.memory.minPages, maximum: Math.floor(limitBytes / WASM_PAGE) });
     this.wasi = createWasiHost(wasi);
+    // Metered modules: start-up code runs under the start deadline, each export under the call's limits.
+    const policy = compiled.stamp.metered === true ? meterPolicy ?? MeterPolicy.unlimited() : null;
+    const meter = policy ? new InstanceMeter(policy) : null;
     try {
+      meter?.begin({ timeoutMs: policy!.startTimeoutMs });
       const instance = new WebAssembly.Instance(compiled.module, {
         env: { memory: this.memory },
         wasi_snapshot_preview1: this.wasi.imports,
+        ...meter?.imports,
       });
       this.wasi.bind(this.memory);
       const exports = instance.exports as Record<string, any>;
-      this.fns = Object.keys(compiled.stamp.exports).map((fn) => exports[fn] as ExportFn);
+      if (meter && !meter.bind(exports)) throw new CboxLoadError('abi-stamp-corrupt', `${name}: stamped metered, but its fuel global is not a mutable i32`);
+      this.fns = Object.keys(compiled.stamp.exports).map((fn) => (meter ? meter.wrap(exports[fn]) : exports[fn]) as ExportFn);
       this.stackPointer = exports.__stack_pointer;
       exports._initialize();
       const header = exports.cbox_arena_header() >>> 0;
@@ -39,6 +47,7 @@ export class SandboxInstance {
     } catch (error) {
       this.wasi.reset();
       if (error instanceof CboxLoadError) throw error;
+      if (error instanceof MeterStop) throw new CboxLoadError('init-timeout', `${name}: the module's start-up code ran past its ${policy!.startTimeoutMs} ms start deadline (startTimeoutMs)`, { cause: error });
       const why = error instanceof CboxError ? error.message : `${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`;
       throw new CboxLoadError('init-failed', `${name}: the module could not start: ${why}`, { cause: error });
     }

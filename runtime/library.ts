@@ -5,6 +5,7 @@ import type { AbiStamp } from './abi.js';
 import type { GenericExports } from './binding.js';
 import type { LibraryEvents } from './events.js';
 import { createInvoker } from './invoker.js';
+import type { MeterControl } from './metering/limited-library.js';
 import type { Sandbox } from './sandbox.js';
 import type { LibraryStats, SupervisionControl } from './supervise/supervised-library.js';
 
@@ -28,7 +29,7 @@ export interface LibraryControl {
 }
 
 /** load() adds reload() (SupervisionControl) to what the engine made. */
-export type Library<T = GenericExports> = T & LibraryControl & SupervisionControl;
+export type Library<T = GenericExports> = T & LibraryControl & SupervisionControl & MeterControl<T>;
 
 export function createLibrary<T>(sandbox: Sandbox): Library<T> {
   const library = {} as Record<string, unknown>;

@@ -9,7 +9,11 @@ import { defaultLogger, type CLogger } from './logger.js';
 import { routeLibrary } from './native/auto-library.js';
 import type { Calibration, CalibrationOptions } from './native/calibration.js';
 import { loadNativeLibrary } from './native/native-library.js';
-import { Sandbox, type CrashReportOptions } from './sandbox.js';
+import { recordRoutes, routesOf } from './native/routes.js';
+import { addMeterControl } from './metering/limited-library.js';
+import { meterPolicyFor, type MeterOptions } from './metering/limits.js';
+import { Sandbox, type CrashReportOptions, type SandboxOptions } from './sandbox.js';
+import type { MeterPolicy } from './metering/meter.js';
 import { trialStartup } from './startup-trial.js';
 import { SUPERVISION_OPTION_NAMES, type SupervisionOptions } from './supervise/options.js';
 import { superviseLibrary } from './supervise/supervised-library.js';
@@ -21,8 +25,9 @@ export { resolveMemoryLimit } from './limits.js';
 /** What the C code may reach (WASI). Nothing is granted unless named here. */
 export type WasiGrants = Pick<WasiOptions, 'args' | 'env' | 'preopens' | 'clock' | 'random'>;
 
-/** Supervision (breaker, fallback, recycle, stats, telemetry): see SupervisionOptions. */
-export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T> {
+/** Supervision (breaker, fallback, recycle, stats, telemetry): see SupervisionOptions.
+ * Metering (timeoutMs, fuel per call) needs a module built with `cbox build --metered`. */
+export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T>, MeterOptions {
   /** Linear memory cap ("32MiB", bytes): malloc returns NULL past it. Default: the manifest's memory.maximum. */
   readonly memoryLimit?: number | string;
   /** Keep a warm spare instance so a trap costs a swap, not an instantiation (default true). */
@@ -34,11 +39,12 @@ export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T> {
   /** Write a JSON crash report (optionally with a memory dump) for every trap. */
   readonly crashReports?: CrashReportOptions;
   /**
-   * Deadline for the module's C start-up code (default 10000 ms; Infinity: none). load() first
-   * runs the start-up once in a throwaway worker thread, which is stopped at the deadline
-   * (CboxLoadError 'init-timeout'), so start-up code that never returns cannot freeze the
-   * process. The trial runs once per module and grant set (every time when files are granted).
-   * loadSync() has no trial: its start-up runs on the caller's thread, unbounded.
+   * Deadline for the module's C start-up code (default 10000 ms; Infinity: none), past which
+   * load() rejects with CboxLoadError 'init-timeout', so start-up code that never returns cannot
+   * freeze the process. A metered module is held to it on this thread at every start (recycles
+   * too). An unmetered one cannot be interrupted here, so load() first runs its start-up once in a
+   * throwaway worker thread that is stopped at the deadline; the trial runs once per module and
+   * grant set (every time when files are granted). loadSync() makes no trial.
    */
   readonly startTimeoutMs?: number;
   /**
@@ -59,10 +65,9 @@ export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T> {
 }
 
 const LOAD_OPTION_NAMES: ReadonlySet<string> = new Set([
-  'memoryLimit', 'spare', 'logger', 'wasi', 'crashReports', 'startTimeoutMs', 'engine', 'calibration', ...SUPERVISION_OPTION_NAMES,
+  'memoryLimit', 'spare', 'logger', 'wasi', 'crashReports', 'startTimeoutMs', 'timeoutMs', 'fuel', 'engine', 'calibration', ...SUPERVISION_OPTION_NAMES,
 ]);
 const POOL_OPTION_NAMES: ReadonlySet<string> = new Set(['threads', 'maxQueue', 'pipeline']);
-const METERING_OPTION_NAMES: ReadonlySet<string> = new Set(['timeoutMs', 'fuel']);
 const WASI_GRANT_NAMES: ReadonlySet<string> = new Set(['args', 'env', 'preopens', 'clock', 'random']);
 
 function badOption(message: string): CboxLoadError {
@@ -79,7 +84,6 @@ function checkLoadOptions(options: unknown, caller: string): LoadOptions<any> {
   if (!isRecord(options)) throw badOption(`${caller}: options must be an object`);
   for (const key of Object.keys(options)) {
     if (POOL_OPTION_NAMES.has(key)) throw badOption(`${caller}: ${key} is an option of createPool(), not of ${caller}`);
-    if (METERING_OPTION_NAMES.has(key)) throw badOption(`${caller}: ${key} needs a metered module, which this version of cbox cannot build yet`);
     if (!LOAD_OPTION_NAMES.has(key)) throw badOption(`${caller}: unknown option ${JSON.stringify(key)}`);
   }
   const { spare, logger, wasi, crashReports } = options;
@@ -110,13 +114,22 @@ export async function load<T>(source: Binding<T>, options?: LoadOptions<T>): Pro
 export async function load<T = GenericExports>(source: ModuleSource, options?: LoadOptions<T>): Promise<Library<T>>;
 export async function load(source: ModuleSource, rawOptions?: LoadOptions<any>): Promise<Library<unknown>> {
   const options = checkLoadOptions(rawOptions, 'load');
-  if (checkEngine(options) === 'native') return superviseLibrary(loadNativeLibrary(source), null, options);
+  if (checkEngine(options) === 'native') return withMeterControl(superviseLibrary(loadNativeLibrary(source), null, options), null);
   const compiled = await compileModule(source, isBinding(source) ? source : undefined);
   const settings = sandboxOptions(compiled, options);
-  await trialStartup({ compiled, memoryLimit: settings.memoryLimit, wasi: settings.wasi }, resolveDeadline(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 'startTimeoutMs'));
+  if (settings.meter === null) {
+    await trialStartup({ compiled, memoryLimit: settings.memoryLimit, wasi: settings.wasi }, resolveDeadline(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 'startTimeoutMs'));
+  }
   const sandbox = new Sandbox(compiled, settings);
   const library = createLibrary(sandbox);
-  return superviseLibrary(options.engine === 'auto' ? await routeLibrary(source, library, options, load) : library, sandbox, options);
+  return withMeterControl(superviseLibrary(options.engine === 'auto' ? await routeLibrary(source, library, options, load) : library, sandbox, options), sandbox);
+}
+
+/** Adds lib.with(limits) (metering) as the last layer. */
+function withMeterControl<T>(library: Library<T>, sandbox: Sandbox | null): Library<T> {
+  const controlled = addMeterControl(library, library.name, Object.keys(library.stamp.exports), sandbox?.options.meter ?? null, library.engine);
+  if (library.engine === 'auto') recordRoutes(controlled, routesOf(library as Library<unknown>));
+  return controlled;
 }
 
 /**
@@ -129,24 +142,28 @@ export function loadSync<T = GenericExports>(source: ModuleSource, options?: Loa
 export function loadSync(source: ModuleSource, rawOptions?: LoadOptions<any>): Library<unknown> {
   const options = checkLoadOptions(rawOptions, 'loadSync');
   const engine = checkEngine(options);
-  if (engine === 'native') return superviseLibrary(loadNativeLibrary(source), null, options);
+  if (engine === 'native') return withMeterControl(superviseLibrary(loadNativeLibrary(source), null, options), null);
   if (engine === 'auto') throw badOption("loadSync: engine 'auto' calibrates, which takes time: use load()");
   const sandbox = openSandbox(compileModuleSync(source, isBinding(source) ? source : undefined), options);
-  return superviseLibrary(createLibrary(sandbox), sandbox, options);
+  return withMeterControl(superviseLibrary(createLibrary(sandbox), sandbox, options), sandbox);
 }
 
 function checkEngine(options: LoadOptions<any>): Engine {
   const engine = options.engine ?? 'wasm';
   if (engine !== 'wasm' && engine !== 'native' && engine !== 'auto') throw badOption(`engine must be 'wasm', 'native' or 'auto' (got ${JSON.stringify(engine)})`);
+  if (engine !== 'wasm' && (options.timeoutMs !== undefined || options.fuel !== undefined)) {
+    throw badOption(`timeoutMs and fuel apply to sandboxed calls (engine 'wasm'), not engine '${engine}'`);
+  }
   return engine;
 }
 
 /** The sandbox settings the options ask for. */
-function sandboxOptions(compiled: CompiledModule, options: LoadOptions): ConstructorParameters<typeof Sandbox>[1] {
+function sandboxOptions(compiled: CompiledModule, options: LoadOptions): SandboxOptions & { readonly meter: MeterPolicy | null } {
   const { stamp } = compiled;
   const logger = options.logger === undefined ? defaultLogger(stamp.name) : options.logger;
   const grants = options.wasi ?? {};
   return {
+    meter: meterPolicyFor(stamp, options),
     memoryLimit: resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory.minPages, stamp.name),
     spare: options.spare ?? true,
     crashReports: options.crashReports,

@@ -16,6 +16,7 @@ import { OutputQueue } from './output-queue.js';
 import { classifyTrap, isWasmTrap } from './traps.js';
 import type { WasiOptions } from './wasi/host.js';
 import type { CLogger } from './logger.js';
+import type { MeterPolicy } from './metering/meter.js';
 
 export type { CrashReportOptions } from './crash-report.js';
 
@@ -28,6 +29,8 @@ export interface SandboxOptions {
   /** Keep a warm spare instance so recovery from a trap is a swap (default true). */
   readonly spare: boolean;
   readonly crashReports?: CrashReportOptions | undefined;
+  /** Deadlines and fuel, for a metered module (null otherwise). */
+  readonly meter?: MeterPolicy | null;
 }
 
 export interface SandboxStats {
@@ -36,6 +39,8 @@ export interface SandboxStats {
   readonly recycles: number;
   readonly generation: number;
   readonly memory: { readonly size: number; readonly limit: number; readonly highWater: number };
+  /** Metered modules: work units the last call and all calls used. */
+  readonly fuel?: { readonly lastCall: number; readonly total: number };
 }
 
 /** First delay before retrying a start that failed; it doubles up to the maximum. */
@@ -85,7 +90,7 @@ export class Sandbox {
   get generation(): number { return this.current.generation; }
 
   private newInstance(): SandboxInstance {
-    return new SandboxInstance(this.compiled, ++this.generations, this.options.memoryLimit, { ...this.options.wasi, stdout: this.stdout, stderr: this.stderr });
+    return new SandboxInstance(this.compiled, ++this.generations, this.options.memoryLimit, { ...this.options.wasi, stdout: this.stdout, stderr: this.stderr }, this.options.meter);
   }
 
   /** A spare, or null when none can start now (the next recycle will tell). */
@@ -273,6 +278,7 @@ export class Sandbox {
       recycles: this.recycles,
       generation: this.current.generation,
       memory: { size: live?.memoryBytes ?? 0, limit: this.options.memoryLimit, highWater: live ? this.highWater(live) : this.memoryHighWater },
+      ...(this.options.meter ? { fuel: { lastCall: this.options.meter.lastCallFuel, total: this.options.meter.totalFuel } } : {}),
     };
   }
 

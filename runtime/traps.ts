@@ -4,6 +4,7 @@
 // out-of-bounds store made with a stack pointer that wrapped below zero.
 import type { CFrame, TrapKind } from './errors.js';
 import { WasiExit } from './wasi/host.js';
+import { MeterStop } from './metering/meter.js';
 
 
 /** What the sandbox can tell about the dead instance, read right after the trap. */
@@ -20,6 +21,7 @@ export interface Classified {
   readonly message: string;
   readonly cStack: CFrame[];
   readonly exitCode?: number;
+  readonly fuel?: number;
 }
 
 const MESSAGE_KINDS: [RegExp, TrapKind][] = [
@@ -75,7 +77,7 @@ export function isWasmTrap(error: unknown): boolean {
   return error instanceof WebAssembly.RuntimeError
     || error instanceof WasmException
     || (error instanceof RangeError && /Maximum call stack size exceeded/.test(error.message))
-    || error instanceof WasiExit;
+    || error instanceof WasiExit || error instanceof MeterStop;
 }
 
 export function classifyTrap(error: unknown, context: TrapContext): Classified {
@@ -86,6 +88,7 @@ export function classifyTrap(error: unknown, context: TrapContext): Classified {
     // C has no exceptions: only a hand-made or miscompiled module throws one, and nothing in it caught it.
     return { kind: 'wasm-exception', message: 'the module threw a WebAssembly exception that nothing caught', cStack: parseCStack(error.stack) };
   }
+  if (error instanceof MeterStop) return { kind: error.kind, message: error.message, cStack: parseCStack(error.stack), fuel: error.fuelUsed };
   const { message, stack } = error as Error;
   const cStack = parseCStack(stack);
   if (error instanceof RangeError) return { kind: 'stack-overflow', message: `the native stack ran out (${message})`, cStack };

@@ -28,12 +28,13 @@ const addManifest = (extra: object = {}) => JSON.stringify({
 });
 
 describe('cbox build: shipped libraries', () => {
-  it.each(libraries)('%s: built module imports only WASI preview1 functions and env.memory, and carries its stamp', (name) => {
+  it.each(libraries)('%s: built module imports only WASI preview1 functions and env.memory (and cbox.meter when metered), and carries its stamp', (name) => {
     const manifest = readManifest(path.join(root, 'c-src', name, 'cbox.json'));
     const bytes = readFileSync(path.join(root, 'wasm-modules', `${manifest.name}.wasm`));
     const shape = inspectModule(bytes);
     for (const entry of shape.imports) {
-      const allowed = (entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function') || (entry.module === 'env' && entry.name === 'memory' && entry.kind === 'memory');
+      const allowed = (entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function') || (entry.module === 'env' && entry.name === 'memory' && entry.kind === 'memory')
+        || (manifest.metered && entry.module === 'cbox' && entry.name === 'meter' && entry.kind === 'function');
       expect(allowed, `${entry.module}.${entry.name}`).toBe(true);
     }
     const module = new WebAssembly.Module(bytes);
@@ -44,6 +45,7 @@ describe('cbox build: shipped libraries', () => {
     expect(stamp.stackSize).toBe(manifest.stackSize);
     expect(stamp.memoryMaximum).toBe(manifest.memoryMaximum);
     expect(stamp.native).toEqual(manifest.native);
+    expect(stamp.metered).toBe(manifest.metered);
     // Every manifest export has exactly the wasm type cbox.h's convention gives it.
     for (const [fn, signature] of Object.entries(manifest.exports)) {
       const entry = shape.exports.find((e) => e.name === fn);

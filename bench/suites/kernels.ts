@@ -26,7 +26,7 @@ function matrix(n: number): Uint8Array {
 
 type Kernel = readonly [name: string, run: (lib: Library<KernelsExports>) => unknown];
 
-function kernelCases(): Kernel[] {
+export function kernelCases(): Kernel[] {
   const text = utf8Text();
   const random = new Uint8Array(randomBytes(MiB));
   const encoded = Buffer.from(random).toString('base64');
@@ -47,10 +47,12 @@ function kernelCases(): Kernel[] {
 }
 
 export async function computeKernels(context: BenchContext): Promise<Measurement[]> {
-  const simd = await load(await bindingOf<KernelsExports>('kernels-simd'), { logger: null });
+  // `cbox build` uses -msimd128 by default: the default build is the SIMD one, and the plain wasm
+  // path is the same C built with --no-simd.
+  const noSimd = await load(await bindingOf<KernelsExports>('kernels-nosimd'), { logger: null });
   const strict = await load(await bindingOf<KernelsExports>('kernels-strict'), { logger: null });
   const builds: [string, Library<KernelsExports>][] = [
-    [KERNEL_PATHS.wasm, context.kernels], [KERNEL_PATHS.simd, simd], [KERNEL_PATHS.strict, strict], [KERNEL_PATHS.native, context.kernelsNative],
+    [KERNEL_PATHS.wasm, noSimd], [KERNEL_PATHS.simd, context.kernels], [KERNEL_PATHS.strict, strict], [KERNEL_PATHS.native, context.kernelsNative],
   ];
   const suite = new Suite('kernel', { time: 300, iterations: 10 });
   for (const [name, run] of kernelCases()) {
@@ -59,7 +61,7 @@ export async function computeKernels(context: BenchContext): Promise<Measurement
   try {
     return await suite.run();
   } finally {
-    simd.close();
+    noSimd.close();
     strict.close();
   }
 }

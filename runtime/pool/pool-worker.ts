@@ -8,7 +8,11 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { CboxTrap } from '../errors.js';
 import type { Job } from './job.js';
 import { CallProgress, type CallStart } from './progress.js';
-import { arities, epochMs, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
+import { arities, epochMs, isMetered, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
+
+/** A metered module ends a call at its deadline inside the worker; the thread is terminated only
+ * if the call is still running this long after it (a module whose metering does not hold). */
+const METERED_BACKSTOP_MS = 500;
 
 /** How long after its thread exits a worker's last messages (replies, its start error) may still arrive. */
 const AFTER_EXIT_GRACE_MS = 50;
@@ -47,6 +51,9 @@ export class PoolWorker {
   private readonly progress: CallProgress;
   /** Parameter count by fnIndex: how many arguments follow each call in a batch. */
   private readonly arity: number[];
+  /** Metered module: deadlines travel with the calls; terminating is the backstop, this late. */
+  private readonly metered: boolean;
+  private readonly backstopMs: number;
   /** Calls sent and not answered, in the order sent (= the order the thread runs them). */
   private readonly inFlight: Job[] = [];
   private sent = 0;
@@ -65,6 +72,8 @@ export class PoolWorker {
     this.port = port1;
     this.progress = CallProgress.create(spawn.inFlight);
     this.arity = arities(spawn.init.compiled);
+    this.metered = isMetered(spawn.init.compiled);
+    this.backstopMs = this.metered ? METERED_BACKSTOP_MS : 0;
     this.thread = new Worker(spawn.url, {
       execArgv: workerExecArgv(),
       workerData: { ...spawn.init, calls: port2, progress: this.progress.buffer } satisfies WorkerInit,
@@ -147,6 +156,7 @@ export class PoolWorker {
 
   private append(batch: CallBatch, job: Job): CallBatch {
     batch.push(job.fnIndex);
+    if (this.metered) batch.push(job.timeoutMs === Infinity ? 0 : job.timeoutMs);
     for (let i = 0; i < this.arity[job.fnIndex]!; i++) batch.push(job.args[i]);
     return batch;
   }
@@ -155,7 +165,7 @@ export class PoolWorker {
     job.seq = ++this.sent;
     job.worker = this;
     this.inFlight.push(job);
-    if (job.timeoutMs !== Infinity) this.armWatchdog(epochMs() + job.timeoutMs);
+    if (job.timeoutMs !== Infinity) this.armWatchdog(epochMs() + job.timeoutMs + this.backstopMs);
   }
 
   private reply(reply: CallReply): void {
@@ -219,7 +229,7 @@ export class PoolWorker {
       // Finished (its reply is on the way) or nothing to enforce.
       if (job.settled || job.timeoutMs === Infinity || job.seq <= start.finished) continue;
       if (job.seq === start.call) {
-        const deadline = start.startedAt + job.timeoutMs;
+        const deadline = start.startedAt + job.timeoutMs + this.backstopMs;
         if (now >= deadline) {
           const trap = this.host.timedOut(this, job, start);
           this.stop(new Error(`was terminated when another call on it (${trap.function}) ran past its deadline`));
@@ -227,7 +237,7 @@ export class PoolWorker {
         }
         next = Math.min(next, deadline);
       } else {
-        next = Math.min(next, now + job.timeoutMs); // not started: cannot expire before this
+        next = Math.min(next, now + job.timeoutMs + this.backstopMs); // not started: cannot expire before this
       }
     }
     if (next !== Infinity) this.armWatchdog(next);

@@ -239,6 +239,7 @@ class WorkerPool implements WorkerHost {
       const error = errorFromData(reply);
       if (error instanceof CboxTrap) {
         counters.trapped(error.kind);
+        if (error.kind === 'timeout') this.events.emit('timeout', { library: this.name, error }); // a metered module's own deadline
         this.events.emit('trap', { library: this.name, error });
       }
       this.finish(job, 'reject', error);

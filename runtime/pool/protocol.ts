@@ -37,9 +37,15 @@ export interface WorkerControl {
  * Calls sent in one message: [fnIndex, ...its arguments, fnIndex, ...]. fnIndex is the export's
  * position in the ABI stamp, which both threads share, and the stamp says how many arguments
  * follow (the signature's parameter count: extra ones are dropped, missing ones undefined, as
- * the sync binding would treat them).
+ * the sync binding would treat them). For a metered module each fnIndex is followed by the
+ * call's timeoutMs (0: none), which the worker's meter enforces without losing the thread.
  */
 export type CallBatch = unknown[];
+
+/** The module stops its own calls at their deadlines (`cbox build --metered`). */
+export function isMetered(compiled: CompiledModule): boolean {
+  return compiled.stamp.metered === true;
+}
 
 /** The export's parameter count, by fnIndex. */
 export function arities(compiled: CompiledModule): number[] {

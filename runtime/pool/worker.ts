@@ -1,7 +1,7 @@
 // A pool worker thread (bundled as dist/worker.js): one sandbox from the module the pool
 // compiled, serving calls in arrival order. A trap is handled here as on the main thread (the
-// sandbox recycles, the call gets the CboxTrap); a runaway call is the pool's to stop, by
-// terminating this thread.
+// sandbox recycles, the call gets the CboxTrap). A runaway call in a metered module stops here
+// at its deadline (the thread lives on); otherwise it is the pool's to stop, by terminating this thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -10,7 +10,7 @@ import { openSandbox, type CLogger } from '../load.js';
 import type { Sandbox } from '../sandbox.js';
 import { errorToData, installComlinkErrorTransfer } from './error-transport.js';
 import { CallProgress } from './progress.js';
-import { arities, epochMs, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
+import { arities, epochMs, isMetered, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
 
 type Invoker = (...args: unknown[]) => unknown;
 
@@ -20,19 +20,22 @@ function serve(sandbox: Sandbox): void {
   const library = createLibrary<Record<string, Invoker>>(sandbox);
   const invokers = Object.keys(sandbox.compiled.stamp.exports).map((name) => library[name]!);
   const arity = arities(sandbox.compiled);
+  const meter = isMetered(sandbox.compiled) ? sandbox.options.meter ?? null : null;
+  const header = meter ? 2 : 1;
   const progress = new CallProgress(init.progress);
   const port = init.calls;
   port.on('message', (batch: CallBatch) => {
     for (let next = 0; next < batch.length;) {
       const fnIndex = batch[next] as number;
-      const args = batch.slice(next + 1, next + 1 + arity[fnIndex]!);
-      next += 1 + arity[fnIndex]!;
+      const timeoutMs = meter ? batch[next + 1] as number : 0;
+      const args = batch.slice(next + header, next + header + arity[fnIndex]!);
+      next += header + arity[fnIndex]!;
       const instance = sandbox.current;
       const startedAt = epochMs();
       progress.begin(startedAt, instance.generation, instance.memoryBytes, instance.calls + 1);
       let reply: CallReply;
       try {
-        reply = invokers[fnIndex]!(...args);
+        reply = meter && timeoutMs > 0 ? meter.within({ timeoutMs }, () => invokers[fnIndex]!(...args)) : invokers[fnIndex]!(...args);
       } catch (error) {
         reply = errorToData(error);
       }

@@ -105,6 +105,8 @@ export class ExportTelemetry {
     if (span !== undefined) {
       span.setAttribute('cbox.outcome', outcome);
       if (trapKind !== undefined) span.setAttribute('cbox.trap.kind', trapKind);
+      // A metered module's timeout or fuel-exhausted: the work units the call had used.
+      if (trapKind !== undefined && (error as CboxTrap).report.fuel !== undefined) span.setAttribute('cbox.fuel', (error as CboxTrap).report.fuel!);
       if (error !== undefined && outcome !== 'fallback') {
         span.recordException(error as Error);
         span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
