@@ -3,7 +3,7 @@
 // pieces between which the event loop runs. The pieces run on the main thread (Node's run in
 // its thread pool); for work off the main thread use cbox's pool.
 import { Buffer } from 'node:buffer';
-import { types } from 'node:util';
+import { promisify, types } from 'node:util';
 import { BufferTooLargeError, InvalidArgTypeError } from './errors.js';
 import type { ZlibOptions } from './options.js';
 import { Deflate, DeflateRaw, Gunzip, Gzip, Inflate, InflateRaw, Unzip, type ZlibBase } from './streams.js';
@@ -14,6 +14,8 @@ export type CompressCallback = (error: Error | null, result: Buffer) => void;
 export interface CallbackFunction {
   (buffer: InputType, callback: CompressCallback): void;
   (buffer: InputType, options: ZlibOptions, callback: CompressCallback): void;
+  /** util.promisify(fn) answers this: (buffer, options?) => Promise<Buffer>. */
+  [promisify.custom]: (buffer: InputType, options?: ZlibOptions) => Promise<Buffer>;
 }
 
 function collect(engine: ZlibBase, buffer: InputType, callback: unknown): void {
@@ -47,13 +49,16 @@ function collect(engine: ZlibBase, buffer: InputType, callback: unknown): void {
 }
 
 function callbackFunction(Engine: new (options?: ZlibOptions) => ZlibBase): CallbackFunction {
-  return function run(buffer: InputType, options: ZlibOptions | CompressCallback, callback?: CompressCallback): void {
+  function run(buffer: InputType, options: ZlibOptions | CompressCallback, callback?: CompressCallback): void {
     if (typeof options === 'function') {
       callback = options;
       options = {};
     }
     collect(new Engine(options), buffer, callback);
-  } as CallbackFunction;
+  }
+  const promised = (buffer: InputType, options: ZlibOptions = {}): Promise<Buffer> =>
+    new Promise((resolve, reject) => run(buffer, options, (error, result) => (error ? reject(error) : resolve(result))));
+  return Object.assign(run, { [promisify.custom]: promised }) as CallbackFunction;
 }
 
 export const deflate = callbackFunction(Deflate);
