@@ -132,6 +132,8 @@ const zlibResults: ZlibResult[] = zlibWorkloads.map(({ name }) => {
   return { workload: name, ms, cboxVsNode: ms.cbox / ms.node, pakoVsCbox: ms.pako / ms.cbox, fflateVsCbox: ms.fflate / ms.cbox };
 });
 
+const deflatedSizes = Object.fromEntries(PEER_NAMES.map((name) => [name, ZLIB_PEERS[name].deflate(corpus).length])) as Record<ZlibPeerName, number>;
+
 const machine = describeMachine();
 const versionOf = (name: string): string => (JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 const lines = [
@@ -149,9 +151,11 @@ const lines = [
   '|---|---:|---:|---:|---:|---:|---:|---:|',
   ...zlibResults.map((r) => `| ${r.workload} | ${r.ms.cbox.toFixed(2)} ms | ${r.ms.node.toFixed(2)} ms | ${r.ms.pako.toFixed(2)} ms | ${r.ms.fflate.toFixed(2)} ms | ${r.cboxVsNode.toFixed(2)}x | ${r.pakoVsCbox.toFixed(2)}x | ${r.fflateVsCbox.toFixed(2)}x |`),
   '',
+  `4 MiB deflated at level 6: ${PEER_NAMES.map((name) => `${name} ${deflatedSizes[name]} bytes`).join(', ')}.`,
+  '',
 ];
 mkdirSync(resultsDir, { recursive: true });
-writeFileSync(path.join(resultsDir, 'real-libraries.json'), `${JSON.stringify({ machine, results, zlib: zlibResults }, null, 2)}\n`);
+writeFileSync(path.join(resultsDir, 'real-libraries.json'), `${JSON.stringify({ machine, results, zlib: zlibResults, zlibDeflatedSizes: deflatedSizes }, null, 2)}\n`);
 writeFileSync(path.join(resultsDir, 'real-libraries.md'), lines.join('\n'));
 console.log(lines.join('\n'));
 ours.close();

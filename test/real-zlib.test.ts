@@ -111,6 +111,16 @@ describe('cbox/zlib and node:zlib read each other', () => {
     expect(back.engine).toBeInstanceOf(z.Gunzip);
   });
 
+  it('one-shot results of tens of MiB, one after another (the sandbox gives back what a large call grew)', () => {
+    const bomb = zlib.deflateSync(Buffer.alloc(48 * 1024 * 1024, 1));
+    for (let round = 0; round < 3; round++) {
+      const out = z.inflateSync(bomb);
+      expect(out.length).toBe(48 * 1024 * 1024);
+      expect(out.every((byte) => byte === 1)).toBe(true);
+    }
+    expect(z.gunzipSync(zlib.gzipSync('small after large')).toString()).toBe('small after large');
+  });
+
   it('crc32 agrees with node:zlib for bytes, strings and a running value', () => {
     const data = text(300_000);
     expect(z.crc32(data)).toBe(zlib.crc32(data));

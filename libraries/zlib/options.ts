@@ -24,8 +24,9 @@ export interface ZlibOptions {
   maxOutputLength?: number;
   /**
    * cbox: the memory cap of the sandbox zlib runs in ("64MiB" or bytes; default 256 MiB). Work that
-   * needs more (a decompression bomb, a one-shot result larger than the cap) fails with
-   * ZlibMemoryLimitError (code Z_MEM_ERROR) instead of growing the process.
+   * needs more (a decompression bomb; a one-shot result past about half the cap, as it is built
+   * inside the sandbox) fails with ZlibMemoryLimitError (code Z_MEM_ERROR) instead of growing the
+   * process. Streams hand their output out in chunkSize pieces, so it does not count against the cap.
    */
   memoryLimit?: number | string;
 }
