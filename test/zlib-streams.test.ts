@@ -52,6 +52,9 @@ describe('cbox/zlib streams in pipelines', () => {
       expect(theirRead(await through(compressor(), split(data))).equals(data)).toBe(true);
       expect((await through(decompressor(), split(theirWrite(data)))).equals(data)).toBe(true);
     }
+    // One chunk of 1.7 MB each way (the engine takes it in 64 KiB pieces).
+    expect(theirRead(await through(compressor(), [data])).equals(data)).toBe(true);
+    expect((await through(decompressor(), [theirWrite(data)])).equals(data)).toBe(true);
     expect((await through(compressor(), [])).length).toBeGreaterThan(0); // an empty stream still has its header
     expect((await through(decompressor(), [theirWrite(Buffer.alloc(0))])).length).toBe(0);
   });
@@ -150,6 +153,21 @@ describe('cbox/zlib streams in pipelines', () => {
     expect(() => stream.write(Buffer.from('garbage garbage'))).not.toThrow();
     expect(await failed).toMatchObject({ code: 'Z_DATA_ERROR', errno: -3 });
     expect(stream.destroyed).toBe(true);
+  });
+
+  it('many streams at once: when a sandbox is full, new streams go into another, each still capped', async () => {
+    const data = text(50_000);
+    // About 270 KiB of zlib state each: a 4 MiB sandbox holds a handful, 40 need several.
+    const streams = Array.from({ length: 40 }, (_, i) => (i % 2 ? z.createGzip({ memoryLimit: '4MiB' }) : z.createDeflate({ memoryLimit: '4MiB' })));
+    const outputs = await Promise.all(streams.map((stream) => {
+      const pieces: Buffer[] = [];
+      stream.on('data', (piece: Buffer) => pieces.push(piece));
+      return new Promise<Buffer>((resolve, reject) => { stream.on('end', () => resolve(Buffer.concat(pieces))); stream.on('error', reject); stream.end(data); });
+    }));
+    for (const output of outputs) expect(zlib.unzipSync(output).equals(data)).toBe(true);
+    // One stream that cannot fit even an empty sandbox is a clean error from the constructor.
+    expect(() => z.createDeflate({ memoryLimit: '768KiB', memLevel: 9 })).toThrow(z.ZlibMemoryLimitError);
+    expect(() => z.createDeflate({ memoryLimit: '768KiB', memLevel: 9 })).toThrow('memoryLimit 768 KiB');
   });
 
   it('close() frees the engine and calls back; a closed stream refuses reset', async () => {

@@ -16,7 +16,9 @@
  *       One shot: all of data with `flush` (node's finishFlush), the whole result in one answer.
  *       More than maxOutput bytes of output stop it with OUTPUT_TOO_LARGE.
  *   stream_new(mode, level, windowBits, memLevel, strategy, dictionary) -> handle (NULL: see
- *       last_error()); stream_end(s) frees it.
+ *       last_error(); Z_MEM_ERROR also when less than 128 KiB would be left for the stream to
+ *       grow into); stream_end(s) frees it. Input comes in pieces of at most 64 KiB, copied
+ *       into the stream's own buffer (larger ones still work: the buffer grows).
  *   stream_write(s, chunk, flush, more, outSize) -> at most outSize bytes of output.
  *       more = false: chunk is new input (what was left of the previous one is dropped, as Node
  *       does); more = true: go on with what is left (chunk ignored). An answer of exactly
@@ -65,6 +67,9 @@ struct engine {
 };
 
 #define STREAM_MAGIC 0x5A4E4F44u  /* "ZNOD" */
+/* The caller writes input in pieces of at most this (libraries/zlib/stream-engine.ts, INPUT_PIECE). */
+#define STREAM_INPUT (64u << 10)
+#define STREAM_HEADROOM (128u << 10)
 
 static int32_t fail(cbox_out *out, int32_t code, const char *message) {
     last_code = code;
@@ -278,6 +283,19 @@ struct engine *stream_new(int32_t mode, int32_t level, int32_t window_bits, int3
         last_code = rc;
         return NULL;
     }
+    /* The input copy is allocated now, and room checked for what the stream allocates later
+     * (inflate's window): a sandbox nearly full of other streams says no now, so the caller can
+     * use another one, rather than fail this stream in the middle. */
+    s->input = malloc(STREAM_INPUT);
+    void *headroom = s->input ? malloc(STREAM_HEADROOM) : NULL;
+    if (!headroom) {
+        engine_free(s);
+        free(s);
+        last_code = Z_MEM_ERROR;
+        return NULL;
+    }
+    free(headroom);
+    s->input_capacity = STREAM_INPUT;
     s->magic = STREAM_MAGIC;
     return s;
 }

@@ -10,7 +10,7 @@ const OUTPUT_TOO_LARGE = 100;
 
 export function memoryLimitError(library: ZlibLibrary): ZlibMemoryLimitError {
   const bytes = library.stats().memory.limit;
-  return new ZlibMemoryLimitError(bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`);
+  return new ZlibMemoryLimitError(bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`);
 }
 
 export function engineFailure(library: ZlibLibrary, error: unknown, maxOutputLength: number): unknown {

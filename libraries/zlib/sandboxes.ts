@@ -1,7 +1,8 @@
 // The sandboxes cbox/zlib runs zlib in: made on first use (loadSync compiles the module once and
-// caches it) and shared, one per memoryLimit. One-shot calls keep no state between calls, so their
+// caches it) and shared, per memoryLimit. One-shot calls keep no state between calls, so their
 // sandbox is recycled after a large call to give back the memory it grew; streams keep their C
-// state in a sandbox of their own kind, which lives as long as some stream uses it.
+// state in sandboxes of their own, as many as their number needs (memoryLimit caps each one), each
+// living as long as some stream uses it.
 import { loadSync, type Library } from 'cbox';
 import { binding, type ZlibExports } from '../../wasm-modules/zlib.js';
 
@@ -47,23 +48,42 @@ export function afterOneShot(library: ZlibLibrary, bytesMoved: number): void {
   if (bytesMoved >= SHRINK_AFTER_BYTES) library.recycle('cbox/zlib: give back the memory of a large call');
 }
 
-interface Shared { readonly library: ZlibLibrary; users: number }
-const streaming = new Map<string, Shared>();
+interface Shared { readonly key: string; readonly library: ZlibLibrary; users: number }
+/** Per memoryLimit, the sandboxes streams live in, newest last. */
+const streaming = new Map<string, Shared[]>();
+const sharedOf = new Map<ZlibLibrary, Shared>();
 
-/** The sandbox a new stream with this memoryLimit lives in; give it back with releaseStreamSandbox. */
-export function acquireStreamSandbox(memoryLimit: Limit): ZlibLibrary {
+/**
+ * The sandbox a new stream with this memoryLimit goes into: the newest one, or with `fresh` a new
+ * one (when the newest had no room left for another stream). Give it back with releaseStreamSandbox.
+ */
+export function acquireStreamSandbox(memoryLimit: Limit, fresh = false): ZlibLibrary {
   const key = keyOf(memoryLimit);
-  let shared = streaming.get(key);
-  if (!shared) streaming.set(key, shared = { library: open(memoryLimit), users: 0 });
+  const list = streaming.get(key) ?? [];
+  streaming.set(key, list);
+  let shared = fresh ? undefined : list.at(-1);
+  if (!shared) {
+    shared = { key, library: open(memoryLimit), users: 0 };
+    list.push(shared);
+    sharedOf.set(shared.library, shared);
+  }
   shared.users++;
   return shared.library;
 }
 
-/** A stream is done with its sandbox; one with a non-default limit and no streams left is closed. */
-export function releaseStreamSandbox(memoryLimit: Limit): void {
-  const key = keyOf(memoryLimit);
-  const shared = streaming.get(key);
-  if (!shared || --shared.users > 0 || key === '') return;
-  streaming.delete(key);
-  shared.library.close();
+/** Streams in this sandbox (the one asking included). */
+export function streamsIn(library: ZlibLibrary): number {
+  return sharedOf.get(library)?.users ?? 0;
+}
+
+/** A stream is done with its sandbox. One left without streams is closed, except the last of the default limit. */
+export function releaseStreamSandbox(library: ZlibLibrary): void {
+  const shared = sharedOf.get(library);
+  if (!shared || --shared.users > 0) return;
+  const list = streaming.get(shared.key)!;
+  if (shared.key === '' && list.length === 1) return;
+  list.splice(list.indexOf(shared), 1);
+  if (list.length === 0) streaming.delete(shared.key);
+  sharedOf.delete(library);
+  library.close();
 }

@@ -7,7 +7,7 @@ import { Transform, finished, type TransformCallback, type TransformOptions } fr
 import { constants } from 'node:zlib';
 import { BufferTooLargeError } from './errors.js';
 import { rangeOrDefault, resolveOptions, type ZlibOptions } from './options.js';
-import { StreamEngine } from './stream-engine.js';
+import { StreamEngine, type ChunkFeeder } from './stream-engine.js';
 
 const { Z_NO_FLUSH, Z_BLOCK, Z_PARTIAL_FLUSH, Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_FINISH } = constants;
 
@@ -133,25 +133,30 @@ export abstract class ZlibBase extends Transform {
   }
 
   #process(chunk: Uint8Array, flushFlag: number, callback: TransformCallback): void {
-    let more = false;
+    const engine = this.#engine;
+    if (!engine) { process.nextTick(callback); return; }
+    let feeder: ChunkFeeder;
+    try {
+      feeder = engine.feed(chunk, flushFlag);
+    } catch (error) {
+      this.destroy(error as Error);
+      return;
+    }
     const run = (): void => {
-      const engine = this.#engine;
-      if (!engine) { callback(); return; }
-      for (;;) {
+      while (!feeder.done) {
+        if (!this.#engine) { callback(); return; }
         let out: Buffer;
         try {
-          out = engine.write(chunk, flushFlag, more);
+          out = feeder.step(this._chunkSize);
         } catch (error) {
           // As Node: the stream dies with the error; the write's callback is not called.
           this.destroy(error as Error);
           return;
         }
-        more = true;
         const full = out.byteLength > 0 && !this.push(out);
         if (this.destroyed) { callback(); return; }
-        if (out.byteLength < this._chunkSize) break;
-        if (full) {
-          // More output is waiting but the reader is behind: go on when it reads.
+        if (full && !feeder.done) {
+          // More is waiting but the reader is behind: go on when it reads.
           const read = this._read;
           this._read = (size: number): void => {
             this._read = read;
@@ -161,11 +166,9 @@ export abstract class ZlibBase extends Transform {
           return;
         }
       }
-      const total = engine.totalIn();
-      const consumed = total - this.bytesWritten;
-      this.bytesWritten = total;
-      // Input left over with room for output: the compressed stream ended before the input did.
-      if (consumed < chunk.byteLength) this.push(null);
+      this.bytesWritten = engine.totalIn();
+      // The compressed stream ended before the input did: nothing more will come out.
+      if (feeder.endedEarly) this.push(null);
       callback();
     };
     run();
@@ -176,17 +179,14 @@ export abstract class ZlibBase extends Transform {
     if (!engine) throw new Error('zlib binding closed');
     const buffers: Buffer[] = [];
     let nread = 0;
-    let more = false;
     try {
-      for (;;) {
-        const out = engine.write(chunk, flushFlag, more);
-        more = true;
-        if (out.byteLength > 0) {
-          buffers.push(out);
-          nread += out.byteLength;
-          if (nread > this._maxOutputLength) throw new BufferTooLargeError(this._maxOutputLength);
-        }
-        if (out.byteLength < this._chunkSize) break;
+      const feeder = engine.feed(chunk, flushFlag);
+      while (!feeder.done) {
+        const out = feeder.step(this._chunkSize);
+        if (out.byteLength === 0) continue;
+        buffers.push(out);
+        nread += out.byteLength;
+        if (nread > this._maxOutputLength) throw new BufferTooLargeError(this._maxOutputLength);
       }
       this.bytesWritten = engine.totalIn();
     } finally {
