@@ -1,8 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const source = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
-  resolve: { alias: { cbox: fileURLToPath(new URL('./runtime/index.ts', import.meta.url)) } },
+  resolve: {
+    alias: [
+      { find: /^cbox$/, replacement: source('./runtime/index.ts') },
+      { find: /^cbox\/zlib$/, replacement: source('./libraries/zlib/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

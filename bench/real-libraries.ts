@@ -1,15 +1,18 @@
-// Real C libraries built by cbox against the native peers Node users run today, in one run:
-// SQLite (cbox build of better-sqlite3's amalgamation) vs better-sqlite3, zlib 1.3.1 vs node:zlib.
-// Writes bench/results/real-libraries.{json,md}.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Real C libraries built by cbox against the peers Node users run today, in one run: SQLite (cbox
+// build of better-sqlite3's amalgamation) vs better-sqlite3, and cbox/zlib (zlib 1.3.1 in a
+// sandbox, the built package's dist/zlib.js) vs node:zlib (native) and the JavaScript ports pako
+// and fflate, on small and large inputs, both directions. Writes bench/results/real-libraries.{json,md}.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import BetterSqlite3 from 'better-sqlite3';
+import * as cboxZlib from 'cbox/zlib';
+import * as fflate from 'fflate';
+import * as pako from 'pako';
 import { Bench } from 'tinybench';
 import { openDatabase } from '../examples/real-libraries/sqlite.js';
-import { openZlib } from '../examples/real-libraries/zlib.js';
 import { describeMachine } from './machine.js';
-import { resultsDir } from './paths.js';
+import { resultsDir, root } from './paths.js';
 import { proseCorpus } from './text-corpus.js';
 
 interface Workload { readonly name: string; readonly cbox: () => unknown; readonly native: () => unknown }
@@ -54,10 +57,36 @@ for (const [mine, theirs] of [[oursGet.get(4242), peerGet.get(4242)], [oursRepor
   if (JSON.stringify(mine) !== JSON.stringify(theirs)) throw new Error(`cbox and better-sqlite3 disagree: ${JSON.stringify(mine)} vs ${JSON.stringify(theirs)}`);
 }
 
-const z = await openZlib({ memoryLimit: '256MiB' });
+// zlib: the same calls on four implementations (zlib format, level 6). A small input is timed as a
+// batch of calls, so one timing is not a few microseconds.
+interface ZlibPeer { readonly deflate: (data: Uint8Array) => Uint8Array; readonly inflate: (data: Uint8Array) => Uint8Array }
+const ZLIB_PEERS: Record<'cbox' | 'node' | 'pako' | 'fflate', ZlibPeer> = {
+  cbox: { deflate: (data) => cboxZlib.deflateSync(data, { level: 6 }), inflate: (data) => cboxZlib.inflateSync(data) },
+  node: { deflate: (data) => zlib.deflateSync(data, { level: 6 }), inflate: (data) => zlib.inflateSync(data) },
+  pako: { deflate: (data) => pako.deflate(data, { level: 6 }), inflate: (data) => pako.inflate(data) },
+  fflate: { deflate: (data) => fflate.zlibSync(data, { level: 6 }), inflate: (data) => fflate.unzlibSync(data) },
+};
+type ZlibPeerName = keyof typeof ZLIB_PEERS;
+const PEER_NAMES = Object.keys(ZLIB_PEERS) as ZlibPeerName[];
+const SMALL_CALLS = 200;
 const corpus = proseCorpus(4 * 1024 * 1024);
+const small = corpus.subarray(0, 1024);
 const compressed = zlib.deflateSync(corpus);
-if (!Buffer.from(zlib.inflateSync(z.deflateSync(corpus))).equals(Buffer.from(z.inflateSync(compressed)))) throw new Error('cbox zlib round trip differs');
+const smallCompressed = zlib.deflateSync(small);
+const zlibWorkloads: { readonly name: string; readonly run: (peer: ZlibPeer) => unknown }[] = [
+  { name: `deflate 1 KiB of prose, ${SMALL_CALLS} calls`, run: (peer) => { for (let i = 0; i < SMALL_CALLS; i++) peer.deflate(small); } },
+  { name: `inflate 1 KiB of prose, ${SMALL_CALLS} calls`, run: (peer) => { for (let i = 0; i < SMALL_CALLS; i++) peer.inflate(smallCompressed); } },
+  { name: 'deflate 4 MiB of prose', run: (peer) => peer.deflate(corpus) },
+  { name: 'inflate 4 MiB of prose', run: (peer) => peer.inflate(compressed) },
+];
+// Timing answers that differ would mean nothing: every peer reads every peer's output.
+for (const [name, peer] of Object.entries(ZLIB_PEERS)) {
+  for (const [otherName, other] of Object.entries(ZLIB_PEERS)) {
+    for (const data of [small, corpus]) {
+      if (!Buffer.from(other.inflate(peer.deflate(data))).equals(data)) throw new Error(`zlib: ${otherName} does not read ${name}'s output back`);
+    }
+  }
+}
 
 const workloads: Workload[] = [
   {
@@ -73,14 +102,15 @@ const workloads: Workload[] = [
   { name: `SQLite: group-by report over ${ROWS / 1000}k rows`, cbox: () => oursReport.all(), native: () => peerReport.all() },
   { name: `SQLite: sort ${ROWS / 1000}k rows, top 100`, cbox: () => oursTop.all(), native: () => peerTop.all() },
   { name: `SQLite: join ${ROWS / 1000}k rows to a lookup table, group by`, cbox: () => oursJoin.all(), native: () => peerJoin.all() },
-  { name: 'zlib: deflate 4 MiB of prose (level 6)', cbox: () => z.deflateSync(corpus, 6), native: () => zlib.deflateSync(corpus, { level: 6 }) },
-  { name: 'zlib: inflate 4 MiB of prose', cbox: () => z.inflateSync(compressed), native: () => zlib.inflateSync(compressed) },
 ];
 
 const bench = new Bench({ time: 400, iterations: 5, warmupIterations: 2, throws: true });
 for (const workload of workloads) {
   bench.add(`${workload.name} | cbox`, workload.cbox);
   bench.add(`${workload.name} | native`, workload.native);
+}
+for (const workload of zlibWorkloads) {
+  for (const name of PEER_NAMES) bench.add(`zlib: ${workload.name} | ${name}`, () => workload.run(ZLIB_PEERS[name]));
 }
 await bench.run();
 const median = (name: string): number => {
@@ -96,21 +126,37 @@ const results: Result[] = workloads.map(({ name }) => {
   return { workload: name, cboxMs, nativeMs, ratio: cboxMs / nativeMs };
 });
 
+interface ZlibResult { readonly workload: string; readonly ms: Record<ZlibPeerName, number>; readonly cboxVsNode: number; readonly pakoVsCbox: number; readonly fflateVsCbox: number }
+const zlibResults: ZlibResult[] = zlibWorkloads.map(({ name }) => {
+  const ms = Object.fromEntries(PEER_NAMES.map((peer) => [peer, median(`zlib: ${name} | ${peer}`)])) as Record<ZlibPeerName, number>;
+  return { workload: name, ms, cboxVsNode: ms.cbox / ms.node, pakoVsCbox: ms.pako / ms.cbox, fflateVsCbox: ms.fflate / ms.cbox };
+});
+
+const deflatedSizes = Object.fromEntries(PEER_NAMES.map((name) => [name, ZLIB_PEERS[name].deflate(corpus).length])) as Record<ZlibPeerName, number>;
+
 const machine = describeMachine();
+const versionOf = (name: string): string => (JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 const lines = [
   '# Real libraries: cbox builds vs the native peers',
   '',
-  `${machine.cpu}, ${machine.cores} cores; Node ${machine.node}; ${machine.clang}. SQLite ${ours.library.db_libversion()} (better-sqlite3 12.9.0's amalgamation) vs better-sqlite3; zlib ${z.library.version()} vs node:zlib on 4 MiB of generated prose (bench/text-corpus.ts; ${(corpus.length / compressed.length).toFixed(1)}:1 at level 6). Medians (tinybench).`,
+  `${machine.cpu}, ${machine.cores} cores; Node ${machine.node}; ${machine.clang}. SQLite ${ours.library.db_libversion()} (better-sqlite3 12.9.0's amalgamation) vs better-sqlite3. Medians (tinybench).`,
   '',
   '| workload | cbox (wasm sandbox) | native peer | cbox / native |',
   '|---|---:|---:|---:|',
   ...results.map((r) => `| ${r.workload} | ${r.cboxMs.toFixed(2)} ms | ${r.nativeMs.toFixed(2)} ms | ${r.ratio.toFixed(2)}x |`),
   '',
+  `cbox/zlib (zlib 1.3.1 in a wasm sandbox) vs node:zlib (native, zlib ${process.versions.zlib}), pako ${versionOf('pako')} and fflate ${versionOf('fflate')} (JavaScript), zlib format at level 6 on generated prose (bench/text-corpus.ts; ${(corpus.length / compressed.length).toFixed(1)}:1). Above 1x in the last two columns, cbox is faster.`,
+  '',
+  '| workload | cbox/zlib | node:zlib | pako | fflate | cbox / node | pako / cbox | fflate / cbox |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ...zlibResults.map((r) => `| ${r.workload} | ${r.ms.cbox.toFixed(2)} ms | ${r.ms.node.toFixed(2)} ms | ${r.ms.pako.toFixed(2)} ms | ${r.ms.fflate.toFixed(2)} ms | ${r.cboxVsNode.toFixed(2)}x | ${r.pakoVsCbox.toFixed(2)}x | ${r.fflateVsCbox.toFixed(2)}x |`),
+  '',
+  `4 MiB deflated at level 6: ${PEER_NAMES.map((name) => `${name} ${deflatedSizes[name]} bytes`).join(', ')}.`,
+  '',
 ];
 mkdirSync(resultsDir, { recursive: true });
-writeFileSync(path.join(resultsDir, 'real-libraries.json'), `${JSON.stringify({ machine, results }, null, 2)}\n`);
+writeFileSync(path.join(resultsDir, 'real-libraries.json'), `${JSON.stringify({ machine, results, zlib: zlibResults, zlibDeflatedSizes: deflatedSizes }, null, 2)}\n`);
 writeFileSync(path.join(resultsDir, 'real-libraries.md'), lines.join('\n'));
 console.log(lines.join('\n'));
 ours.close();
 peer.close();
-z.close();

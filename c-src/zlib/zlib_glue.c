@@ -1,40 +1,34 @@
 /*
- * zlib_glue.c: cbox's API over zlib (the zlib 1.3.1 sources shipped in the zlib-sync package,
- * taken from node_modules at build time; see cbox.json).
+ * zlib_glue.c: node:zlib's engine over zlib (the zlib 1.3.1 sources shipped in the zlib-sync
+ * package, taken from node_modules at build time; see cbox.json), for libraries/zlib.
  *
  * zlib is compiled with Z_PREFIX, so its own functions are z_deflate, z_inflate, z_crc32, ...
  * and the plain names are free for the exports below.
  *
- * One-shot (input and output in one call; a failure is a call error with zlib's message):
- *   deflate(data, level) / inflate(data)            zlib format (RFC 1950)
- *   gzip(data, level)    / gunzip(data)             gzip (RFC 1952); gunzip also takes zlib
- *                                                   data and reads concatenated gzip members
- *   deflate_raw(data, level) / inflate_raw(data)    raw deflate (RFC 1951)
- *   level: -1 (zlib's default, 6) or 0..9. The inflaters stop at the end of the (last) stream
- *   and ignore any bytes after it; input that ends before the stream does is an error.
+ * The engine is a port of Node's ZlibContext (src/node_zlib.cc): the same modes (node's
+ * constants: 1 DEFLATE, 2 INFLATE, 3 GZIP, 4 GUNZIP, 5 DEFLATERAW, 6 INFLATERAW, 7 UNZIP), the
+ * same windowBits arithmetic, dictionaries, gzip members read one after another (trailing zero
+ * bytes allowed), and the same error rules and messages, so results and failures match Node's.
+ * The caller (libraries/zlib) has validated every option as node:zlib does; zlib checks them
+ * again and refuses what is out of range.
  *
- * Streaming (handles; one result per push, empty when zlib has nothing to hand out yet):
- *   format: 0 zlib, 1 gzip, 2 raw; inflate_new also takes 3 = zlib or gzip, detected.
- *   deflate_new(level, format) -> handle (NULL for a bad level/format or out of memory)
- *   deflate_push(s, chunk, finish) -> bytes     finish = true ends the stream (trailer out);
- *                                               a push after that is an error
- *   deflate_flush(s, chunk) -> bytes            chunk, then a sync flush: everything so far
- *                                               can be decoded by the other side
- *   deflate_end(s)                              frees the stream (any state)
- *   inflate_new(format) -> handle
- *   inflate_push(s, chunk) -> bytes             a corrupt stream is a call error and the
- *                                               stream is dead from then on
- *   inflate_ended(s) -> bool                    the end of the stream has been read
- *   inflate_unused(s) -> u32                    bytes of the last chunk that came after the end
- *   inflate_end(s)                              frees the stream
- *   After the end of a gzip stream (formats 1 and 3) a push whose chunk starts another gzip
- *   member goes on reading it, as gunzip does.
+ *   process(mode, level, windowBits, memLevel, strategy, dictionary, data, flush, maxOutput)
+ *       One shot: all of data with `flush` (node's finishFlush), the whole result in one answer.
+ *       More than maxOutput bytes of output stop it with OUTPUT_TOO_LARGE.
+ *   stream_new(mode, level, windowBits, memLevel, strategy, dictionary) -> handle (NULL: see
+ *       last_error(); Z_MEM_ERROR also when less than 128 KiB would be left for the stream to
+ *       grow into); stream_end(s) frees it. Input comes in pieces of at most 64 KiB, copied
+ *       into the stream's own buffer (larger ones still work: the buffer grows).
+ *   stream_write(s, chunk, flush, more, outSize) -> at most outSize bytes of output.
+ *       more = false: chunk is new input (what was left of the previous one is dropped, as Node
+ *       does); more = true: go on with what is left (chunk ignored). An answer of exactly
+ *       outSize bytes means there may be more: call again with more = true.
+ *   stream_total_in(s) -> input bytes consumed so far (bytesWritten).
+ *   stream_params(s, level, strategy), stream_reset(s) -> zlib's code (0 = Z_OK).
+ *   last_error() -> the code of the last failure: zlib's (Z_DATA_ERROR, ...) or OUTPUT_TOO_LARGE.
+ *   crc32(data, value) goes on from `value`; version() is zlib's version string.
  *
- * Checksums: crc32(data, value) and adler32(data, value) go on from `value` (start with 0 for
- * crc32, 1 for adler32). version() answers zlib's version string ("1.3.1").
- *
- * Results are built in one buffer owned by the library and reused from call to call (valid
- * until the next call; one that grew past 1 MiB is freed at the start of the next call).
+ * One-shot results are built in one buffer owned by the library and reused from call to call.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,305 +40,316 @@
 #ifndef Z_PREFIX_SET
 #error "zlib must be built with Z_PREFIX (see cbox.json): the exports reuse zlib's plain names"
 #endif
-#undef deflate
-#undef inflate
 #undef crc32
-#undef adler32
 
-/* Results whose size is known only while they are produced go into one buffer the library
- * owns and reuses (cbox.h's cbox_result_buffer). */
+enum { NONE, DEFLATE, INFLATE, GZIP, GUNZIP, DEFLATERAW, INFLATERAW, UNZIP };
+
+/* Not a zlib code: the output passed maxOutput. */
+#define OUTPUT_TOO_LARGE 100
+
+#define GZIP_HEADER_ID1 0x1f
+#define GZIP_HEADER_ID2 0x8b
+
 static cbox_result_buffer result;
+static int32_t last_code;
 
-static const char *const out_of_memory = "out of memory";
-
-static const char *zlib_message(const z_stream *z, int rc) {
-    if (z->msg) return z->msg;
-    switch (rc) {
-    case Z_MEM_ERROR: return out_of_memory;
-    case Z_BUF_ERROR: return "unexpected end of data";
-    case Z_NEED_DICT: return "a preset dictionary is needed";
-    case Z_DATA_ERROR: return "invalid data";
-    case Z_STREAM_ERROR: return "invalid stream state";
-    default: return "zlib error";
-    }
-}
-
-static int window_bits(int32_t format, int inflating) {
-    switch (format) {
-    case 0: return 15;
-    case 1: return 31;
-    case 2: return -15;
-    case 3: return inflating ? 47 : 0;
-    default: return 0;
-    }
-}
-
-/* Deflate z's input with `flush` into the result buffer from offset *used. Z_OK when all input
- * is consumed and, for Z_FINISH, the stream is complete (then Z_STREAM_END). */
-static int pump_deflate(z_stream *z, int flush, size_t *used) {
-    for (;;) {
-        size_t room = result.capacity - *used;
-        if (room < 64) {
-            size_t want = *used + (z->avail_in > 16384 ? z->avail_in / 2 : 16384);
-            if (!cbox_result_buffer_reserve(&result, want)) return Z_MEM_ERROR;
-            room = result.capacity - *used;
-        }
-        if (room > UINT32_MAX) room = UINT32_MAX;
-        z->next_out = result.data + *used;
-        z->avail_out = (uInt)room;
-        int rc = z_deflate(z, flush);
-        *used += room - z->avail_out;
-        if (rc == Z_STREAM_END) return Z_STREAM_END;
-        if (rc == Z_STREAM_ERROR) return rc;
-        /* Z_OK or Z_BUF_ERROR (no progress possible): done once zlib left output room unused,
-         * which means it wrote everything this flush mode asks for. */
-        if (z->avail_out != 0 && z->avail_in == 0 && flush != Z_FINISH) return Z_OK;
-        if (rc == Z_BUF_ERROR && z->avail_out != 0) return Z_BUF_ERROR;
-    }
-}
-
-/* Inflate z's input into the result buffer from *used. Answers Z_STREAM_END at the end of the
- * stream, Z_OK when all input is consumed before it, or an error code. */
-static int pump_inflate(z_stream *z, size_t *used) {
-    for (;;) {
-        size_t room = result.capacity - *used;
-        if (room < 1024) {
-            size_t grow = (size_t)z->avail_in * 3;
-            if (grow < 16384) grow = 16384;
-            if (grow > (64u << 20)) grow = 64u << 20;
-            if (!cbox_result_buffer_reserve(&result, *used + grow)) return Z_MEM_ERROR;
-            room = result.capacity - *used;
-        }
-        if (room > UINT32_MAX) room = UINT32_MAX;
-        z->next_out = result.data + *used;
-        z->avail_out = (uInt)room;
-        int rc = z_inflate(z, Z_NO_FLUSH);
-        *used += room - z->avail_out;
-        if (rc == Z_STREAM_END) return rc;
-        if (rc == Z_NEED_DICT || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR || rc == Z_STREAM_ERROR) return rc;
-        if (z->avail_in == 0 && z->avail_out != 0) return Z_OK;  /* wants more input */
-        if (rc == Z_BUF_ERROR && z->avail_out != 0) return Z_BUF_ERROR;
-    }
-}
-
-static int gzip_member_follows(const z_stream *z, int wbits) {
-    return wbits > 15 && z->avail_in >= 2 && z->next_in[0] == 0x1f && z->next_in[1] == 0x8b;
-}
-
-/* ---- one-shot ----------------------------------------------------------------------------- */
-
-static void deflate_once(const uint8_t *data, size_t len, int32_t level, int wbits, cbox_out *out) {
-    if (level < -1 || level > 9) { cbox_return_error(out, "level must be -1 (default) or 0..9"); return; }
-    if (len > UINT32_MAX) { cbox_return_error(out, "input too large"); return; }
-    cbox_result_buffer_start(&result);
+struct engine {
+    uint32_t magic;
+    int mode;
+    int err;
+    int gzip_id_bytes_read;
+    uint8_t *dictionary;
+    uInt dictionary_len;
+    uint8_t *input;        /* streams: a copy of the chunk being worked on */
+    size_t input_capacity;
+    double total_in;
     z_stream z;
-    memset(&z, 0, sizeof z);
-    int rc = deflateInit2(&z, level, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY);
-    if (rc != Z_OK) { cbox_return_error(out, zlib_message(&z, rc)); return; }
-    if (!cbox_result_buffer_reserve(&result, deflateBound(&z, (uLong)len))) {
-        z_deflateEnd(&z);
-        cbox_return_error(out, out_of_memory);
-        return;
-    }
-    z.next_in = (z_const Bytef *)data;
-    z.avail_in = (uInt)len;
-    size_t used = 0;
-    rc = pump_deflate(&z, Z_FINISH, &used);
-    const char *error = rc == Z_STREAM_END ? NULL : zlib_message(&z, rc);
-    z_deflateEnd(&z);
-    if (error) cbox_return_error(out, error);
-    else cbox_return_bytes(out, result.data, used);
+};
+
+#define STREAM_MAGIC 0x5A4E4F44u  /* "ZNOD" */
+/* The caller writes input in pieces of at most this (libraries/zlib/stream-engine.ts, INPUT_PIECE). */
+#define STREAM_INPUT (64u << 10)
+#define STREAM_HEADROOM (128u << 10)
+
+static int32_t fail(cbox_out *out, int32_t code, const char *message) {
+    last_code = code;
+    cbox_return_error(out, message);
+    return code;
 }
 
-static void inflate_once(const uint8_t *data, size_t len, int wbits, cbox_out *out) {
-    if (len > UINT32_MAX) { cbox_return_error(out, "input too large"); return; }
-    cbox_result_buffer_start(&result);
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    int rc = inflateInit2(&z, wbits);
-    if (rc != Z_OK) { cbox_return_error(out, zlib_message(&z, rc)); return; }
-    size_t guess = len < (16u << 20) ? len * 4 : len;
-    if (!cbox_result_buffer_reserve(&result, guess < 16384 ? 16384 : guess)) {
-        z_inflateEnd(&z);
-        cbox_return_error(out, out_of_memory);
-        return;
+static int deflating(int mode) { return mode == DEFLATE || mode == GZIP || mode == DEFLATERAW; }
+
+static int set_dictionary(struct engine *e) {
+    if (e->dictionary_len == 0) return Z_OK;
+    switch (e->mode) {
+    case DEFLATE:
+    case DEFLATERAW: return z_deflateSetDictionary(&e->z, e->dictionary, e->dictionary_len);
+    case INFLATERAW: return z_inflateSetDictionary(&e->z, e->dictionary, e->dictionary_len);
+    default: return Z_OK;
     }
-    z.next_in = (z_const Bytef *)data;
-    z.avail_in = (uInt)len;
-    size_t used = 0;
-    for (;;) {
-        rc = pump_inflate(&z, &used);
-        if (rc == Z_STREAM_END && gzip_member_follows(&z, wbits)) {
-            rc = z_inflateReset(&z);
-            if (rc == Z_OK) continue;
+}
+
+/* Node's ZlibContext::Init and SetDictionary. Z_OK or zlib's code. */
+static int engine_init(struct engine *e, int32_t mode, int32_t level, int32_t window_bits, int32_t mem_level,
+                       int32_t strategy, const uint8_t *dictionary, size_t dictionary_len) {
+    memset(e, 0, sizeof *e);
+    if (mode < DEFLATE || mode > UNZIP || dictionary_len > UINT32_MAX) return Z_STREAM_ERROR;
+    if (dictionary_len > 0) {
+        e->dictionary = malloc(dictionary_len);
+        if (!e->dictionary) return Z_MEM_ERROR;
+        memcpy(e->dictionary, dictionary, dictionary_len);
+        e->dictionary_len = (uInt)dictionary_len;
+    }
+    switch (mode) {
+    case GZIP:
+    case GUNZIP: window_bits += 16; break;
+    case UNZIP: window_bits += 32; break;
+    case DEFLATERAW:
+    case INFLATERAW: window_bits *= -1; break;
+    }
+    /* zlib refuses a 256-byte window for raw deflate; Node's build takes it as 512, so does this. */
+    if (mode == DEFLATERAW && window_bits == -8) window_bits = -9;
+    int rc = deflating(mode)
+        ? deflateInit2(&e->z, level, Z_DEFLATED, window_bits, mem_level, strategy)
+        : inflateInit2(&e->z, window_bits);
+    if (rc != Z_OK) {
+        free(e->dictionary);
+        e->dictionary = NULL;
+        return rc;
+    }
+    e->mode = mode;
+    return set_dictionary(e);
+}
+
+static void engine_free(struct engine *e) {
+    if (e->mode != NONE) {
+        if (deflating(e->mode)) z_deflateEnd(&e->z);
+        else z_inflateEnd(&e->z);
+    }
+    e->mode = NONE;
+    free(e->dictionary);
+    free(e->input);
+    e->dictionary = NULL;
+    e->input = NULL;
+}
+
+/* Node's ZlibContext::ResetStream (UNZIP, once it knows its format, is INFLATE or GUNZIP). */
+static int engine_reset(struct engine *e) {
+    int rc = Z_OK;
+    switch (e->mode) {
+    case DEFLATE:
+    case DEFLATERAW:
+    case GZIP: rc = z_deflateReset(&e->z); break;
+    case INFLATE:
+    case INFLATERAW:
+    case GUNZIP: rc = z_inflateReset(&e->z); break;
+    }
+    e->err = Z_OK;
+    return rc != Z_OK ? rc : set_dictionary(e);
+}
+
+/* Node's ZlibContext::DoThreadPoolWork: one call into zlib with the current buffers. */
+static void engine_step(struct engine *e, int flush) {
+    const Bytef *next_expected_header_byte = NULL;
+    uInt in_before = e->z.avail_in;
+    switch (e->mode) {
+    case DEFLATE:
+    case GZIP:
+    case DEFLATERAW:
+        e->err = z_deflate(&e->z, flush);
+        break;
+    case UNZIP:
+        if (e->z.avail_in > 0) next_expected_header_byte = e->z.next_in;
+        if (e->gzip_id_bytes_read == 0) {
+            if (next_expected_header_byte == NULL) goto inflate;
+            if (*next_expected_header_byte != GZIP_HEADER_ID1) { e->mode = INFLATE; goto inflate; }
+            e->gzip_id_bytes_read = 1;
+            next_expected_header_byte++;
+            if (e->z.avail_in == 1) goto inflate;  /* the only byte there was is read */
+        }
+        if (next_expected_header_byte == NULL) goto inflate;
+        if (*next_expected_header_byte == GZIP_HEADER_ID2) {
+            e->gzip_id_bytes_read = 2;
+            e->mode = GUNZIP;
+        } else {
+            e->mode = INFLATE;
+        }
+        /* fall through */
+    case INFLATE:
+    case GUNZIP:
+    case INFLATERAW:
+    inflate:
+        e->err = z_inflate(&e->z, flush);
+        if (e->mode != INFLATERAW && e->err == Z_NEED_DICT && e->dictionary_len > 0) {
+            e->err = z_inflateSetDictionary(&e->z, e->dictionary, e->dictionary_len);
+            if (e->err == Z_OK) e->err = z_inflate(&e->z, flush);
+            else if (e->err == Z_DATA_ERROR) e->err = Z_NEED_DICT;  /* a bad dictionary, not bad input */
+        }
+        /* More bytes after a gzip member: another member, or trailing garbage; zeros are padding. */
+        while (e->z.avail_in > 0 && e->mode == GUNZIP && e->err == Z_STREAM_END && e->z.next_in[0] != 0) {
+            e->err = engine_reset(e);
+            if (e->err != Z_OK) break;
+            e->err = z_inflate(&e->z, flush);
         }
         break;
+    default:
+        e->err = Z_STREAM_ERROR;
     }
-    /* zlib's messages are static strings: still good after inflateEnd. */
-    const char *error = rc == Z_STREAM_END ? NULL : rc == Z_OK ? "unexpected end of data" : zlib_message(&z, rc);
-    z_inflateEnd(&z);
-    if (error) cbox_return_error(out, error);
-    else cbox_return_bytes(out, result.data, used);
+    e->total_in += in_before - e->z.avail_in;
 }
 
-void deflate(const uint8_t *data, size_t len, int32_t level, cbox_out *out) { deflate_once(data, len, level, 15, out); }
-void gzip(const uint8_t *data, size_t len, int32_t level, cbox_out *out) { deflate_once(data, len, level, 31, out); }
-void deflate_raw(const uint8_t *data, size_t len, int32_t level, cbox_out *out) { deflate_once(data, len, level, -15, out); }
-void inflate(const uint8_t *data, size_t len, cbox_out *out) { inflate_once(data, len, 15, out); }
-void gunzip(const uint8_t *data, size_t len, cbox_out *out) { inflate_once(data, len, 47, out); }
-void inflate_raw(const uint8_t *data, size_t len, cbox_out *out) { inflate_once(data, len, -15, out); }
+/* Node's ZlibContext::GetErrorInfo: NULL when the step went well, else the message and *code. */
+static const char *engine_error(const struct engine *e, int flush, int32_t *code) {
+    const char *message;
+    switch (e->err) {
+    case Z_OK:
+    case Z_BUF_ERROR:
+        if (e->z.avail_out == 0 || flush != Z_FINISH) return NULL;
+        message = "unexpected end of file";
+        break;
+    case Z_STREAM_END: return NULL;
+    case Z_NEED_DICT: message = e->dictionary_len ? "Bad dictionary" : "Missing dictionary"; break;
+    case Z_MEM_ERROR: message = "out of memory"; break;
+    default: message = "Zlib error";
+    }
+    *code = e->err;
+    return e->z.msg ? e->z.msg : message;
+}
+
+/* ---- one shot ---------------------------------------------------------------------------- */
+
+void process(int32_t mode, int32_t level, int32_t window_bits, int32_t mem_level, int32_t strategy,
+             const uint8_t *dictionary, size_t dictionary_len, const uint8_t *data, size_t len,
+             int32_t flush, uint32_t max_output, cbox_out *out) {
+    if (len > UINT32_MAX) { fail(out, Z_BUF_ERROR, "input too large"); return; }
+    cbox_result_buffer_start(&result);
+    struct engine e;
+    int rc = engine_init(&e, mode, level, window_bits, mem_level, strategy, dictionary, dictionary_len);
+    if (rc != Z_OK) {
+        engine_free(&e);
+        fail(out, rc, rc == Z_MEM_ERROR ? "out of memory" : "Initialization failed");
+        return;
+    }
+    /* Room for more than max_output bytes is never needed: one byte past it is the failure. */
+    const uint64_t cap = (uint64_t)max_output + 1;
+    uint64_t want = deflating(mode) ? (uint64_t)z_deflateBound(&e.z, (uLong)len) + 64 : len < (4u << 20) ? len * 4 : len;
+    if (want < 1024) want = 1024;
+    if (want > cap) want = cap;
+    e.z.next_in = (z_const Bytef *)data;
+    e.z.avail_in = (uInt)len;
+    size_t used = 0;
+    for (;;) {
+        if (want > SIZE_MAX || !cbox_result_buffer_reserve(&result, (size_t)want)) { engine_free(&e); fail(out, Z_MEM_ERROR, "out of memory"); return; }
+        size_t room = result.capacity - used;
+        if (room > UINT32_MAX) room = UINT32_MAX;
+        e.z.next_out = result.data + used;
+        e.z.avail_out = (uInt)room;
+        engine_step(&e, flush);
+        used += room - e.z.avail_out;
+        int32_t code;
+        const char *error = engine_error(&e, flush, &code);
+        if (error) { engine_free(&e); fail(out, code, error); return; }  /* zlib's messages are static */
+        if (used > max_output) { engine_free(&e); fail(out, OUTPUT_TOO_LARGE, "output too large"); return; }
+        if (e.z.avail_out != 0) break;
+        want = (uint64_t)used + (used < 16384 ? 16384 : used);
+        if (want > cap) want = cap;
+    }
+    engine_free(&e);
+    cbox_return_bytes(out, result.data, used);
+}
+
+int32_t last_error(void) { return last_code; }
 
 uint32_t crc32(const uint8_t *data, size_t len, uint32_t value) {
     return (uint32_t)z_crc32_z(value, data, len);
 }
-uint32_t adler32(const uint8_t *data, size_t len, uint32_t value) {
-    return (uint32_t)z_adler32_z(value, data, len);
-}
 
 void version(cbox_out *out) { cbox_return_string(out, z_zlibVersion()); }
 
-/* ---- streaming ---------------------------------------------------------------------------- */
+/* ---- streams ----------------------------------------------------------------------------- */
 
-#define DEFLATER_MAGIC 0x5A444631u  /* "ZDF1" */
-#define INFLATER_MAGIC 0x5A494631u  /* "ZIF1" */
-
-enum { OPEN, ENDED, FAILED };
-
-struct cbox_zstream {
-    uint32_t magic;
-    int state;
-    int wbits;
-    uint32_t unused;
-    z_stream z;
-};
-
-static struct cbox_zstream *stream_new(uint32_t magic, int wbits) {
-    struct cbox_zstream *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    s->magic = magic;
-    s->state = OPEN;
-    s->wbits = wbits;
-    return s;
+static struct engine *live(struct engine *s) {
+    return s && s->magic == STREAM_MAGIC ? s : NULL;
 }
 
-static void stream_free(struct cbox_zstream *s) {
-    s->magic = 0;
-    free(s);
-}
-
-struct cbox_zstream *deflate_new(int32_t level, int32_t format) {
-    int wbits = window_bits(format, 0);
-    if (!wbits || level < -1 || level > 9) return NULL;
-    struct cbox_zstream *s = stream_new(DEFLATER_MAGIC, wbits);
-    if (!s) return NULL;
-    if (deflateInit2(&s->z, level, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        stream_free(s);
+struct engine *stream_new(int32_t mode, int32_t level, int32_t window_bits, int32_t mem_level, int32_t strategy,
+                          const uint8_t *dictionary, size_t dictionary_len) {
+    struct engine *s = malloc(sizeof *s);
+    if (!s) { last_code = Z_MEM_ERROR; return NULL; }
+    int rc = engine_init(s, mode, level, window_bits, mem_level, strategy, dictionary, dictionary_len);
+    if (rc != Z_OK) {
+        engine_free(s);
+        free(s);
+        last_code = rc;
         return NULL;
     }
-    return s;
-}
-
-static void deflate_chunk(struct cbox_zstream *s, const uint8_t *chunk, size_t len, int flush, cbox_out *out) {
-    if (!s || s->magic != DEFLATER_MAGIC) { cbox_return_error(out, "not a live deflate stream (ended already?)"); return; }
-    if (s->state != OPEN) { cbox_return_error(out, s->state == ENDED ? "the deflate stream is finished" : "the deflate stream failed"); return; }
-    if (len > UINT32_MAX) { cbox_return_error(out, "chunk too large"); return; }
-    cbox_result_buffer_start(&result);
-    if (!cbox_result_buffer_reserve(&result, 16384)) { cbox_return_error(out, out_of_memory); return; }
-    s->z.next_in = (z_const Bytef *)chunk;
-    s->z.avail_in = (uInt)len;
-    size_t used = 0;
-    int rc = pump_deflate(&s->z, flush, &used);
-    s->z.next_in = NULL;  /* the chunk is gone after this call */
-    s->z.avail_in = 0;
-    if (rc == Z_STREAM_END) s->state = ENDED;
-    else if (rc != Z_OK) {
-        s->state = FAILED;
-        cbox_return_error(out, zlib_message(&s->z, rc));
-        return;
-    }
-    cbox_return_bytes(out, result.data, used);
-}
-
-void deflate_push(struct cbox_zstream *s, const uint8_t *chunk, size_t len, int finish, cbox_out *out) {
-    deflate_chunk(s, chunk, len, finish ? Z_FINISH : Z_NO_FLUSH, out);
-}
-
-void deflate_flush(struct cbox_zstream *s, const uint8_t *chunk, size_t len, cbox_out *out) {
-    deflate_chunk(s, chunk, len, Z_SYNC_FLUSH, out);
-}
-
-void deflate_end(struct cbox_zstream *s) {
-    if (!s || s->magic != DEFLATER_MAGIC) return;
-    z_deflateEnd(&s->z);
-    stream_free(s);
-}
-
-struct cbox_zstream *inflate_new(int32_t format) {
-    int wbits = window_bits(format, 1);
-    if (!wbits) return NULL;
-    struct cbox_zstream *s = stream_new(INFLATER_MAGIC, wbits);
-    if (!s) return NULL;
-    if (inflateInit2(&s->z, wbits) != Z_OK) {
-        stream_free(s);
+    /* The input copy is allocated now, and room checked for what the stream allocates later
+     * (inflate's window): a sandbox nearly full of other streams says no now, so the caller can
+     * use another one, rather than fail this stream in the middle. */
+    s->input = malloc(STREAM_INPUT);
+    void *headroom = s->input ? malloc(STREAM_HEADROOM) : NULL;
+    if (!headroom) {
+        engine_free(s);
+        free(s);
+        last_code = Z_MEM_ERROR;
         return NULL;
     }
+    free(headroom);
+    s->input_capacity = STREAM_INPUT;
+    s->magic = STREAM_MAGIC;
     return s;
 }
 
-void inflate_push(struct cbox_zstream *s, const uint8_t *chunk, size_t len, cbox_out *out) {
-    if (!s || s->magic != INFLATER_MAGIC) { cbox_return_error(out, "not a live inflate stream (ended already?)"); return; }
-    if (s->state == FAILED) { cbox_return_error(out, "the inflate stream failed"); return; }
-    if (len > UINT32_MAX) { cbox_return_error(out, "chunk too large"); return; }
-    cbox_result_buffer_start(&result);
-    s->z.next_in = (z_const Bytef *)chunk;
-    s->z.avail_in = (uInt)len;
-    if (s->state == ENDED) {
-        /* Only another gzip member may follow the end. */
-        if (len == 0) { s->unused = 0; cbox_return_bytes(out, "", 0); return; }
-        if (!gzip_member_follows(&s->z, s->wbits)) {
-            s->unused = (uint32_t)len;
-            s->z.next_in = NULL;
-            s->z.avail_in = 0;
-            cbox_return_bytes(out, "", 0);
-            return;
+void stream_write(struct engine *s, const uint8_t *chunk, size_t len, int32_t flush, int more, uint32_t out_size,
+                  cbox_out *out) {
+    if (!live(s) || s->mode == NONE) { fail(out, Z_STREAM_ERROR, "zlib binding closed"); return; }
+    if (out_size == 0) { fail(out, Z_BUF_ERROR, "no room for output"); return; }
+    if (!more) {
+        if (len > UINT32_MAX) { fail(out, Z_BUF_ERROR, "chunk too large"); return; }
+        if (len > s->input_capacity) {
+            uint8_t *grown = realloc(s->input, len);
+            if (!grown) { fail(out, Z_MEM_ERROR, "out of memory"); return; }
+            s->input = grown;
+            s->input_capacity = len;
         }
-        if (z_inflateReset(&s->z) != Z_OK) { s->state = FAILED; cbox_return_error(out, "invalid stream state"); return; }
-        s->state = OPEN;
+        if (len > 0) memcpy(s->input, chunk, len);
+        s->z.next_in = s->input;
+        s->z.avail_in = (uInt)len;
     }
-    if (!cbox_result_buffer_reserve(&result, 16384)) { cbox_return_error(out, out_of_memory); return; }
-    size_t used = 0;
-    int rc;
-    for (;;) {
-        rc = pump_inflate(&s->z, &used);
-        if (rc == Z_STREAM_END && gzip_member_follows(&s->z, s->wbits) && z_inflateReset(&s->z) == Z_OK) continue;
-        break;
-    }
-    s->unused = 0;
-    if (rc == Z_STREAM_END) {
-        s->state = ENDED;
-        s->unused = s->z.avail_in;
-    } else if (rc != Z_OK) {
-        s->state = FAILED;
-        s->z.next_in = NULL;
-        s->z.avail_in = 0;
-        cbox_return_error(out, zlib_message(&s->z, rc));
-        return;
-    }
-    s->z.next_in = NULL;
+    cbox_result_buffer_start(&result);
+    if (!cbox_result_buffer_reserve(&result, out_size)) { fail(out, Z_MEM_ERROR, "out of memory"); return; }
+    s->z.next_out = result.data;
+    s->z.avail_out = out_size;
+    engine_step(s, flush);
+    int32_t code;
+    const char *error = engine_error(s, flush, &code);
+    if (error) { fail(out, code, error); return; }
+    cbox_return_bytes(out, result.data, out_size - s->z.avail_out);
+}
+
+double stream_total_in(struct engine *s) { return live(s) ? s->total_in : 0; }
+
+int32_t stream_params(struct engine *s, int32_t level, int32_t strategy) {
+    if (!live(s) || !deflating(s->mode)) return Z_STREAM_ERROR;
+    /* Node flushes (Z_SYNC_FLUSH) before this, so deflateParams has nothing left to write; the
+     * scratch room only satisfies deflate's checks, and output landing there would be lost. */
+    static uint8_t scratch[64];
+    s->z.next_out = scratch;
+    s->z.avail_out = sizeof scratch;
+    int rc = z_deflateParams(&s->z, level, strategy);
+    if (s->z.avail_out != sizeof scratch) return Z_STREAM_ERROR;
+    return rc == Z_BUF_ERROR ? Z_OK : rc;
+}
+
+int32_t stream_reset(struct engine *s) {
+    if (!live(s)) return Z_STREAM_ERROR;
     s->z.avail_in = 0;
-    cbox_return_bytes(out, result.data, used);
+    return engine_reset(s);
 }
 
-int inflate_ended(struct cbox_zstream *s) {
-    return s && s->magic == INFLATER_MAGIC && s->state == ENDED;
-}
-
-uint32_t inflate_unused(struct cbox_zstream *s) {
-    return s && s->magic == INFLATER_MAGIC ? s->unused : 0;
-}
-
-void inflate_end(struct cbox_zstream *s) {
-    if (!s || s->magic != INFLATER_MAGIC) return;
-    z_inflateEnd(&s->z);
-    stream_free(s);
+void stream_end(struct engine *s) {
+    if (!live(s)) return;
+    s->magic = 0;
+    engine_free(s);
+    free(s);
 }

@@ -1,0 +1,48 @@
+// Bundles the ready-made libraries (cbox/zlib) after `cbox build` has made their modules and
+// bindings (npm run build runs it last). Each library is shipped twice:
+// - dist/<name>.js (ESM): 'cbox' stays external, so it shares the runtime in dist/index.js, and the
+//   generated binding is imported from the package's wasm-modules/ at run time;
+// - dist/<name>.cjs (CommonJS, for require() on every Node 20): self-contained (runtime and binding
+//   inlined); the binding's .wasm is still found in the package's wasm-modules/, next to dist/.
+import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+
+const root = new URL('..', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+const LIBRARIES = { zlib: 'libraries/zlib/index.ts' };
+const BINDING = /[\\/]wasm-modules[\\/]([\w-]+)\.js$/;
+
+const common = {
+  bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', absWorkingDir: root,
+  external: [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})],
+};
+
+/** ESM: the binding stays a module of its own, imported from dist/ as ../wasm-modules/<name>.js. */
+const bindingExternal = {
+  name: 'binding-external',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /wasm-modules[\\/][\w-]+\.js$/ }, ({ path }) => ({ path: `../wasm-modules/${path.match(BINDING)[1]}.js`, external: true }));
+  },
+};
+
+/** CJS: the binding is inlined, and its .wasm URL made relative to dist/ instead of wasm-modules/. */
+const bindingInlined = {
+  name: 'binding-inlined',
+  setup(esbuild) {
+    esbuild.onLoad({ filter: BINDING }, async ({ path }) => ({
+      contents: (await readFile(path, 'utf8')).replaceAll('new URL("./', 'new URL("../wasm-modules/'),
+      loader: 'js',
+    }));
+  },
+};
+
+await Promise.all(Object.entries(LIBRARIES).flatMap(([name, entry]) => [
+  build({ ...common, entryPoints: { [name]: entry }, outdir: 'dist', format: 'esm', external: [...common.external, 'cbox'], plugins: [bindingExternal] }),
+  build({
+    ...common, entryPoints: { [name]: entry }, outdir: 'dist', outExtension: { '.js': '.cjs' }, format: 'cjs', plugins: [bindingInlined],
+    // import.meta.url has no CommonJS meaning: give it the bundle file's URL.
+    define: { 'import.meta.url': '__cbox_bundle_url' },
+    banner: { js: 'const __cbox_bundle_url = require("node:url").pathToFileURL(__filename).href;' },
+  }),
+]));
