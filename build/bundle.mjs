@@ -4,7 +4,7 @@
 // chaos soak, which import 'cbox' (the built package) as a user would. Runtime dependencies
 // (comlink, @opentelemetry/api) stay external so users' copies are shared.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
@@ -38,6 +38,8 @@ const DEV_ENTRIES = [
 ];
 
 const dev = process.argv[2] === 'dev';
+// dist/ is what ships: start it empty, so nothing an older build left there is packed.
+if (!dev) rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await Promise.all(dev
   ? DEV_ENTRIES.map((entry) => build({ ...common, ...entry, outdir: 'dist-dev', sourcemap: true, external: devExternal }))
   : PACKAGE_ENTRIES.map((entry) => build({ ...common, ...entry, outdir: 'dist' })));

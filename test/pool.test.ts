@@ -185,7 +185,7 @@ describe('deadlines', () => {
   });
 
   it('charges a call for its run time only, not for waiting behind others', async () => {
-    // Calls that sleep in C (usleep: WASI poll_oneoff) take the same wall time on any machine and
+    // Calls that sleep in C (usleep: WASI poll_oneoff, so the clock is granted) take the same wall time on any machine and
     // need no CPU, so a busy machine cannot stretch them: 20 naps of 100 ms sent at once on one
     // thread, each with a 1 s deadline; the last one waits ~1.9 s in the queue and is not charged.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-nap-'));
@@ -194,7 +194,7 @@ describe('deadlines', () => {
     const { bindingFile } = await buildLibrary(path.join(dir, 'cbox.json'), { outDir: path.join(dir, 'out') });
     const { binding } = await import(pathToFileURL(bindingFile).href) as { binding: Binding<{ nap(ms: number): number }> };
     const timeoutMs = 1000;
-    const naps = await createPool(binding, { threads: 1, pipeline: 20, timeoutMs, logger: null });
+    const naps = await createPool(binding, { threads: 1, pipeline: 20, timeoutMs, logger: null, wasi: { clock: true } });
     expect(await Promise.all(Array.from({ length: 20 }, () => naps.nap(100)))).toEqual(new Array(20).fill(0));
     const stats = naps.stats();
     expect(stats.timeouts).toBe(0);
