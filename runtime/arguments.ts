@@ -29,10 +29,14 @@ const typedArrayKind = Object.getOwnPropertyDescriptor(typedArrayPrototype, Symb
 const typedArrayByteLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteLength')!.get!;
 const typedArrayBuffer = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'buffer')!.get!;
 
-/** The byte length of a genuine, attached Uint8Array (Buffer included); -1 for anything else. */
+/**
+ * The byte length of a genuine, attached Uint8Array (Buffer included); -1 for anything else,
+ * including a subclass whose byteLength says something other than the engine does.
+ */
 export function bytesLength(value: unknown): number {
   if (typedArrayKind.call(value) !== 'Uint8Array') return -1;
   const length = typedArrayByteLength.call(value) as number;
+  if ((value as Uint8Array).byteLength !== length) return -1;
   if (length === 0) {
     // A detached buffer reads as empty; only a view constructed on it tells.
     try {

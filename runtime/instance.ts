@@ -24,7 +24,12 @@ export class SandboxInstance {
   constructor(readonly compiled: CompiledModule, readonly generation: number, limitBytes: number, wasi: WasiOptions, meterPolicy: MeterPolicy | null = null) {
     const { name } = compiled.stamp;
     this.memory = new WebAssembly.Memory({ initial: compiled.memory.minPages, maximum: Math.floor(limitBytes / WASM_PAGE) });
-    this.wasi = createWasiHost(wasi);
+    try {
+      this.wasi = createWasiHost(wasi);
+    } catch (error) {
+      // Grants that cannot be given (a preopen that is gone) keep their code: 'bad-wasi-options'.
+      throw error instanceof CboxError ? new CboxLoadError(error.code, error.message, { cause: error }) : error;
+    }
     // Metered modules: start-up code runs under the start deadline, each export under the call's limits.
     const policy = compiled.stamp.metered === true ? meterPolicy ?? MeterPolicy.unlimited() : null;
     const meter = policy ? new InstanceMeter(policy) : null;

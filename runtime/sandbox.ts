@@ -137,7 +137,10 @@ export class Sandbox {
   }
 
   private goDown(error: unknown): void {
-    const startError = error instanceof CboxLoadError ? error : new CboxLoadError('init-failed', `${this.name}: the module could not start: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    // A typed refusal keeps its code (a grant that is gone: 'bad-wasi-options'); anything else failed the start.
+    const startError = error instanceof CboxLoadError ? error
+      : error instanceof CboxError ? new CboxLoadError(error.code, error.message, { cause: error })
+        : new CboxLoadError('init-failed', `${this.name}: the module could not start: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     const attempts = (this.down?.attempts ?? 0) + 1;
     const delay = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** (attempts - 1));
     if (this.down) clearTimeout(this.down.timer);

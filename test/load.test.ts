@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from '@bytecodealliance/jco';
 import { describe, expect, it } from 'vitest';
-import { CboxLoadError, load, type AbiStamp, type Binding } from 'cbox';
+import { CboxLoadError, CboxTrap, load, type AbiStamp, type Binding } from 'cbox';
 import { ABI_SECTION, abiHash, type ExportSignature } from '../runtime/abi.js';
 import { appendCustomSection } from '../build/custom-section.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
@@ -144,5 +144,19 @@ describe('loadSync', () => {
     const { loadSync } = await import('cbox');
     expect(() => loadSync(new Uint8Array([1, 2, 3, 4]))).toThrow(CboxLoadError);
     expect(() => loadSync(modulePath('zoo'), { engine: 'auto' })).toThrow(/engine 'auto'/);
+  });
+});
+
+describe('a WebAssembly exception out of an export', () => {
+  it('is a CboxTrap (kind wasm-exception), the sandbox recycles and the next call works', async () => {
+    const exports = { boom: { params: [], paramNames: [], result: 'void' }, add: ADD } satisfies Record<string, ExportSignature>;
+    const wasm = await fakeModule(`(tag $oops) (func (export "boom") (throw $oops)) ${ADD_WAT}`, stampOf(exports));
+    const lib = await load<{ boom(): void; add(a: number, b: number): number }>(wasm, { logger: null });
+    const error = await Promise.resolve().then(() => lib.boom()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CboxTrap);
+    expect((error as CboxTrap).kind).toBe('wasm-exception');
+    expect(lib.add(2, 3)).toBe(5);
+    expect(lib.stats().traps['wasm-exception']).toBe(1);
+    lib.close();
   });
 });
