@@ -1,7 +1,7 @@
 // The event stream of a loaded library: traps, recycles, and what supervision adds.
 import { EventEmitter } from 'node:events';
 import type { CboxLoadError, CboxTrap } from './errors.js';
-import type { CircuitState } from './supervise/circuit-breaker.js';
+import type { CircuitState } from './supervise/circuit-state.js';
 
 export interface RecycleEvent { readonly library: string; readonly reason: string; readonly fromGeneration: number; readonly toGeneration: number; readonly usedSpare: boolean }
 export interface TrapEvent { readonly library: string; readonly error: CboxTrap }

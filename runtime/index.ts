@@ -1,9 +1,10 @@
 // cbox: call C from Node.js without betting the process on it.
 export { load, loadSync, type LoadOptions, type CLogger, type WasiGrants } from './load.js';
-export type { Library, LibraryControl, Engine } from './library.js';
+export type {
+  Library, LibraryControl, Engine, LibraryStats, FunctionStats, SupervisionControl, ReloadOptions, MeterControl,
+} from './library-api.js';
 export type { CallLimits } from './metering/meter.js';
 export type { MeterOptions } from './metering/limits.js';
-export type { MeterControl } from './metering/limited-library.js';
 export { calibrate } from './native/calibrate.js';
 export { routesOf } from './native/routes.js';
 export type { Calibration, CalibrationOptions, RouteDecision, Route } from './native/calibration.js';
@@ -15,11 +16,8 @@ export { CircuitOpenError } from './supervise/circuit-open-error.js';
 export type {
   SupervisionOptions, BreakerOptions, BreakerRules, ErrorRateRule, LatencyRule, WindowSpec, Fallbacks, RecyclePolicy, StatsOptions, TelemetryOptions,
 } from './supervise/options.js';
-export type { CircuitState } from './supervise/circuit-breaker.js';
-export type { FunctionStats } from './supervise/supervised-export.js';
+export type { CircuitState } from './supervise/circuit-state.js';
 export type { LatencySummary } from './supervise/latency-recorder.js';
-export type { LibraryStats, SupervisionControl } from './supervise/supervised-library.js';
-export type { ReloadOptions } from './supervise/reload.js';
 export type { CallOutcome } from './supervise/telemetry.js';
 export { Handle } from './handles.js';
 export { createPool } from './pool/pool.js';

@@ -1,15 +1,10 @@
 // lib.with({ timeoutMs, fuel }): the library's exports with other limits on every call, the
 // same shape as pool.with(...). A view, not a copy: it shares the sandbox, its stats and events.
 import { CboxLoadError } from '../errors.js';
+import type { MeterControl } from '../library-api.js';
 import type { CallLimits, MeterPolicy } from './meter.js';
 import { checkCallLimits } from './limits.js';
 
-export interface MeterControl<T> {
-  /** The exports with these limits on each call, e.g. `lib.with({ timeoutMs: 5 }).parse(text)`
-   * (metered modules, see `cbox build --metered`): a call past its deadline throws CboxTrap kind
-   * 'timeout', one past its fuel budget CboxTrap kind 'fuel-exhausted'. */
-  with(limits: CallLimits): T;
-}
 
 /** `library` frozen again with `with`; `exports` are the names of its C functions. */
 export function addMeterControl<L extends object>(library: L, name: string, exports: readonly string[], policy: MeterPolicy | null, engine: string): L {

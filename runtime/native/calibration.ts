@@ -6,7 +6,7 @@
 // flipping between calibrations. Everything else stays in the wasm sandbox.
 import type { AbiStamp, ExportSignature, ValueType } from '../abi.js';
 import type { Binding } from '../binding.js';
-import type { Library } from '../library.js';
+import type { Library } from '../library-api.js';
 import { loadAddon } from './addon.js';
 import { createNativeLibrary } from './native-library.js';
 

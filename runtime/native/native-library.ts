@@ -8,7 +8,7 @@ import type { ModuleSource } from '../compiled-module.js';
 import { CboxLoadError, emptyTrapCounts } from '../errors.js';
 import { LibraryEmitter, type LibraryEvents } from '../events.js';
 import { HandleOwner } from '../handles.js';
-import type { Library, LibraryControl } from '../library.js';
+import type { Library, LibraryControl } from '../library-api.js';
 import type { SandboxStats } from '../sandbox.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { createNativeInvoker, NATIVE_GENERATION, type NativeCallState } from './native-invoker.js';

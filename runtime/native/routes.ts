@@ -1,6 +1,6 @@
 // Which engine each export of a loaded library runs on, and why: for libraries made with engine
 // 'auto' the calibration's decisions (recorded when they are made), for all others their engine.
-import type { Library } from '../library.js';
+import type { Library } from '../library-api.js';
 import type { RouteDecision } from './calibration.js';
 
 const recorded = new WeakMap<object, Readonly<Record<string, RouteDecision>>>();

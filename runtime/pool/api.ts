@@ -4,7 +4,7 @@ import type { GenericExports } from '../binding.js';
 import type { Handle } from '../handles.js';
 import type { LoadOptions } from '../load.js';
 import type { ModuleSource } from '../compiled-module.js';
-import type { ReloadOptions } from '../supervise/reload.js';
+import type { ReloadOptions } from '../library-api.js';
 import type { TrapEvent } from '../events.js';
 import type { PoolStats } from './stats.js';
 

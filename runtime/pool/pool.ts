@@ -8,7 +8,8 @@ import { compileModule, type CompiledModule, type ModuleSource } from '../compil
 import { CboxArgumentError, CboxClosedError, CboxError, CboxLoadError, CboxTrap } from '../errors.js';
 import { createLibrary } from '../library.js';
 import { openSandbox, resolveMemoryLimit } from '../load.js';
-import { probeCandidate, reloadCandidate, ReloadQueue, type ReloadOptions } from '../supervise/reload.js';
+import type { ReloadOptions } from '../library-api.js';
+import { probeCandidate, reloadCandidate, ReloadQueue } from '../supervise/reload.js';
 import type { CallOptions, CloseOptions, Pool, PoolControl, PoolEvents, PoolOptions } from './api.js';
 import { LibraryEmitter } from '../events.js';
 import { errorFromData, installComlinkErrorTransfer } from './error-transport.js';

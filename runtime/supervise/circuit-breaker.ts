@@ -6,8 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { createWindow, type OutcomeWindow } from './outcome-window.js';
 import type { ResolvedBreaker } from './options.js';
+import type { CircuitState } from './circuit-state.js';
 
-export type CircuitState = 'closed' | 'open' | 'half-open';
 
 /** What admit() answers. */
 export const REFUSED = 0;

@@ -3,7 +3,7 @@
 // without these options calls straight into its invokers. Checked once, at load, into the
 // resolved shapes the hot path reads.
 import { CboxError, CboxLoadError, CboxTrap } from '../errors.js';
-import type { Library } from '../library.js';
+import type { Library } from '../library-api.js';
 import { parseSize } from '../sizes.js';
 import { parseDuration } from './duration.js';
 

@@ -8,19 +8,11 @@
 import { isBinding } from '../binding.js';
 import { checkBinding, compileModule, type CompiledModule, type ModuleSource } from '../compiled-module.js';
 import { CboxError, CboxLoadError } from '../errors.js';
-import type { Library } from '../library.js';
+import type { Library, ReloadOptions } from '../library-api.js';
 import { Sandbox } from '../sandbox.js';
 import { formatSize, WASM_PAGE } from '../sizes.js';
 import type { AbiStamp } from '../abi.js';
 
-export interface ReloadOptions {
-  /**
-   * Health check of the new version, called with a library over a fresh sandbox of it before
-   * anything switches: throw (or reject) to refuse the new version. What it does in that
-   * sandbox is dropped; calls after the switch start from another fresh instance.
-   */
-  readonly probe?: (candidate: Library<any>) => void | Promise<void>;
-}
 
 /** Reloads of one target run one after the other, in the order asked. */
 export class ReloadQueue {

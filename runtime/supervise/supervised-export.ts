@@ -3,26 +3,15 @@
 // traces, and recycles the sandbox when the recycling policy says so.
 import { performance } from 'node:perf_hooks';
 import { CboxArgumentError, CboxTrap } from '../errors.js';
-import { ADMITTED, REFUSED, type Admission, type CircuitBreaker, type CircuitState } from './circuit-breaker.js';
+import type { FunctionStats } from '../library-api.js';
+import { ADMITTED, REFUSED, type Admission, type CircuitBreaker } from './circuit-breaker.js';
 import { CircuitOpenError } from './circuit-open-error.js';
-import type { LatencyRecorder, LatencySummary } from './latency-recorder.js';
+import type { LatencyRecorder } from './latency-recorder.js';
 import type { ExportTelemetry } from './telemetry.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type Span = ReturnType<ExportTelemetry['start']>;
 
-export interface FunctionStats {
-  /** Calls made through this export (refused and fallback ones included). */
-  readonly calls: number;
-  /** Calls that failed (traps, unless the breaker's isFailure says otherwise). */
-  readonly failures: number;
-  /** Calls answered by the fallback (circuit open, or the call failed). */
-  readonly fallbacks: number;
-  /** Calls refused with CircuitOpenError (circuit open, no fallback). */
-  readonly refused: number;
-  readonly breaker?: { readonly state: CircuitState; readonly reason: string; readonly opened: number; readonly retryInMs: number };
-  readonly latency?: LatencySummary;
-}
 
 export interface ExportSupervision {
   readonly library: string;

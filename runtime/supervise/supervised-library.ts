@@ -3,27 +3,16 @@
 // stamp that follows reloads. Native calls have no sandbox to supervise or reload.
 import type { ModuleSource } from '../compiled-module.js';
 import { CboxLoadError } from '../errors.js';
-import { createLibrary, type Library } from '../library.js';
+import { createLibrary } from '../library.js';
+import type { Library, LibraryStats } from '../library-api.js';
 import { recordRoutes, routesOf } from '../native/routes.js';
-import type { Sandbox, SandboxStats } from '../sandbox.js';
+import type { Sandbox } from '../sandbox.js';
 import type { SupervisionOptions } from './options.js';
-import { Reloader, type ReloadOptions } from './reload.js';
-import type { FunctionStats } from './supervised-export.js';
+import { Reloader } from './reload.js';
+import type { ReloadOptions } from '../library-api.js';
 import { supervise, wantsSupervision } from './supervisor.js';
 
-export type LibraryStats = SandboxStats & {
-  /** Per export, when the library was loaded with supervision options (breaker, fallback, stats, ...). */
-  readonly functions?: Readonly<Record<string, FunctionStats>>;
-};
 
-export interface SupervisionControl {
-  /**
-   * Hot reload: switch to a new build of the library (a path, URL, bytes or binding) with the same
-   * ABI, after `probe` passed on a fresh sandbox of it. Resolves with the new generation; rejects
-   * with CboxLoadError ('abi-mismatch', 'reload-probe-failed', ...) and changes nothing otherwise.
-   */
-  reload(source: ModuleSource, options?: ReloadOptions): Promise<number>;
-}
 
 function refuseReload(why: string): Promise<never> {
   return Promise.reject(new CboxLoadError('reload-unsupported', why));

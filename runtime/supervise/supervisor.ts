@@ -9,7 +9,8 @@ import {
   isTrap, resolveBreaker, resolveFallback, resolveRecycle, resolveStats, resolveTelemetry, type SupervisionOptions,
 } from './options.js';
 import { recycleCheck } from './recycle-policy.js';
-import { SupervisedExport, type FunctionStats } from './supervised-export.js';
+import type { FunctionStats } from '../library-api.js';
+import { SupervisedExport } from './supervised-export.js';
 import { LibraryTelemetry } from './telemetry.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
