@@ -12,6 +12,7 @@ import {
 } from 'cbox';
 import type { BoundaryExports } from '../wasm-modules/boundary.js';
 import type { HostileExports } from '../wasm-modules/hostile.js';
+import type { KernelsExports } from '../wasm-modules/kernels.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
 import { bindingOf, root } from './helpers.js';
 
@@ -57,6 +58,16 @@ describe('the arena after calls that marshal nothing', () => {
     expect(refusal.code).toBe('arena-full');
     expect(zoo.add(1, 2)).toBe(3);
     expect((thrown(() => zoo.crash_abort()) as CboxTrap).kind).toBe('abort');
+  });
+});
+
+describe('string arguments', () => {
+  it('take their UTF-8 size in the sandbox, not 3 bytes per UTF-16 unit: 24 MiB of base64 fits under 64 MiB', async () => {
+    const kernels = await open<KernelsExports>('kernels', { memoryLimit: '64MiB' });
+    const data = new Uint8Array(18 * 1024 * 1024).map((_, i) => i * 7);
+    const text = Buffer.from(data).toString('base64'); // 24 MiB of ASCII: 72 MiB if reserved at 3x
+    expect(Buffer.from(kernels.base64_decode(text)).equals(Buffer.from(data))).toBe(true);
+    expect(kernels.base64_decode('aGk=')).toEqual(new Uint8Array([104, 105])); // short strings keep their fast path
   });
 });
 
