@@ -14,7 +14,7 @@ import type { BoundaryExports } from '../wasm-modules/boundary.js';
 import type { HostileExports } from '../wasm-modules/hostile.js';
 import type { KernelsExports } from '../wasm-modules/kernels.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
-import { bindingOf, root } from './helpers.js';
+import { bindingOf, root, thrownBy } from './helpers.js';
 
 const opened: Library<unknown>[] = [];
 afterAll(() => { for (const lib of opened) lib.close(); });
@@ -25,14 +25,6 @@ async function open<T>(name: string, options: Parameters<typeof load<T>>[1] = {}
   return lib;
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('did not throw');
-}
 
 describe('the arena after calls that marshal nothing', () => {
   it('releases the scratch C takes with cbox_alloc: thousands of calls, every one served, memory flat', async () => {
@@ -49,15 +41,15 @@ describe('the arena after calls that marshal nothing', () => {
     const lib = await open<BoundaryExports>('boundary', { memoryLimit: '16MiB' });
     expect(lib.huge_malloc_handled()).toBe(1);
     expect(lib.scratch_sum(16)).toBe(16);
-    expect((thrown(() => lib.crash_abort()) as CboxTrap).kind).toBe('abort');
+    expect((thrownBy(() => lib.crash_abort()) as CboxTrap).kind).toBe('abort');
   });
 
   it('forgets an oversized argument it refused: a later abort() is an abort', async () => {
     const zoo = await open<ZooExports>('zoo', { memoryLimit: '4MiB' });
-    const refusal = thrown(() => zoo.echo(new Uint8Array(8 * 1024 * 1024))) as CboxError;
+    const refusal = thrownBy(() => zoo.echo(new Uint8Array(8 * 1024 * 1024))) as CboxError;
     expect(refusal.code).toBe('arena-full');
     expect(zoo.add(1, 2)).toBe(3);
-    expect((thrown(() => zoo.crash_abort()) as CboxTrap).kind).toBe('abort');
+    expect((thrownBy(() => zoo.crash_abort()) as CboxTrap).kind).toBe('abort');
   });
 });
 
@@ -132,8 +124,8 @@ describe('C start-up code', () => {
     const lib = await open<HostileExports>('hostile', { spare: false, wasi: { preopens: { '/data': { path: data } } } });
     const failures: StartFailedEvent[] = [];
     lib.on('start-failed', (event) => failures.push(event));
-    expect((thrown(() => lib.poison()) as CboxTrap).kind).toBe('abort'); // it wrote /data/fail, then aborted
-    const later = thrown(() => lib.add(1, 2)) as CboxLoadError;
+    expect((thrownBy(() => lib.poison()) as CboxTrap).kind).toBe('abort'); // it wrote /data/fail, then aborted
+    const later = thrownBy(() => lib.add(1, 2)) as CboxLoadError;
     expect(later).toBeInstanceOf(CboxLoadError);
     expect(later.code).toBe('init-failed');
     expect(failures[0]).toMatchObject({ library: 'hostile', attempt: 1 });
@@ -147,8 +139,8 @@ describe('C start-up code', () => {
     const data = mkdtempSync(path.join(os.tmpdir(), 'cbox-gone-'));
     const lib = await open<HostileExports>('hostile', { spare: false, wasi: { preopens: { '/data': { path: data } } } });
     rmSync(data, { recursive: true });
-    expect((thrown(() => lib.recycle()) as CboxLoadError).code).toBe('bad-wasi-options');
-    const later = thrown(() => lib.add(1, 2)) as CboxLoadError;
+    expect((thrownBy(() => lib.recycle()) as CboxLoadError).code).toBe('bad-wasi-options');
+    const later = thrownBy(() => lib.add(1, 2)) as CboxLoadError;
     expect(later).toBeInstanceOf(CboxLoadError);
     expect(later.code).toBe('bad-wasi-options');
   });

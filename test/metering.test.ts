@@ -14,20 +14,12 @@ import { readManifest } from '../build/manifest.js';
 import { inspectModule } from '../runtime/wasm-inspect.js';
 import type { MeteredExports } from '../wasm-modules/metered.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
-import { bindingOf, modulePath, root } from './helpers.js';
+import { bindingOf, modulePath, root, thrownBy } from './helpers.js';
 
 async function metered(options: LoadOptions<MeteredExports> = {}) {
   return load(await bindingOf<MeteredExports>('metered'), { logger: null, ...options });
 }
 
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Generous sanity bound only: precision is measured in bench/, not asserted here. */
 const SANITY_MS = 10_000;
@@ -47,7 +39,7 @@ describe('the metered build', () => {
     const { imports } = inspectModule(new Uint8Array(readFileSync(modulePath('metered'))));
     expect(imports.filter((entry) => entry.module !== 'wasi_snapshot_preview1').map((entry) => `${entry.module}.${entry.name}`).sort())
       .toEqual(['cbox.meter', 'env.memory']);
-    const trap = thrown(() => lib.with({ timeoutMs: 20 }).spin()) as CboxTrap;
+    const trap = thrownBy(() => lib.with({ timeoutMs: 20 }).spin()) as CboxTrap;
     expect(trap.cStack[0]).toBe('spin');
     lib.close();
   });
@@ -64,7 +56,7 @@ describe('deadlines on the main thread', () => {
     const lib = await metered({ timeoutMs: 50 });
     const generation = lib.generation;
     const started = Date.now();
-    const trap = thrown(() => lib.spin());
+    const trap = thrownBy(() => lib.spin());
     expect(Date.now() - started).toBeLessThan(SANITY_MS);
     expect(trap).toBeInstanceOf(CboxTrap);
     expect((trap as CboxTrap).kind).toBe('timeout');
@@ -77,7 +69,7 @@ describe('deadlines on the main thread', () => {
 
   it('a per-call deadline (lib.with) stops loop-free recursion too (charged at function entry)', async () => {
     const lib = await metered();
-    const trap = thrown(() => lib.with({ timeoutMs: 20 }).fib(60)) as CboxTrap;
+    const trap = thrownBy(() => lib.with({ timeoutMs: 20 }).fib(60)) as CboxTrap;
     expect(trap.kind).toBe('timeout');
     expect(trap.cStack).toContain('fib_inner');
     expect(lib.fib(20)).toBe(6765); // no deadline outside with()
@@ -112,7 +104,7 @@ describe('fuel', () => {
       const answer = call(lib);
       const need = lib.stats().fuel!.lastCall;
       for (let run = 0; run < 20; run++) {
-        const trap = thrown(() => call(lib.with({ fuel: need - 1 }))) as CboxTrap;
+        const trap = thrownBy(() => call(lib.with({ fuel: need - 1 }))) as CboxTrap;
         expect(trap.kind).toBe('fuel-exhausted');
         expect(trap.report.fuel).toBeGreaterThan(need - 1);
         expect(call(lib.with({ fuel: need }))).toBe(answer);
@@ -124,7 +116,7 @@ describe('fuel', () => {
 
   it('a fuel budget given at load applies to every call', async () => {
     const lib = await metered({ fuel: 1000 });
-    expect((thrown(() => lib.collatz_steps(10_000)) as CboxTrap).kind).toBe('fuel-exhausted');
+    expect((thrownBy(() => lib.collatz_steps(10_000)) as CboxTrap).kind).toBe('fuel-exhausted');
     expect(lib.add(1, 1)).toBe(2);
     lib.close();
   });
@@ -140,7 +132,7 @@ describe('limits on an unmetered module', () => {
 
   it('lib.with refuses fuel the same way', async () => {
     const zoo = await load(await bindingOf<ZooExports>('zoo'), { logger: null });
-    const error = thrown(() => zoo.with({ fuel: 100 }));
+    const error = thrownBy(() => zoo.with({ fuel: 100 }));
     expect((error as CboxLoadError).code).toBe('bad-option');
     expect((error as Error).message).toMatch(/--metered/);
     zoo.close();
@@ -182,7 +174,7 @@ describe('telemetry', () => {
     const spans = new InMemorySpanExporter();
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
     const lib = await metered({ telemetry: true });
-    const trap = thrown(() => lib.with({ timeoutMs: 20 }).spin()) as CboxTrap;
+    const trap = thrownBy(() => lib.with({ timeoutMs: 20 }).spin()) as CboxTrap;
     const [span] = spans.getFinishedSpans();
     expect(span!.attributes['cbox.trap.kind']).toBe('timeout');
     expect(span!.attributes['cbox.fuel']).toBe(trap.report.fuel);

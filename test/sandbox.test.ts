@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CboxArgumentError, CboxCallError, CboxClosedError, CboxTrap, Handle, StaleHandleError, load, type Library, type TrapKind } from 'cbox';
+import { CboxArgumentError, CboxCallError, CboxClosedError, Handle, StaleHandleError, load, type Library, type TrapKind } from 'cbox';
 import type { ZooExports } from '../wasm-modules/zoo.js';
-import { bindingOf, root } from './helpers.js';
+import { bindingOf, root, trapOf } from './helpers.js';
 
 let zoo: Library<ZooExports>;
 beforeAll(async () => {
@@ -14,15 +14,6 @@ beforeAll(async () => {
 });
 afterAll(() => zoo.close());
 
-function trapOf(fn: () => unknown): CboxTrap {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CboxTrap) return error;
-    throw error;
-  }
-  throw new Error('no trap');
-}
 
 describe('calls', () => {
   it('passes and returns every scalar type', () => {

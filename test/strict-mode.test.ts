@@ -5,8 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CboxTrap, load } from 'cbox';
+import { load } from 'cbox';
 import { buildLibrary } from '../build/build-library.js';
+import { trapOf } from './helpers.js';
 
 const SOURCE = `#include <stddef.h>
 #include <stdint.h>
@@ -29,15 +30,6 @@ async function built(manifest: object): Promise<string> {
   return (await buildLibrary(path.join(dir, 'cbox.json'), { outDir: path.join(dir, 'out'), strict: true })).wasmFile;
 }
 
-function trapOf(fn: () => unknown): CboxTrap {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CboxTrap) return error;
-    throw error;
-  }
-  throw new Error('expected a trap');
-}
 
 describe('strict mode: NULL + offset', () => {
   it('is reported as pointer arithmetic on NULL, not a NULL dereference, with the library function first', async () => {

@@ -7,7 +7,7 @@ import {
 } from 'cbox';
 import type { KernelsExports } from '../wasm-modules/kernels.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
-import { bindingOf } from './helpers.js';
+import { bindingOf, thrownBy } from './helpers.js';
 
 const opened: Library<any>[] = [];
 afterEach(() => {
@@ -22,14 +22,6 @@ async function zooWith(options: LoadOptions<ZooExports>): Promise<{ zoo: Library
   return { zoo, changes };
 }
 
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('opening the circuit', () => {
   it('opens after N consecutive traps; a success in between starts the count again', async () => {
