@@ -30,10 +30,10 @@ export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T>, 
   /**
    * Deadline for the module's C start-up code (default 10000 ms; Infinity: none), past which
    * load() rejects with CboxLoadError 'init-timeout', so start-up code that never returns cannot
-   * freeze the process. A metered module is held to it on this thread at every start (recycles
-   * too). An unmetered one cannot be interrupted here, so load() first runs its start-up once in a
-   * throwaway worker thread that is stopped at the deadline; the trial runs once per module and
-   * grant set (every time when files are granted). loadSync() makes no trial.
+   * freeze the process: load() first runs the start-up once in a throwaway worker thread that is
+   * stopped at the deadline (once per module and grant set; every time when files are granted).
+   * A metered module is also held to it on this thread at every later start (recycles too).
+   * loadSync() makes no trial.
    */
   readonly startTimeoutMs?: number;
   /**

@@ -29,9 +29,9 @@ export async function load(source: ModuleSource, rawOptions?: LoadOptions<any>):
   if (checkEngine(options) === 'native') return withMeterControl(superviseLibrary(loadNativeLibrary(source), null, options), null);
   const compiled = await compileModule(source, isBinding(source) ? source : undefined);
   const settings = sandboxOptions(compiled, options);
-  if (settings.meter === null) {
-    await trialStartup({ compiled, memoryLimit: settings.memoryLimit, wasi: settings.wasi }, resolveDeadline(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 'startTimeoutMs'));
-  }
+  // Metered or not: the stamp that says "metered" is the module's own word, and a module that
+  // claims it without charging would run its start-up here unbounded.
+  await trialStartup({ compiled, memoryLimit: settings.memoryLimit, wasi: settings.wasi }, resolveDeadline(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 'startTimeoutMs'));
   const sandbox = new Sandbox(compiled, settings);
   const library = createLibrary(sandbox);
   return withMeterControl(superviseLibrary(options.engine === 'auto' ? await routeLibrary(source, library, options, load) : library, sandbox, options), sandbox);
