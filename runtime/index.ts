@@ -21,7 +21,7 @@ export type { LatencySummary } from './supervise/latency-recorder.js';
 export type { CallOutcome } from './supervise/telemetry.js';
 export { Handle } from './handles.js';
 export { createPool } from './pool/pool.js';
-export type { Pool, PoolControl, PoolFunctions, PoolOptions, CallOptions, CloseOptions, PoolEvents, RespawnEvent, PoolReloadEvent } from './pool/api.js';
+export type { Pool, PoolControl, PoolFunctions, PoolOptions, PoolReloadOptions, CallOptions, CloseOptions, PoolEvents, RespawnEvent, RespawnFailedEvent, PoolReloadEvent } from './pool/api.js';
 export type { PoolStats, PoolWorkerStats, CallCounts } from './pool/stats.js';
 export { CboxQueueFullError, CboxWorkerExitError } from './pool/errors.js';
 export {

@@ -1,7 +1,7 @@
 // pool.reload() with real worker threads: calls in flight finish on the old workers, later calls
 // run on new workers made from the new module, and a refused reload changes nothing.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CboxLoadError, createPool, type Library, type Pool } from 'cbox';
+import { CboxLoadError, createPool, type Pool } from 'cbox';
 import type { ZooExports } from '../wasm-modules/zoo.js';
 import { bindingOf, modulePath } from './helpers.js';
 import { buildZooV2, V2_GREETING } from './supervise-zoo-v2.js';
@@ -30,7 +30,8 @@ describe('pool.reload', () => {
     const data = new Uint8Array(1024).fill(9);
     const before = Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? pool.echo(data) : pool.greet(`n${i}`)));
     const probed: string[] = [];
-    const reloaded = pool.reload(zooV2, { probe: (candidate: Library<ZooExports>) => { probed.push(candidate.greet('probe')); } });
+    // The probe runs against a worker of the new module: its exports are async there.
+    const reloaded = pool.reload(zooV2, { probe: async (candidate) => { probed.push(await candidate.greet('probe')); } });
     const answers = await Promise.all(before);
     answers.forEach((answer, i) => {
       if (i % 2 === 0) expect(answer).toEqual(data);

@@ -1,18 +1,25 @@
 // The pool's public types: the same typed exports as a loaded library, each returning a
 // Promise, plus a small control surface.
 import type { GenericExports } from '../binding.js';
+import type { CboxLoadError } from '../errors.js';
 import type { Handle } from '../handles.js';
 import type { LoadOptions } from '../load.js';
 import type { ModuleSource } from '../compiled-module.js';
-import type { ReloadOptions } from '../library-api.js';
 import type { TrapEvent } from '../events.js';
 import type { PoolStats } from './stats.js';
 
 export interface PoolOptions extends Pick<LoadOptions, 'memoryLimit' | 'wasi' | 'crashReports'> {
   /** Worker threads serving calls (default: os.availableParallelism()). One more is kept warm as a spare. */
   readonly threads?: number;
-  /** Deadline for every call, in ms from the moment it starts running on a worker (default: none). */
+  /** Deadline for every call, in ms from the moment it starts running on a worker (default: none; at most 2^31-1). */
   readonly timeoutMs?: number;
+  /**
+   * Deadline for a worker's sandbox to start, C constructors and _initialize included, in ms
+   * (default 10000, at most 2^31-1). Past it the worker is terminated and the start fails with
+   * CboxLoadError 'init-timeout': createPool() and reload() reject with it; a replacement worker
+   * is retried with backoff (event 'respawn-failed').
+   */
+  readonly startTimeoutMs?: number;
   /** Calls allowed to wait for a worker; one more is refused with CboxQueueFullError (default 10000). */
   readonly maxQueue?: number;
   /**
@@ -22,8 +29,10 @@ export interface PoolOptions extends Pick<LoadOptions, 'memoryLimit' | 'wasi' | 
    */
   readonly pipeline?: number;
   /**
-   * C stdout/stderr. Default: each worker writes lines to process.stderr; null drops them; a
-   * logger here receives every worker's lines on the main thread.
+   * C stdout/stderr lines, delivered on the main thread. Default: process.stderr, prefixed with
+   * the library name; null drops them in the worker. While the main thread has 1 MiB of a
+   * worker's output still to deliver, that worker drops further lines and then delivers one
+   * stderr line saying how many it dropped, so C printing in a loop cannot grow host memory.
    */
   readonly logger?: LoadOptions['logger'];
 }
@@ -45,8 +54,37 @@ export interface CallOptions {
   readonly transfer?: boolean;
 }
 
-/** A worker thread was replaced (a deadline, an abort, or the thread died). */
-export interface RespawnEvent { readonly library: string; readonly slot: number; readonly threadId: number }
+/** A worker thread was replaced (a deadline, an abort, or the thread died), or started again after failed starts. */
+export interface RespawnEvent {
+  readonly library: string; readonly slot: number;
+  /** The worker thread that was replaced (stats() shows the one serving the slot now). */
+  readonly threadId: number;
+}
+/**
+ * A worker's sandbox could not start (start-up code that fails or hangs, a granted directory
+ * that is gone). The pool starts whatever is missing again after `delayMs` (50 ms doubling to 5 s);
+ * meanwhile calls that no worker can take fail with the start error (CboxLoadError).
+ */
+export interface RespawnFailedEvent {
+  readonly library: string;
+  /** The slot of the worker that failed (-1: the warm spare). */
+  readonly slot: number;
+  /** Failed starts in a row. */
+  readonly attempt: number;
+  readonly delayMs: number;
+  /** Code 'init-failed', 'init-timeout', 'bad-wasi-options', ... */
+  readonly error: CboxLoadError;
+}
+/** What pool.reload() takes. */
+export interface PoolReloadOptions<T = GenericExports> {
+  /**
+   * Health check of the new version, given its exports as async functions served by a worker
+   * thread of it (started under startTimeoutMs; each call runs under the pool's timeoutMs, or
+   * startTimeoutMs when the pool has none). Throw (or reject) to refuse the new version. The
+   * worker is ended afterwards: what the probe did there is dropped.
+   */
+  readonly probe?: (candidate: PoolFunctions<T>) => void | Promise<void>;
+}
 /** A hot reload of the pool switched its workers to a new module, or changed nothing. */
 export interface PoolReloadEvent {
   readonly library: string; readonly outcome: 'switched' | 'rolled-back';
@@ -59,6 +97,7 @@ export interface PoolEvents {
   /** A call ran past its deadline and its worker was terminated. */
   timeout: [TrapEvent];
   respawn: [RespawnEvent];
+  'respawn-failed': [RespawnFailedEvent];
   reload: [PoolReloadEvent];
   [event: string]: unknown[];
 }
@@ -108,16 +147,17 @@ export interface PoolControl<T> {
    * not keep the process alive, but its threads live until close().)
    */
   close(options?: CloseOptions): Promise<void>;
-  /** The pool's event stream: trap, timeout, respawn, reload. */
+  /** The pool's event stream: trap, timeout, respawn, respawn-failed, reload. */
   on<E extends keyof PoolEvents & string>(event: E, listener: (...args: PoolEvents[E]) => void): Pool<T>;
   off<E extends keyof PoolEvents & string>(event: E, listener: (...args: PoolEvents[E]) => void): Pool<T>;
   /**
    * Hot reload: switch the workers to a new build of the library with the same ABI, once
-   * `probe` passed on a fresh sandbox of it (on this thread). New workers start from the new
-   * module and take over; the old ones finish the calls they hold, then end. Rejects with
-   * CboxLoadError ('abi-mismatch', 'reload-probe-failed', ...) and changes nothing otherwise.
+   * `probe` passed on a worker of it. The new module's start-up code runs only in workers,
+   * under startTimeoutMs. New workers start from the new module and take over; the old ones
+   * finish the calls they hold, then end. Rejects with CboxLoadError ('abi-mismatch',
+   * 'reload-probe-failed', 'init-timeout', 'init-failed', ...) and changes nothing otherwise.
    */
-  reload(source: ModuleSource, options?: ReloadOptions): Promise<void>;
+  reload(source: ModuleSource, options?: PoolReloadOptions<T>): Promise<void>;
 }
 
 /** What createPool returns: the exports of T as async functions, and the control surface (which wins a name clash). */

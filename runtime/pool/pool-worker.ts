@@ -1,14 +1,16 @@
 // The pool's side of one worker thread: starts it, sends it calls, matches its replies, and
 // watches deadlines. It decides when the thread must die (a deadline passed, a running call
-// was aborted, the thread failed) and, once the thread is gone, which of the calls it held
-// never started; what to do with the calls is the pool's (WorkerHost's) business.
+// was aborted, the thread failed, its start-up ran past the start deadline) and, once the thread
+// is gone, which of the calls it held never started; what to do with the calls is the pool's
+// (WorkerHost's) business.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { CboxTrap } from '../errors.js';
+import { CboxLoadError, type CboxTrap } from '../errors.js';
 import type { Job } from './job.js';
+import { receiveOutput, type OutputSink } from './output-channel.js';
 import { CallProgress, type CallStart } from './progress.js';
-import { arities, epochMs, isMetered, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
+import { arities, epochMs, isMetered, type CallBatch, type CallReply, type WorkerControl, type WorkerInit } from './protocol.js';
 
 /** A metered module ends a call at its deadline inside the worker; the thread is terminated only
  * if the call is still running this long after it (a module whose metering does not hold). */
@@ -20,7 +22,9 @@ const AFTER_EXIT_GRACE_MS = 50;
 export interface WorkerHost {
   /** The worker answered a call it was sent: startedAt is epochMs() in the worker, runMs its run time. */
   answered(worker: PoolWorker, job: Job, reply: CallReply, startedAt: number, runMs: number): void;
-  /** The worker's sandbox could not start (the thread is being terminated). */
+  /** The worker's sandbox is up: it takes calls. */
+  startSucceeded(worker: PoolWorker): void;
+  /** The worker's sandbox could not start, or not within the start deadline (the thread is being terminated). */
   startFailed(worker: PoolWorker, error: Error): void;
   /** A call ran past its deadline; the worker is being terminated. */
   timedOut(worker: PoolWorker, job: Job, start: CallStart): CboxTrap;
@@ -37,8 +41,11 @@ export interface WorkerSpawn {
   readonly url: URL;
   /** Calls a worker may hold at once (the pool's pipeline). */
   readonly inFlight: number;
-  readonly init: Omit<WorkerInit, 'calls' | 'progress'>;
-  readonly sink: OutputSink | undefined;
+  readonly init: Omit<WorkerInit, 'calls' | 'progress' | 'output'>;
+  /** Receives the C output lines; null drops them in the worker. */
+  readonly sink: OutputSink | null;
+  /** The sandbox must be up this long after the thread was asked to start (C constructors and _initialize included). */
+  readonly startTimeoutMs: number;
 }
 
 export class PoolWorker {
@@ -59,6 +66,8 @@ export class PoolWorker {
   private sent = 0;
   /** Why it was retired (told to the calls that lose their results with it); null while serving. */
   private retiredFor: Error | null = null;
+  /** Why its sandbox could not start (it was retired for that); null otherwise. */
+  startError: Error | null = null;
   private isReady = false;
   /** False once the thread has exited and its last replies have been handled. */
   alive = true;
@@ -74,10 +83,11 @@ export class PoolWorker {
     this.arity = arities(spawn.init.compiled);
     this.metered = isMetered(spawn.init.compiled);
     this.backstopMs = this.metered ? METERED_BACKSTOP_MS : 0;
+    const output = spawn.sink ? receiveOutput(spawn.sink) : null;
     this.thread = new Worker(spawn.url, {
       execArgv: workerExecArgv(),
-      workerData: { ...spawn.init, calls: port2, progress: this.progress.buffer } satisfies WorkerInit,
-      transferList: [port2],
+      workerData: { ...spawn.init, calls: port2, progress: this.progress.buffer, output: output?.end ?? null } satisfies WorkerInit,
+      transferList: output ? [port2, output.end.port] : [port2],
     });
     this.port.on('message', (reply: CallReply) => this.reply(reply));
     this.port.unref();
@@ -93,20 +103,32 @@ export class PoolWorker {
       void threadExited.then(() => setTimeout(() => this.port.close(), AFTER_EXIT_GRACE_MS));
     });
     // The last replies are delivered before the port's 'close'; the progress is final at 'exit'.
-    this.gone = Promise.all([threadExited, portClosed]).then(([cause]) => this.exited(cause));
+    this.gone = Promise.all([threadExited, portClosed]).then(([cause]) => {
+      output?.close();
+      this.exited(cause);
+    });
     const control = Comlink.wrap<WorkerControl>(nodeEndpoint(this.thread));
-    const started = control.start(spawn.sink ? Comlink.proxy(spawn.sink) : undefined);
+    const started = control.start();
     // A sandbox that fails to start throws in the worker, which then exits: its typed error may
     // arrive just after 'exit', and it says more than "exited with code 1".
     const exitedWhileStarting = threadExited.then((cause) => new Promise<never>((_, reject) => {
       setTimeout(() => reject(cause), AFTER_EXIT_GRACE_MS);
     }));
-    this.ready = Promise.race([started, exitedWhileStarting]).then(() => {
+    // Start-up code (C constructors, _initialize) may never return: past the deadline the
+    // thread is terminated like a runaway call.
+    let startTimer: NodeJS.Timeout | undefined;
+    const startDeadline = new Promise<never>((_, reject) => {
+      startTimer = setTimeout(() => reject(new CboxLoadError('init-timeout',
+        `${spawn.init.compiled.stamp.name}: the module's start-up (C constructors, _initialize) did not finish within startTimeoutMs (${spawn.startTimeoutMs} ms); its worker thread was terminated`)), spawn.startTimeoutMs);
+    });
+    this.ready = Promise.race([started, exitedWhileStarting, startDeadline]).finally(() => clearTimeout(startTimer)).then(() => {
       this.isReady = true;
       this.updateRef();
+      if (!this.retiredFor) this.host.startSucceeded(this);
     });
     this.ready.catch((error: unknown) => {
       if (this.retiredFor) return; // terminated while starting: not a failure to start
+      this.startError = error as Error;
       this.host.startFailed(this, error as Error);
       this.stop(error as Error);
     });
@@ -127,6 +149,11 @@ export class PoolWorker {
 
   get started(): boolean {
     return this.isReady;
+  }
+
+  /** It takes no more calls (terminated, dying, or its sandbox could not start). */
+  get retired(): boolean {
+    return this.retiredFor !== null;
   }
 
   /** Sends calls in one message; a call whose arguments cannot cross threads is rejected alone. */

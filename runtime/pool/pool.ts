@@ -2,23 +2,28 @@
 // sandbox. The main thread keeps the queue (bounded, FIFO), sends calls to the least busy
 // worker (several per message when many wait), and replaces any worker that is terminated
 // (deadline, abort) or dies, from a warm spare started ahead so recovery costs no thread start.
+// Every worker starts under a start deadline; when none can start (hostile start-up code, a
+// granted directory that is gone), calls fail with the typed start error while the pool keeps
+// retrying with backoff. Start-up code of a new module (reload) only ever runs in workers.
 import { availableParallelism } from 'node:os';
 import { isBinding, type Binding, type GenericExports } from '../binding.js';
 import { compileModule, type CompiledModule, type ModuleSource } from '../compiled-module.js';
 import { CboxArgumentError, CboxClosedError, CboxError, CboxLoadError, CboxTrap } from '../errors.js';
-import { createLibrary } from '../library.js';
-import { openSandbox, resolveMemoryLimit } from '../load.js';
-import type { ReloadOptions } from '../library-api.js';
-import { probeCandidate, reloadCandidate, ReloadQueue } from '../supervise/reload.js';
-import type { CallOptions, CloseOptions, Pool, PoolControl, PoolEvents, PoolOptions } from './api.js';
+import { resolveMemoryLimit } from '../load.js';
+import { writeCrashReport, type CrashReportOptions } from '../crash-report.js';
+import { reloadCandidate, ReloadQueue, runProbe } from '../supervise/reload.js';
+import type { CallOptions, CloseOptions, Pool, PoolControl, PoolEvents, PoolOptions, PoolReloadOptions } from './api.js';
 import { LibraryEmitter } from '../events.js';
 import { errorFromData, installComlinkErrorTransfer } from './error-transport.js';
 import { CboxQueueFullError, CboxWorkerExitError } from './errors.js';
 import { settle, type Job } from './job.js';
 import { JobQueue } from './job-queue.js';
+import { stderrSink, type OutputSink } from './output-channel.js';
 import { PoolWorker, type WorkerHost, type WorkerSpawn } from './pool-worker.js';
+import { probeInWorker } from './probe-worker.js';
 import type { CallStart } from './progress.js';
 import { epochMs, isErrorReply, type CallReply } from './protocol.js';
+import { RespawnBackoff } from './respawn-backoff.js';
 import { CallCounters, type PoolStats } from './stats.js';
 import { timeoutTrap } from './timeout-trap.js';
 import { workerUrl } from './worker-url.js';
@@ -27,6 +32,9 @@ const DEFAULT_MAX_QUEUE = 10_000;
 const DEFAULT_PIPELINE = 16;
 const MAX_PIPELINE = 4096;
 const MAX_THREADS = 256;
+const DEFAULT_START_TIMEOUT_MS = 10_000;
+/** setTimeout's limit: a longer delay fires at once (every millisecond, for a watchdog). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Slot {
   worker: PoolWorker;
@@ -42,11 +50,28 @@ function wholeNumber(value: number | undefined, fallback: number, min: number, m
 }
 
 function isDeadline(value: unknown): value is number {
-  return typeof value === 'number' && value > 0;
+  return typeof value === 'number' && value > 0 && (value <= MAX_TIMER_MS || value === Infinity);
 }
 
 function describeDeadline(what: string, value: unknown): string {
-  return `${what} must be a number of milliseconds > 0 (Infinity for none), got ${String(value)}`;
+  return `${what} must be a number of milliseconds > 0 and at most ${MAX_TIMER_MS} (2^31-1, what a timer can wait), or Infinity for none; got ${String(value)}`;
+}
+
+function startDeadline(value: unknown): number {
+  if (value === undefined) return DEFAULT_START_TIMEOUT_MS;
+  if (typeof value === 'number' && value > 0 && value <= MAX_TIMER_MS) return value;
+  throw new CboxLoadError('bad-option', `createPool: startTimeoutMs must be a number of milliseconds > 0 and at most ${MAX_TIMER_MS} (2^31-1, what a timer can wait); got ${String(value)}`);
+}
+
+/** Why a worker could not start, as a CboxLoadError with the start failure's code ('init-failed' for a thread that died). */
+function startErrorOf(error: Error): CboxLoadError {
+  if (error instanceof CboxLoadError) return error;
+  return new CboxLoadError(error instanceof CboxError ? error.code : 'init-failed', error.message, { cause: error });
+}
+
+/** The error a call gets while no worker can start: the start failure's code, saying what the pool does about it. */
+function unavailableError(pool: string, fn: string, cause: CboxLoadError): CboxLoadError {
+  return new CboxLoadError(cause.code, `${pool} pool: ${fn} refused: no worker can start its sandbox (the pool keeps retrying): ${cause.message}`, { cause });
 }
 
 class WorkerPool implements WorkerHost {
@@ -58,6 +83,8 @@ class WorkerPool implements WorkerHost {
   /** Indexes of exports that take or return a handle (refused: see PoolFunctions). */
   private readonly handleExports: ReadonlySet<number>;
   private readonly timeoutMs: number;
+  private readonly startTimeoutMs: number;
+  private readonly crashReports: CrashReportOptions | undefined;
   private readonly maxQueue: number;
   private readonly pipeline: number;
   private readonly memoryLimit: number;
@@ -76,7 +103,13 @@ class WorkerPool implements WorkerHost {
   private pumpScheduled = false;
   /** Set by close(): the reason new calls are refused. */
   private closedFor: string | null = null;
-  private startFailure: Error | null = null;
+  /** createPool() has returned: a worker that cannot start is retried from then on, not fatal. */
+  private opened = false;
+  /** The last start failure, until a worker starts again. */
+  private startFailure: CboxLoadError | null = null;
+  private readonly backoff = new RespawnBackoff();
+  /** Workers started while starts fail, and the thread each replaces: once up, that is a 'respawn'. */
+  private readonly retrying = new Map<PoolWorker, number>();
   private forced = false;
   /** Every worker is being terminated for good: no more replacements. */
   private stopping = false;
@@ -96,17 +129,17 @@ class WorkerPool implements WorkerHost {
     this.pipeline = wholeNumber(options.pipeline, DEFAULT_PIPELINE, 1, MAX_PIPELINE, 'pipeline');
     if (options.timeoutMs !== undefined && !isDeadline(options.timeoutMs)) throw new CboxLoadError('bad-option', describeDeadline('createPool: timeoutMs', options.timeoutMs));
     this.timeoutMs = options.timeoutMs ?? Infinity;
+    this.startTimeoutMs = startDeadline(options.startTimeoutMs);
+    this.crashReports = options.crashReports;
     this.memoryLimit = resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory.minPages, stamp.name);
     const { logger } = options;
+    const sink: OutputSink | null = logger === null ? null : logger ? { line: (stream, text) => logger[stream]?.(text) } : stderrSink(stamp.name);
     this.spawnSpec = {
       url: workerUrl(),
       inFlight: this.pipeline,
-      init: {
-        compiled,
-        load: { memoryLimit: this.memoryLimit, wasi: options.wasi, crashReports: options.crashReports },
-        output: logger === undefined ? 'default' : logger === null ? 'discard' : 'forward',
-      },
-      sink: logger ? { line: (stream, text) => logger[stream]?.(text) } : undefined,
+      init: { compiled, load: { memoryLimit: this.memoryLimit, wasi: options.wasi, crashReports: options.crashReports } },
+      sink,
+      startTimeoutMs: this.startTimeoutMs,
     };
     installComlinkErrorTransfer();
     this.slots = Array.from({ length: this.threads }, (_, slot) => ({ worker: this.spawn(slot), counters: new CallCounters(this.totals) }));
@@ -121,6 +154,8 @@ class WorkerPool implements WorkerHost {
       // The first failure may be the spare's; the slot workers then only report being terminated.
       throw this.startFailure ?? error;
     }
+    if (this.startFailure) throw this.startFailure; // the spare could not start either
+    this.opened = true;
   }
 
   private spawn(slot: number): PoolWorker {
@@ -129,12 +164,62 @@ class WorkerPool implements WorkerHost {
     return worker;
   }
 
+  private serves(worker: PoolWorker): boolean {
+    return this.slots[worker.slot]?.worker === worker || worker === this.spare;
+  }
+
+  startSucceeded(worker: PoolWorker): void {
+    if (!this.serves(worker)) return;
+    this.backoff.succeeded();
+    this.startFailure = null;
+    const replaced = this.retrying.get(worker);
+    if (replaced !== undefined && worker.slot >= 0) this.respawned(worker.slot, replaced);
+    this.retrying.delete(worker);
+    this.schedulePump();
+  }
+
+  private respawned(slot: number, replacedThreadId: number): void {
+    this.slots[slot]!.counters.respawned();
+    this.events.emit('respawn', { library: this.name, slot, threadId: replacedThreadId });
+  }
+
   startFailed(worker: PoolWorker, error: Error): void {
-    if (this.slots[worker.slot]?.worker !== worker && worker !== this.spare) return; // not serving the pool (yet)
-    // A worker that cannot open its sandbox now will not later: stop rather than respawn forever.
-    this.startFailure ??= error;
-    this.closedFor ??= `${this.name} pool: a worker thread could not start (${error.message})`;
-    void this.close({ force: true });
+    if (!this.serves(worker)) return; // a reload's candidate: the reload reports it
+    this.startFailure = startErrorOf(error);
+    this.retrying.delete(worker);
+    if (!this.opened) {
+      // createPool() rejects with it: the module cannot start with these options.
+      this.closedFor ??= `${this.name} pool: a worker thread could not start (${error.message})`;
+      void this.close({ force: true });
+      return;
+    }
+    if (this.closedFor !== null && this.unsettled === 0) return;
+    const retry = this.backoff.failed(() => this.restore());
+    if (retry) this.events.emit('respawn-failed', { library: this.name, slot: worker.slot, ...retry, error: this.startFailure });
+  }
+
+  /** After a failed start: starts a worker in every slot whose worker is gone, and the spare. */
+  private restore(): void {
+    if (this.stopping || this.forced) return;
+    this.slots.forEach((slot, index) => {
+      if (!slot.worker.retired) return;
+      const replaced = slot.worker.threadId;
+      slot.worker = this.spawn(index);
+      this.retrying.set(slot.worker, replaced);
+    });
+    if (this.closedFor === null && (this.spare === null || this.spare.retired)) this.spare = this.spawn(-1);
+  }
+
+  /** A slot worker that is up or starting: calls queued now will be served (or fail when it cannot start). */
+  private hasWorker(): boolean {
+    return this.slots.some(({ worker }) => !worker.retired);
+  }
+
+  /** While no worker can start, waiting calls fail with the start error rather than wait for a retry that may never work. */
+  private failWaitingIfNoWorker(): void {
+    const cause = this.startFailure;
+    if (!cause || this.hasWorker()) return;
+    for (const job of this.queue.drain()) this.finish(job, 'reject', unavailableError(this.name, this.names[job.fnIndex]!, cause));
   }
 
   indexOf(fn: string): number {
@@ -151,6 +236,7 @@ class WorkerPool implements WorkerHost {
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.startFailure && !this.hasWorker()) return Promise.reject(unavailableError(this.name, fn, this.startFailure));
     // Full: maxQueue calls wait already, or (maxQueue 0) this one would have to wait.
     const waiting = this.queue.length;
     if (waiting >= this.maxQueue && (waiting > 0 || !this.leastBusy(signal ? 1 : this.pipeline))) {
@@ -242,6 +328,10 @@ class WorkerPool implements WorkerHost {
         counters.trapped(error.kind);
         if (error.kind === 'timeout') this.events.emit('timeout', { library: this.name, error }); // a metered module's own deadline
         this.events.emit('trap', { library: this.name, error });
+      } else if (error instanceof CboxLoadError) {
+        // Only making an instance fails so: the worker's sandbox could not replace a trapped
+        // instance, and the thread cannot serve on. A fresh worker (retried with backoff) can.
+        void worker.terminate(new Error(`was replaced: its sandbox could not make a new instance (${error.message})`));
       }
       this.finish(job, 'reject', error);
     } else {
@@ -253,6 +343,7 @@ class WorkerPool implements WorkerHost {
 
   timedOut(worker: PoolWorker, job: Job, start: CallStart): CboxTrap {
     const trap = timeoutTrap(this.compiled, this.memoryLimit, { fn: this.names[job.fnIndex]!, args: job.args, timeoutMs: job.timeoutMs }, start);
+    this.writeReport(trap);
     this.slots[worker.slot]!.counters.trapped('timeout');
     this.finish(job, 'reject', trap);
     this.events.emit('timeout', { library: this.name, error: trap });
@@ -260,20 +351,38 @@ class WorkerPool implements WorkerHost {
     return trap;
   }
 
+  /** A timeout's crash report, like the sandbox writes for other traps (no memory dump: the thread is gone). */
+  private writeReport(trap: CboxTrap): void {
+    if (!this.crashReports) return;
+    try {
+      Object.assign(trap.report, { files: writeCrashReport(trap.report, this.crashReports.dir, null) });
+    } catch {
+      // The folder cannot be written: the trap still reaches the caller and the events.
+    }
+  }
+
   retired(worker: PoolWorker): void {
     this.exiting.add(worker);
     if (this.stopping || this.forced) return;
+    // While starts fail, the retry replaces what is gone (see restore).
+    const waitForRetry = worker.startError !== null || this.backoff.waiting;
     if (worker === this.spare) {
-      this.spare = this.closedFor === null ? this.spawn(-1) : null;
+      this.spare = this.closedFor === null && !waitForRetry ? this.spawn(-1) : null;
       return;
     }
     const slot = this.slots[worker.slot];
     if (slot?.worker !== worker) return;
-    slot.counters.respawned();
-    this.events.emit('respawn', { library: this.name, slot: worker.slot, threadId: worker.threadId });
-    slot.worker = this.spare ?? this.spawn(worker.slot);
-    slot.worker.slot = worker.slot;
-    this.spare = this.closedFor === null ? this.spawn(-1) : null;
+    if (waitForRetry && this.spare === null) {
+      this.failWaitingIfNoWorker();
+      return;
+    }
+    const replacement = this.spare ?? this.spawn(worker.slot);
+    replacement.slot = worker.slot;
+    slot.worker = replacement;
+    // While starts fail, a replacement still starting may fail too: it counts once it is up.
+    if (waitForRetry && !replacement.started) this.retrying.set(replacement, worker.threadId);
+    else this.respawned(worker.slot, worker.threadId);
+    this.spare = this.closedFor === null && !waitForRetry ? this.spawn(-1) : null;
     this.schedulePump();
   }
 
@@ -292,11 +401,13 @@ class WorkerPool implements WorkerHost {
       job.worker = undefined;
     }
     this.queue.requeue(unstarted);
+    this.failWaitingIfNoWorker();
     this.schedulePump();
   }
 
   close(options: CloseOptions = {}): Promise<void> {
     this.closedFor ??= `${this.name} pool: closed; no more calls`;
+    this.failWaitingIfNoWorker();
     if (options.force && !this.forced) {
       this.forced = true;
       this.queue.drain().forEach((job) => this.finish(job, 'reject', this.forcedError()));
@@ -313,6 +424,7 @@ class WorkerPool implements WorkerHost {
   private async shutdown(): Promise<void> {
     if (this.unsettled > 0) await new Promise<void>((resolve) => { this.whenDrained = resolve; });
     this.stopping = true;
+    this.backoff.cancel();
     await Promise.all(this.workers().map((worker) => worker.terminate(new Error('was ended by close()'))));
   }
 
@@ -321,13 +433,21 @@ class WorkerPool implements WorkerHost {
     return [...this.slots.map(({ worker }) => worker), ...(this.spare ? [this.spare] : []), ...this.exiting, ...this.draining];
   }
 
-  /** Hot reload (see supervise/reload.ts): the new module is checked and probed on this thread first. */
-  reload(source: ModuleSource, options: ReloadOptions = {}): Promise<void> {
+  /**
+   * Hot reload (see supervise/reload.ts): the new module is compiled and checked here, but its
+   * start-up code and the probe run only in workers, under the start deadline.
+   */
+  reload(source: ModuleSource, options: PoolReloadOptions<GenericExports> = {}): Promise<void> {
     return this.reloads.run(async () => {
       const from = this.compiled.sha256;
       try {
+        if (this.closedFor !== null) throw new CboxClosedError(this.closedFor);
         const next = await reloadCandidate(source, this.compiled, this.memoryLimit);
-        await probeCandidate(openSandbox(next, { ...this.spawnSpec.init.load, logger: null, spare: false }), options.probe, createLibrary);
+        const { probe } = options;
+        if (probe) {
+          const limits = { memoryLimit: this.memoryLimit, callTimeoutMs: this.timeoutMs === Infinity ? this.startTimeoutMs : this.timeoutMs, handleExports: this.handleExports };
+          await probeInWorker(this.specFor(next), limits, (candidate) => runProbe(next, () => probe(candidate as never)));
+        }
         await this.swapModule(next);
         this.events.emit('reload', { library: this.name, outcome: 'switched', from, to: next.sha256 });
       } catch (error) {
@@ -344,7 +464,7 @@ class WorkerPool implements WorkerHost {
   private async swapModule(compiled: CompiledModule): Promise<void> {
     if (this.closedFor !== null) throw new CboxClosedError(this.closedFor);
     const previous = this.spawnSpec;
-    this.spawnSpec = { ...previous, init: { ...previous.init, compiled } };
+    this.spawnSpec = this.specFor(compiled);
     const fresh = this.slots.map((_, slot) => this.spawn(slot));
     try {
       await Promise.all(fresh.map((worker) => worker.ready));
@@ -362,6 +482,10 @@ class WorkerPool implements WorkerHost {
     });
     void this.spare?.terminate(new Error('was replaced by a reload')); // retired() starts the next spare from the new module
     this.schedulePump();
+  }
+
+  private specFor(compiled: CompiledModule): WorkerSpawn {
+    return { ...this.spawnSpec, init: { ...this.spawnSpec.init, compiled } };
   }
 
   /** A worker a reload replaced ends once it holds no calls. */

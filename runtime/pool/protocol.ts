@@ -1,36 +1,33 @@
 // What the pool and its worker threads say to each other. Two channels per worker:
-// - control (comlink over the worker's parentPort): start the sandbox, forward C output lines;
+// - control (comlink over the worker's parentPort): start the sandbox;
 // - calls (a dedicated MessagePort, no comlink): flat arrays of numbers and arguments out, bare
 //   answers back, because a call's round trip is the hot path and comlink's per-message
 //   envelope costs as much as the call.
+// C output lines travel on a third port, bounded (output-channel.ts).
 // A worker runs one call at a time in arrival order, so replies need no ids: the n-th reply on
 // a port answers the n-th call sent on it; its times are in CallProgress.
 import type { MessagePort } from 'node:worker_threads';
 import type { CompiledModule } from '../compiled-module.js';
 import type { LoadOptions } from '../load.js';
 import type { ErrorData } from './error-transport.js';
+import type { OutputChannelEnd } from './output-channel.js';
 
 /** workerData of a pool worker. */
 export interface WorkerInit {
   readonly compiled: CompiledModule;
-  /** Sandbox options that survive structured clone (the logger is set up by `start`). */
+  /** Sandbox options that survive structured clone (the logger is the output channel). */
   readonly load: Pick<LoadOptions, 'memoryLimit' | 'wasi' | 'crashReports'>;
-  /** Where C stdout/stderr go: the worker's default (its process.stderr), nowhere, or forwarded to the pool's logger. */
-  readonly output: 'default' | 'discard' | 'forward';
+  /** Where C stdout/stderr lines go: to the main thread, or (null) nowhere. */
+  readonly output: OutputChannelEnd | null;
   readonly calls: MessagePort;
   /** CallProgress's shared memory. */
   readonly progress: SharedArrayBuffer;
 }
 
-/** Receives the C output lines of a worker whose output is 'forward' (a comlink proxy). */
-export interface OutputSink {
-  line(stream: 'stdout' | 'stderr', text: string): void;
-}
-
 /** The worker's comlink-exposed control surface. */
 export interface WorkerControl {
   /** Opens the sandbox and starts serving calls; throws the load error if the sandbox cannot start. */
-  start(sink?: OutputSink): void;
+  start(): void;
 }
 
 /**

@@ -1,6 +1,7 @@
 // The CboxTrap for a call that ran past its deadline. The worker that ran it is stuck (that is
 // why it was terminated), so the report is built here from what the worker published in
 // CallProgress when the call started; no C stack can be read from a terminated thread.
+// Arguments are described by their shapes, as in the sandbox's own reports: sizes, never contents.
 import type { CompiledModule } from '../compiled-module.js';
 import { CboxTrap } from '../errors.js';
 import type { CallStart } from './progress.js';
@@ -29,5 +30,3 @@ export function timeoutTrap(compiled: CompiledModule, memoryLimit: number, call:
     time: new Date().toISOString(),
   });
 }
-
-/** Same shapes as the sandbox's own reports: sizes, never contents. */

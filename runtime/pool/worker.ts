@@ -6,15 +6,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { createLibrary } from '../library.js';
-import { openSandbox, type CLogger } from '../load.js';
+import { openSandbox } from '../load.js';
 import type { Sandbox } from '../sandbox.js';
 import { errorToData, installComlinkErrorTransfer } from './error-transport.js';
+import { OutputSender } from './output-channel.js';
 import { CallProgress } from './progress.js';
-import { arities, epochMs, isMetered, type CallBatch, type CallReply, type OutputSink, type WorkerControl, type WorkerInit } from './protocol.js';
+import { arities, epochMs, isMetered, type CallBatch, type CallReply, type WorkerControl, type WorkerInit } from './protocol.js';
 
 type Invoker = (...args: unknown[]) => unknown;
 
 const init = workerData as WorkerInit;
+const output = init.output ? new OutputSender(init.output) : null;
 
 function serve(sandbox: Sandbox): void {
   const library = createLibrary<Record<string, Invoker>>(sandbox);
@@ -40,25 +42,19 @@ function serve(sandbox: Sandbox): void {
         reply = errorToData(error);
       }
       progress.end(epochMs() - startedAt);
+      output?.flush();
       // A bytes result is already a fresh copy out of the sandbox: move it rather than copy it again.
       port.postMessage(reply, reply instanceof Uint8Array ? [reply.buffer as ArrayBuffer] : undefined);
     }
   });
 }
 
-function logger(sink: Comlink.Remote<OutputSink> | undefined): CLogger | null | undefined {
-  if (init.output === 'discard') return null;
-  if (init.output === 'default' || !sink) return undefined;
-  // Fire and forget: a line must not wait for the main thread, and a logger that throws there
-  // must not take this thread down.
-  const forward = (stream: 'stdout' | 'stderr') => (text: string): void => { sink.line(stream, text).catch(() => {}); };
-  return { stdout: forward('stdout'), stderr: forward('stderr') };
-}
-
 installComlinkErrorTransfer();
 const control: WorkerControl = {
-  start(sink?: OutputSink): void {
-    serve(openSandbox(init.compiled, { ...init.load, logger: logger(sink as Comlink.Remote<OutputSink> | undefined) }));
+  start(): void {
+    const logger = output && { stdout: (text: string) => output.line('stdout', text), stderr: (text: string) => output.line('stderr', text) };
+    serve(openSandbox(init.compiled, { ...init.load, logger }));
+    output?.flush(); // what start-up code printed
   },
 };
 Comlink.expose(control, nodeEndpoint(parentPort!));

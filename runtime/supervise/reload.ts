@@ -77,14 +77,20 @@ export async function reloadCandidate(source: ModuleSource, loaded: CompiledModu
 
 /** Runs the user's health probe against a library over `candidate`, a fresh sandbox of the new module, then closes it. */
 export async function probeCandidate(candidate: Sandbox, check: ReloadOptions['probe'], libraryOf: (sandbox: Sandbox) => Library<any>): Promise<void> {
-  const { compiled } = candidate;
   try {
-    await check?.(libraryOf(candidate));
+    await runProbe(candidate.compiled, () => check?.(libraryOf(candidate)));
+  } finally {
+    candidate.close();
+  }
+}
+
+/** Runs a health probe of `compiled`; its failure becomes CboxLoadError 'reload-probe-failed'. */
+export async function runProbe(compiled: CompiledModule, probe: () => void | Promise<void>): Promise<void> {
+  try {
+    await probe();
   } catch (error) {
     const why = error instanceof CboxError ? `${error.name} ${error.code}: ${error.message}` : (error as Error)?.message ?? String(error);
     throw new CboxLoadError('reload-probe-failed', `reload of ${compiled.stamp.name} refused, nothing changed: ${compiled.origin} failed its health probe: ${why}`, { cause: error });
-  } finally {
-    candidate.close();
   }
 }
 
