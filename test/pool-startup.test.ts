@@ -103,17 +103,17 @@ describe('start deadline', () => {
 
   it('refuses a start deadline or call deadline a timer cannot wait, naming the option', async () => {
     const binding = await bindingOf<HostileExports>('hostile');
-    for (const startTimeoutMs of [0, -1, Number.NaN, Infinity, 2 ** 31]) {
+    for (const startTimeoutMs of [0, -1, Number.NaN, 2 ** 31]) {
       const failed = await rejection(createPool(binding, { startTimeoutMs, logger: null }));
       expect(failed).toBeInstanceOf(CboxLoadError);
       expect(failed).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^createPool: startTimeoutMs must be/) });
     }
     const tooLong = await rejection(createPool(binding, { timeoutMs: 2 ** 31, logger: null }));
-    expect(tooLong).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^createPool: timeoutMs must be .*at most 2147483647/) });
+    expect(tooLong).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^createPool: timeoutMs must be a number of milliseconds from 1 to 2147483647/) });
     const pool = await hostilePool({ threads: 1 });
     const perCall = await rejection(pool.call('add', [1, 2], { timeoutMs: 2 ** 31 }));
     expect(perCall).toBeInstanceOf(CboxArgumentError);
-    expect(perCall).toMatchObject({ message: expect.stringMatching(/^add: timeoutMs must be .*at most 2147483647/) });
+    expect(perCall).toMatchObject({ message: expect.stringMatching(/^add: timeoutMs must be a number of milliseconds from 1 to 2147483647/) });
     expect(await pool.call('add', [1, 2], { timeoutMs: 2 ** 31 - 1 })).toBe(3);
     expect(await pool.call('add', [1, 2], { timeoutMs: Infinity })).toBe(3);
   });

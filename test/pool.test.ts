@@ -255,7 +255,7 @@ describe('options', () => {
     const binding = await bindingOf<ZooExports>('zoo');
     await expect(createPool(binding, { memoryLimit: '64KiB' })).rejects.toThrow(/memoryLimit 64KiB is below what zoo needs/);
     await expect(createPool(binding, { threads: 0 })).rejects.toThrow(CboxLoadError);
-    await expect(createPool(binding, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs must be a number of milliseconds > 0/);
+    await expect(createPool(binding, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs must be a number of milliseconds from 1 to 2147483647/);
     await expect(createPool(binding, { maxQueue: -1 })).rejects.toThrow(/maxQueue must be a whole number from 0 to/);
   });
 });

@@ -11,11 +11,11 @@ import type { PoolStats } from './stats.js';
 export interface PoolOptions extends Pick<LoadOptions, 'memoryLimit' | 'wasi' | 'crashReports'> {
   /** Worker threads serving calls (default: os.availableParallelism()). One more is kept warm as a spare. */
   readonly threads?: number;
-  /** Deadline for every call, in ms from the moment it starts running on a worker (default: none; at most 2^31-1). */
+  /** Deadline for every call, in ms from the moment it starts running on a worker (default: none; at most 2^31-1, or Infinity). */
   readonly timeoutMs?: number;
   /**
    * Deadline for a worker's sandbox to start, C constructors and _initialize included, in ms
-   * (default 10000, at most 2^31-1). Past it the worker is terminated and the start fails with
+   * (default 10000, at most 2^31-1; Infinity: none, as for load()). Past it the worker is terminated and the start fails with
    * CboxLoadError 'init-timeout': createPool() and reload() reject with it; a replacement worker
    * is retried with backoff (event 'respawn-failed').
    */

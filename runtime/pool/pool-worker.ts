@@ -44,7 +44,7 @@ export interface WorkerSpawn {
   readonly init: Omit<WorkerInit, 'calls' | 'progress' | 'output'>;
   /** Receives the C output lines; null drops them in the worker. */
   readonly sink: OutputSink | null;
-  /** The sandbox must be up this long after the thread was asked to start (C constructors and _initialize included). */
+  /** The sandbox must be up this long after the thread was asked to start (C constructors and _initialize included; Infinity: no deadline). */
   readonly startTimeoutMs: number;
 }
 
@@ -118,6 +118,7 @@ export class PoolWorker {
     // thread is terminated like a runaway call.
     let startTimer: NodeJS.Timeout | undefined;
     const startDeadline = new Promise<never>((_, reject) => {
+      if (spawn.startTimeoutMs === Infinity) return;
       startTimer = setTimeout(() => reject(new CboxLoadError('init-timeout',
         `${spawn.init.compiled.stamp.name}: the module's start-up (C constructors, _initialize) did not finish within startTimeoutMs (${spawn.startTimeoutMs} ms); its worker thread was terminated`)), spawn.startTimeoutMs);
     });

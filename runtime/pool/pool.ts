@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { isBinding, type Binding, type GenericExports } from '../binding.js';
 import { compileModule, type CompiledModule, type ModuleSource } from '../compiled-module.js';
 import { CboxArgumentError, CboxClosedError, CboxError, CboxLoadError, CboxTrap } from '../errors.js';
-import { resolveMemoryLimit } from '../load.js';
+import { DEFAULT_START_TIMEOUT_MS, describeDeadline, isDeadline, resolveDeadline, resolveMemoryLimit } from '../limits.js';
 import { writeCrashReport, type CrashReportOptions } from '../crash-report.js';
 import { reloadCandidate, ReloadQueue, runProbe } from '../supervise/reload.js';
 import type { CallOptions, CloseOptions, Pool, PoolControl, PoolEvents, PoolOptions, PoolReloadOptions } from './api.js';
@@ -32,9 +32,6 @@ const DEFAULT_MAX_QUEUE = 10_000;
 const DEFAULT_PIPELINE = 16;
 const MAX_PIPELINE = 4096;
 const MAX_THREADS = 256;
-const DEFAULT_START_TIMEOUT_MS = 10_000;
-/** setTimeout's limit: a longer delay fires at once (every millisecond, for a watchdog). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Slot {
   worker: PoolWorker;
@@ -47,20 +44,6 @@ function wholeNumber(value: number | undefined, fallback: number, min: number, m
     throw new CboxLoadError('bad-option', `createPool: ${what} must be a whole number from ${min} to ${max}, got ${value}`);
   }
   return value;
-}
-
-function isDeadline(value: unknown): value is number {
-  return typeof value === 'number' && value > 0 && (value <= MAX_TIMER_MS || value === Infinity);
-}
-
-function describeDeadline(what: string, value: unknown): string {
-  return `${what} must be a number of milliseconds > 0 and at most ${MAX_TIMER_MS} (2^31-1, what a timer can wait), or Infinity for none; got ${String(value)}`;
-}
-
-function startDeadline(value: unknown): number {
-  if (value === undefined) return DEFAULT_START_TIMEOUT_MS;
-  if (typeof value === 'number' && value > 0 && value <= MAX_TIMER_MS) return value;
-  throw new CboxLoadError('bad-option', `createPool: startTimeoutMs must be a number of milliseconds > 0 and at most ${MAX_TIMER_MS} (2^31-1, what a timer can wait); got ${String(value)}`);
 }
 
 /** Why a worker could not start, as a CboxLoadError with the start failure's code ('init-failed' for a thread that died). */
@@ -127,9 +110,8 @@ class WorkerPool implements WorkerHost {
     this.threads = wholeNumber(options.threads, availableParallelism(), 1, MAX_THREADS, 'threads');
     this.maxQueue = wholeNumber(options.maxQueue, DEFAULT_MAX_QUEUE, 0, Number.MAX_SAFE_INTEGER, 'maxQueue');
     this.pipeline = wholeNumber(options.pipeline, DEFAULT_PIPELINE, 1, MAX_PIPELINE, 'pipeline');
-    if (options.timeoutMs !== undefined && !isDeadline(options.timeoutMs)) throw new CboxLoadError('bad-option', describeDeadline('createPool: timeoutMs', options.timeoutMs));
-    this.timeoutMs = options.timeoutMs ?? Infinity;
-    this.startTimeoutMs = startDeadline(options.startTimeoutMs);
+    this.timeoutMs = resolveDeadline(options.timeoutMs, Infinity, 'createPool: timeoutMs');
+    this.startTimeoutMs = resolveDeadline(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 'createPool: startTimeoutMs');
     this.crashReports = options.crashReports;
     this.memoryLimit = resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory.minPages, stamp.name);
     const { logger } = options;
