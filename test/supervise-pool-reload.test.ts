@@ -17,7 +17,9 @@ afterEach(async () => {
 });
 
 async function zooPool(): Promise<Pool<ZooExports>> {
-  const pool = await createPool(await bindingOf<ZooExports>('zoo'), { threads: 2, logger: null });
+  // A generous start deadline: the reload starts workers while 2000 calls are in flight, and a
+  // busy machine must not turn that into init-timeout (start deadlines are tested in pool-startup).
+  const pool = await createPool(await bindingOf<ZooExports>('zoo'), { threads: 2, logger: null, startTimeoutMs: 120_000 });
   pools.push(pool);
   return pool;
 }
