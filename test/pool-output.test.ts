@@ -47,9 +47,9 @@ describe('C output from pool workers', () => {
     expect(trap).toBeInstanceOf(CboxTrap);
     expect(trap).toMatchObject({ kind: 'timeout' });
     // What the worker holds and what may wait for the main thread are about 2 MiB and
-    // MAX_QUEUED_OUTPUT_BYTES; allow generously for the garbage collector. Unbounded, the flood
-    // grew host memory by 60+ MiB a second.
-    expect(peak - before).toBeLessThan(32 * MAX_QUEUED_OUTPUT_BYTES);
+    // MAX_QUEUED_OUTPUT_BYTES; allow generously for the garbage collector and the replacement
+    // worker's start (measured: ~22 MiB in all). Unbounded, this flood grew RSS by 187 MiB.
+    expect(peak - before).toBeLessThan(64 * MAX_QUEUED_OUTPUT_BYTES);
   });
 
   it('drops lines while the main thread is behind and says how many', async () => {
