@@ -259,11 +259,6 @@ export class Sandbox {
     return trap;
   }
 
-  /** A timeout or other trap decided outside the call (the pool's deadline). */
-  recordTrap(kind: TrapKind): void {
-    this.traps[kind]++;
-  }
-
   /** Memory high-water over every instance so far, this one included. */
   highWater(instance: SandboxInstance): number {
     return Math.max(this.memoryHighWater, instance.memoryBytes);

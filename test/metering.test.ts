@@ -80,7 +80,7 @@ describe('deadlines on the main thread', () => {
     const error = await load(modulePath('metered-start'), { logger: null, startTimeoutMs: 50 }).then(() => null, (reason: unknown) => reason);
     expect(error).toBeInstanceOf(CboxLoadError);
     expect((error as CboxLoadError).code).toBe('init-timeout');
-    expect((error as Error).message).toMatch(/start deadline/);
+    expect((error as Error).message).toMatch(/startTimeoutMs/);
   });
 });
 

@@ -1,5 +1,9 @@
 // One call on its way through the pool: queued, then sent to a worker, then settled.
-import type { PoolWorker } from './pool-worker.js';
+/** What a job needs of the worker running it (a PoolWorker), without importing it. */
+export interface JobRunner {
+  readonly slot: number;
+  abort(job: Job): void;
+}
 
 export interface Job {
   readonly fnIndex: number;
@@ -17,7 +21,7 @@ export interface Job {
   /** Its number in the sequence of calls sent to its worker (1, 2, ...); 0 while queued. */
   seq: number;
   /** The worker it was sent to; undefined while queued. */
-  worker: PoolWorker | undefined;
+  worker: JobRunner | undefined;
   /** Removes the abort listener once the job is settled. */
   unlisten: (() => void) | undefined;
 }
