@@ -8,6 +8,7 @@ import {
 import type { KernelsExports } from '../wasm-modules/kernels.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
 import { bindingOf, thrownBy } from './helpers.js';
+import type { BoundaryExports } from '../wasm-modules/boundary.js';
 
 const opened: Library<any>[] = [];
 afterEach(() => {
@@ -71,34 +72,21 @@ describe('opening the circuit', () => {
     expect(changes).toEqual([expect.objectContaining({ to: 'open', reason: 'error rate 30% >= 30% over 20 calls (last: trap divide-by-zero)' })]);
   });
 
-  it('opens when p99 latency over a time window passes the bound (a deliberately slow matmul)', async () => {
-    const matrix = (n: number): Uint8Array => new Uint8Array(new Float32Array(n * n).fill(1).buffer);
-    const small = matrix(4);
-    // The bound comes from this machine: the slowest of 100 small calls, and a big matmul grown
-    // until it takes 16x that; the bound sits between them (4x from each), whatever the speed.
-    const probe = await load(await bindingOf<KernelsExports>('kernels'), { logger: null });
-    opened.push(probe);
-    const timed = (fn: () => unknown): number => { const started = performance.now(); fn(); return performance.now() - started; };
-    let smallMs = 0;
-    for (let i = 0; i < 100; i++) smallMs = Math.max(smallMs, timed(() => probe.matmul_f32(small, small, 4)));
-    let n = 64;
-    // Timed on its second run: the first one of a size also grows the sandbox's memory.
-    const bigMs = (size: number): number => { const m = matrix(size); probe.matmul_f32(m, m, size); return timed(() => probe.matmul_f32(m, m, size)); };
-    while (bigMs(n) < 16 * Math.max(smallMs, 0.05)) n *= 2;
-    const big = matrix(n);
-    const maxMs = Number((4 * Math.max(smallMs, 0.05)).toPrecision(2));
-    const kernels = await load(await bindingOf<KernelsExports>('kernels'), {
-      logger: null, breaker: { latency: { percentile: 99, maxMs, window: '60s' }, coolDownMs: 60_000 },
+  it('opens when p99 latency over a time window passes the bound (a C call that sleeps)', async () => {
+    // nap(ms) sleeps in C (usleep), so its duration does not depend on the machine's speed: naps
+    // of 0 ms stay far under the 100 ms bound, naps of 300 ms are always over it.
+    const naps = await load(await bindingOf<BoundaryExports>('boundary'), {
+      logger: null, wasi: { clock: true }, breaker: { latency: { percentile: 99, maxMs: 100, window: '60s' }, coolDownMs: 60_000 },
     });
-    opened.push(kernels);
+    opened.push(naps);
     const changes: BreakerEvent[] = [];
-    kernels.on('breaker', (event) => changes.push(event));
-    for (let i = 0; i < 100; i++) kernels.matmul_f32(small, small, 4);
-    kernels.matmul_f32(big, big, n);
+    naps.on('breaker', (event) => changes.push(event));
+    for (let i = 0; i < 100; i++) naps.nap(0);
+    naps.nap(300);
     expect(changes).toEqual([]); // 1 slow call in 101: p99 is still a fast one
-    kernels.matmul_f32(big, big, n);
-    expect(changes).toEqual([expect.objectContaining({ function: 'matmul_f32', to: 'open', reason: `p99 latency over ${maxMs}ms: 2 of 102 calls slower` })]);
-    expect(() => kernels.matmul_f32(small, small, 4)).toThrow(CircuitOpenError);
+    naps.nap(300);
+    expect(changes).toEqual([expect.objectContaining({ function: 'nap', to: 'open', reason: 'p99 latency over 100ms: 2 of 102 calls slower' })]);
+    expect(() => naps.nap(0)).toThrow(CircuitOpenError);
   });
 
   it('takes per-function rules over the shared ones, and false for none', async () => {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cbox.h"
 
 /* Takes `size` bytes of arena scratch (released by the host after the call, as cbox.h promises),
@@ -44,4 +45,10 @@ int32_t print_lines(int32_t count) {
     for (int32_t i = 0; i < count; i++) printf("line %d\n", i);
     fflush(stdout);
     return count;
+}
+
+/* Sleeps `ms` milliseconds (WASI poll_oneoff: the clock must be granted) and answers 0: a call
+ * whose duration is the same on any machine, however busy. */
+int32_t nap(int32_t ms) {
+    return usleep((useconds_t)ms * 1000);
 }
