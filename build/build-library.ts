@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ABI_SECTION, ABI_VERSION, abiHash, type AbiStamp } from '../runtime/abi.js';
+import { readAbiStamp } from '../runtime/abi-stamp.js';
 import { describeImport, unprovidedImports } from '../runtime/linker.js';
 import { inspectModule } from '../runtime/wasm-inspect.js';
 import { generateBindingDts, generateBindingJs } from './binding.js';
@@ -79,9 +80,11 @@ export async function buildLibrary(manifestFile: string, options: BuildOptions =
     options.onProgress?.(`meter ${path.relative(process.cwd(), wasmFile)}`);
     linked = meterModule(linked).wasm;
   }
-  const stamp = stampFor(manifest, strict, metered);
+  // The stamp passes load's own check before it is written or a binding is generated from it.
+  const payload = new TextEncoder().encode(JSON.stringify(stampFor(manifest, strict, metered)));
+  const stamp = readAbiStamp(payload, manifestFile);
   checkImports(linked, stamp);
-  const stamped = appendCustomSection(linked, ABI_SECTION, new TextEncoder().encode(JSON.stringify(stamp)));
+  const stamped = appendCustomSection(linked, ABI_SECTION, payload);
   writeFileAtomic(wasmFile, stamped);
   const bindingFile = path.join(outDir, `${stem}.js`);
   const typesFile = path.join(outDir, `${stem}.d.ts`);

@@ -242,5 +242,6 @@ export function checkBinding(compiled: CompiledModule, expected: AbiStamp): void
     else if (!want) differences.push(`${name}: in the module, not in the binding`);
     else if (describeSignature(name, want) !== describeSignature(name, have)) differences.push(`${name}: binding ${describeSignature(name, want)}, module ${describeSignature(name, have)}`);
   }
+  if (differences.length === 0) differences.push('only the hashes differ: one of the two was stamped by another cbox version');
   throw new CboxLoadError('abi-mismatch', `${compiled.origin}: the module's ABI (${actual.hash.slice(0, 12)}) differs from its binding's (${expected.hash.slice(0, 12)}):\n  ${differences.join('\n  ')}\nRebuild the module and its binding together with \`cbox build\`.`);
 }

@@ -89,6 +89,10 @@ describe('load', () => {
     expect(error.message).toContain('add: binding add(i64, i64) -> i64, module add(i32, i32) -> i32');
     expect(error.message).toContain('extra: in the binding, not in the module');
     expect(error.message).toContain('greet: in the module, not in the binding');
+    // The hash covers the build settings (defect 12): the strict build is not the plain one's module.
+    const strictMismatch = await refusal(load({ ...zoo, wasm: (await bindingOf<ZooExports>('zoo-strict')).wasm }));
+    expect(strictMismatch.code).toBe('abi-mismatch');
+    expect(strictMismatch.message).toContain('strict: binding says false, module says true');
     const kernels = await bindingOf('kernels');
     expect((await refusal(load({ ...kernels, wasm: zoo.wasm }))).message).toMatch(/library name: binding says kernels, module says zoo/);
   });
