@@ -51,15 +51,18 @@ function pathOf(source: string | URL): string {
 function readSource(source: ModuleSource): { bytes: Uint8Array; origin: string; key: string | null } {
   if (source instanceof Uint8Array) return { bytes: source, origin: `<${source.byteLength} bytes>`, key: null };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), origin: `<${source.byteLength} bytes>`, key: null };
-  const file = pathOf(typeof source === 'string' || source instanceof URL ? source : source.wasm);
-  let info;
+  const location: unknown = typeof source === 'string' || source instanceof URL ? source : (source as { wasm?: unknown } | null)?.wasm;
+  if (typeof location !== 'string' && !(location instanceof URL)) {
+    throw new CboxLoadError('bad-option', 'load: the module source must be a path, a file URL, bytes or a binding from `cbox build`');
+  }
+  let file = String(location);
   try {
-    info = statSync(file);
+    file = pathOf(location);
+    const info = statSync(file);
+    return { bytes: new Uint8Array(readFileSync(file)), origin: file, key: `${file}\0${info.size}\0${info.mtimeMs}` };
   } catch (error) {
     throw new CboxLoadError('not-found', `cannot read module ${file}: ${(error as Error).message}`, { cause: error });
   }
-  const key = `${file}\0${info.size}\0${info.mtimeMs}`;
-  return { bytes: new Uint8Array(readFileSync(file)), origin: file, key };
 }
 
 /** Compiled modules kept for reuse, least recently used first; bounded so that loading ever new

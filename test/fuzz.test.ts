@@ -15,12 +15,13 @@ const SEED = 20261127;
 it('a few thousand mutated modules and stamps, and the hostile corpus: every load ends in a CboxLoadError or a safe library', async () => {
   const zoo = new Uint8Array(readFileSync(modulePath('zoo')));
   const corpus = await corpusCases([...HOSTILE_MODULES, ...INSTANTIATION_REFUSALS]);
-  const counts = { bytes: 1500, stamps: 1500 };
+  const counts = { bytes: 1250, stamps: 1250 };
   function* cases() {
     yield* corpus;
     yield* mutatedCases(zoo, SEED, counts);
   }
-  const report = await runCases(cases(), { workers: 2, watchdogMs: 5_000 });
+  // One worker: the other core stays with the test files vitest runs alongside (some time deadlines).
+  const report = await runCases(cases(), { workers: 1, watchdogMs: 5_000 });
   console.log(formatReport(report));
   expect(report.cases).toBe(corpus.length + counts.bytes + counts.stamps);
   // V8's own instantiation errors stay raw until instance.ts instantiates through

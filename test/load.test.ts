@@ -40,6 +40,9 @@ describe('load', () => {
     corrupt[corrupt.indexOf(0x6a)] = 0xff; // i32.add -> an opcode that does not exist
     expect((await refusal(load(corrupt))).code).toBe('invalid-wasm');
     expect((await refusal(load(path.join(dir, 'absent.wasm')))).code).toBe('not-found');
+    expect((await refusal(load(dir))).code).toBe('not-found'); // a folder
+    expect((await refusal(load(new URL('https://example.com/x.wasm')))).code).toBe('not-found');
+    expect((await refusal(load(42 as unknown as string))).code).toBe('bad-option');
   });
 
   it('refuses memory64 (the 32-bit DLL in a 64-bit process, the other way round)', async () => {
