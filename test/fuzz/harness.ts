@@ -9,7 +9,7 @@ import { root } from '../helpers.js';
 import type { Outcome } from './load-case.js';
 
 export interface FuzzCase {
-  /** Which generator made it, and how to make it again (seed and index). */
+  /** Which generator made it (the first word: bytes, stamp, corpus), and how to make it again (seed and index). */
   readonly label: string;
   readonly bytes: Uint8Array;
 }
@@ -22,6 +22,8 @@ export interface Report {
   readonly loaded: number;
   /** CboxLoadError codes and how often each ended a case. */
   readonly refused: Readonly<Record<string, number>>;
+  /** Per generator (the label's first word): how its cases ended (a code, loaded, raw, unsafe, hang, crash). */
+  readonly bySource: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Cases that did not end in a CboxLoadError or a safe load, with their labels. */
   readonly raw: readonly { label: string; error: string }[];
   readonly unsafe: readonly { label: string; detail: string }[];
@@ -54,6 +56,7 @@ export async function runCases(cases: Iterable<FuzzCase>, options: RunOptions): 
   const script = bundleWorker();
   const iterator = cases[Symbol.iterator]();
   const refused: Record<string, number> = {};
+  const bySource: Record<string, Record<string, number>> = {};
   const raw: { label: string; error: string }[] = [];
   const unsafe: { label: string; detail: string }[] = [];
   const hangs: string[] = [];
@@ -63,6 +66,9 @@ export async function runCases(cases: Iterable<FuzzCase>, options: RunOptions): 
 
   const record = (label: string, result: Result): void => {
     done++;
+    const source = (bySource[label.split(/[ :]/, 1)[0]!] ??= {});
+    const outcome = result.kind === 'refused' ? result.code : result.kind;
+    source[outcome] = (source[outcome] ?? 0) + 1;
     switch (result.kind) {
       case 'refused': refused[result.code] = (refused[result.code] ?? 0) + 1; break;
       case 'loaded': loaded++; break;
@@ -106,7 +112,7 @@ export async function runCases(cases: Iterable<FuzzCase>, options: RunOptions): 
   };
 
   await Promise.all(Array.from({ length: options.workers }, lane));
-  return { cases: done, seconds: (performance.now() - started) / 1000, loaded, refused, raw, unsafe, hangs, crashes };
+  return { cases: done, seconds: (performance.now() - started) / 1000, loaded, refused, bySource, raw, unsafe, hangs, crashes };
 }
 
 export function formatReport(report: Report): string {
@@ -114,6 +120,7 @@ export function formatReport(report: Report): string {
   const lines = [
     `${report.cases} cases in ${report.seconds.toFixed(1)} s: ${report.loaded} loaded, ${report.cases - report.loaded - report.raw.length - report.unsafe.length - report.hangs.length - report.crashes.length} refused (${codes}), ` +
       `${report.raw.length} raw errors, ${report.unsafe.length} unsafe loads, ${report.hangs.length} hangs, ${report.crashes.length} dead workers`,
+    ...Object.entries(report.bySource).map(([source, outcomes]) => `  ${source}: ${Object.entries(outcomes).sort((a, b) => b[1] - a[1]).map(([outcome, count]) => `${outcome} ${count}`).join(', ')}`),
     ...report.raw.slice(0, 20).map(({ label, error }) => `  raw   ${label}: ${error}`),
     ...report.unsafe.slice(0, 20).map(({ label, detail }) => `  unsafe ${label}: ${detail}`),
     ...report.hangs.slice(0, 20).map((label) => `  hang  ${label}`),
