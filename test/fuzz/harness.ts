@@ -2,7 +2,7 @@
 // (the worker is terminated and replaced) instead of stopping the run. Until load() has a start-up
 // deadline of its own, a module whose _initialize never returns is only noticed here.
 import { buildSync } from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { root } from '../helpers.js';
@@ -31,9 +31,9 @@ export interface Report {
   readonly crashes: readonly { label: string; error: string }[];
 }
 
-/** The worker entry bundled from source (TypeScript, `cbox` = runtime/index.ts), next to node_modules. */
+/** The worker entry bundled from source (TypeScript, `cbox` = runtime/index.ts) where it finds node_modules; one per process. */
 function bundleWorker(): string {
-  const outfile = path.join(root, 'node_modules', '.cache', 'cbox-fuzz', 'load-worker.mjs');
+  const outfile = path.join(root, 'node_modules', '.cache', 'cbox-fuzz', `load-worker-${process.pid}.mjs`);
   mkdirSync(path.dirname(outfile), { recursive: true });
   buildSync({
     entryPoints: [path.join(root, 'test', 'fuzz', 'load-worker.ts')], outfile, bundle: true, platform: 'node', format: 'esm',
@@ -111,7 +111,11 @@ export async function runCases(cases: Iterable<FuzzCase>, options: RunOptions): 
     await worker?.terminate();
   };
 
-  await Promise.all(Array.from({ length: options.workers }, lane));
+  try {
+    await Promise.all(Array.from({ length: options.workers }, lane));
+  } finally {
+    rmSync(script, { force: true });
+  }
   return { cases: done, seconds: (performance.now() - started) / 1000, loaded, refused, bySource, raw, unsafe, hangs, crashes };
 }
 
