@@ -101,6 +101,21 @@ describe('load', () => {
   });
 });
 
+describe('the ABI hash covers the build settings (defect 12)', () => {
+  it('a plain and a strict build of the same exports have different hashes, and reload will not swap one for the other', async () => {
+    const plain = await bindingOf<ZooExports>('zoo');
+    const strict = await bindingOf<ZooExports>('zoo-strict');
+    expect(plain.stamp.exports).toEqual(strict.stamp.exports);
+    expect(plain.stamp.hash).not.toBe(strict.stamp.hash);
+    const lib = await load(plain, { logger: null });
+    const error = await refusal(lib.reload(strict.wasm));
+    expect(error.code).toBe('abi-mismatch');
+    expect(error.message).toContain('strict: binding says false, module says true');
+    expect(lib.stamp.strict).toBe(false);
+    lib.close();
+  });
+});
+
 describe('loadSync', () => {
   it('loads and calls without waiting, and shares the compiled module with load()', async () => {
     const { loadSync } = await import('cbox');
