@@ -28,6 +28,8 @@ function tampering(): string | null {
 
 async function inspectLibrary(library: object): Promise<string | null> {
   if ('then' in library) return 'the library object is a thenable';
+  const odd = Reflect.ownKeys(library).find((key) => typeof key !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key));
+  if (odd !== undefined) return `the library object has a property ${String(odd)} that is not a C identifier`;
   const proto = Object.getPrototypeOf(library) as unknown;
   if (proto !== Object.prototype && proto !== null) return 'the library object has a foreign prototype';
   // Not a thenable, so this settles at once; a module-made then() would have run here.
