@@ -15,6 +15,8 @@ import { CboxLoadError } from './errors.js';
 export const MAX_STAMP_BYTES = 1024 * 1024;
 
 const STAMP_FIELDS = ['abi', 'name', 'hash', 'exports', 'memoryMaximum', 'stackSize', 'arenaSize', 'strict', 'native', 'trusted'] as const;
+/** Fields a stamp may leave out: written only by newer builds (metered: false when absent). */
+const OPTIONAL_STAMP_FIELDS = ['metered'] as const;
 const SIGNATURE_FIELDS = ['params', 'paramNames', 'result'] as const;
 
 type PlainObject = Record<string, unknown>;
@@ -35,11 +37,11 @@ function show(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 60)}...` : text;
 }
 
-/** A JSON object with exactly these fields, all present. */
-function object(value: unknown, field: string, fields: readonly string[]): PlainObject {
+/** A JSON object with exactly these fields, all present, and perhaps the optional ones. */
+function object(value: unknown, field: string, fields: readonly string[], optional: readonly string[] = []): PlainObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, `must be an object, not ${show(value)}`);
   const keys = Object.keys(value);
-  const unknown = keys.find((key) => !fields.includes(key));
+  const unknown = keys.find((key) => !fields.includes(key) && !optional.includes(key));
   if (unknown !== undefined) fail(field, `has an unknown field ${show(unknown)}`);
   const missing = fields.find((key) => !keys.includes(key));
   if (missing !== undefined) fail(field, `lacks the field "${missing}"`);
@@ -92,7 +94,7 @@ function checkStamp(raw: unknown): AbiStamp {
   if (typeof version === 'number' && Number.isSafeInteger(version) && version !== ABI_VERSION) {
     throw new CboxLoadError('abi-version', `built for cbox ABI ${version}, this runtime speaks ABI ${ABI_VERSION}: rebuild it with this cbox`);
   }
-  const stamp = object(raw, 'stamp', STAMP_FIELDS);
+  const stamp = object(raw, 'stamp', STAMP_FIELDS, OPTIONAL_STAMP_FIELDS);
   if (stamp.abi !== ABI_VERSION) fail('abi', `must be ${ABI_VERSION} (got ${show(stamp.abi)})`);
   if (!isLibraryName(stamp.name)) fail('name', `is not a library name (got ${show(stamp.name)})`);
   if (typeof stamp.hash !== 'string' || !/^[0-9a-f]{64}$/.test(stamp.hash)) fail('hash', `is not a sha256 in hex (got ${show(stamp.hash)})`);
@@ -106,6 +108,7 @@ function checkStamp(raw: unknown): AbiStamp {
     exports[name] = signature((stamp.exports as PlainObject)[name], `exports.${name}`);
   }
   if (typeof stamp.strict !== 'boolean') fail('strict', `must be true or false (got ${show(stamp.strict)})`);
+  if (stamp.metered !== undefined && typeof stamp.metered !== 'boolean') fail('metered', `must be true or false (got ${show(stamp.metered)})`);
   const native = exportList(stamp.native, 'native', exports);
   const trusted = exportList(stamp.trusted, 'trusted', exports);
   const untrusted = trusted.find((name) => !native.includes(name));
@@ -119,6 +122,7 @@ function checkStamp(raw: unknown): AbiStamp {
     stackSize: size(stamp.stackSize, 'stackSize'),
     arenaSize: size(stamp.arenaSize, 'arenaSize'),
     strict: stamp.strict,
+    ...(stamp.metered === undefined ? {} : { metered: stamp.metered }),
     native,
     trusted,
   };

@@ -67,19 +67,10 @@ export function memoryDescriptor(declared: MemoryType, limitBytes: number, name:
   return { initial: declared.minPages, maximum };
 }
 
-/** The import object of one instance, from the memory and the instance's WASI host. */
-export function linkImports(memory: WebAssembly.Memory, wasi: WasiPreview1Imports): WebAssembly.Imports {
-  return { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory }, [WASI_MODULE]: wasi };
-}
-
 /**
- * new WebAssembly.Instance with its failures typed: a data or element segment out of bounds, a
- * link error. (A start function, which would run here without a deadline, is refused at load.)
+ * The import object of one instance: the memory, the instance's WASI host, and the optional
+ * imports its stamp asked for (a metered module: its InstanceMeter's imports).
  */
-export function instantiate(module: WebAssembly.Module, imports: WebAssembly.Imports, name: string): WebAssembly.Instance {
-  try {
-    return new WebAssembly.Instance(module, imports);
-  } catch (error) {
-    throw new CboxLoadError('instantiate-failed', `${name}: the module cannot be instantiated: ${(error as Error).message}`, { cause: error });
-  }
+export function linkImports(memory: WebAssembly.Memory, wasi: WasiPreview1Imports, optional: WebAssembly.Imports = {}): WebAssembly.Imports {
+  return { ...optional, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory }, [WASI_MODULE]: wasi };
 }

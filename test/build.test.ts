@@ -41,7 +41,7 @@ describe('cbox build: shipped libraries', () => {
     const stamp = JSON.parse(new TextDecoder().decode(WebAssembly.Module.customSections(module, ABI_SECTION)[0])) as AbiStamp;
     expect(stamp.name).toBe(manifest.name);
     expect(stamp.exports).toEqual(manifest.exports);
-    expect(stamp.hash).toBe(stampFor(manifest, manifest.strict).hash);
+    expect(stamp.hash).toBe(stampFor(manifest, manifest.strict, manifest.metered).hash);
     expect(stamp.stackSize).toBe(manifest.stackSize);
     expect(stamp.memoryMaximum).toBe(manifest.memoryMaximum);
     expect(stamp.native).toEqual(manifest.native);

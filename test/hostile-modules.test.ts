@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { load } from 'cbox';
 import { loadCase } from './fuzz/load-case.js';
-import { HOSTILE_MODULES, INSTANTIATION_REFUSALS } from './fuzz/hostile-corpus.js';
+import { HOSTILE_MODULES } from './fuzz/hostile-corpus.js';
 import { ADD, ADD_WAT, fakeModule, refusal, stampOf } from './hand-made-module.js';
 
 describe('hostile modules at load', () => {
@@ -15,14 +15,7 @@ describe('hostile modules at load', () => {
     expect((globalThis as { pwned?: unknown }).pwned).toBeUndefined();
   });
 
-  // Start-up that never returns needs load()'s deadline (or a worker): the fuzz test runs it.
-  it.each(HOSTILE_MODULES.filter((entry) => !entry.hangsWithoutDeadline).map((entry) => [entry.name, entry] as const))('%s', async (_, entry) => {
-    const outcome = await loadCase(await entry.make());
-    expect(outcome).toEqual(entry.expect === 'loaded' ? { kind: 'loaded' } : { kind: 'refused', code: entry.expect });
-  });
-
-  // Fails until instance.ts makes its memory with linker.memoryDescriptor and instantiates with linker.instantiate.
-  it.fails.each(INSTANTIATION_REFUSALS.map((entry) => [entry.name, entry] as const))('%s (typed once instance.ts uses runtime/linker.ts)', async (_, entry) => {
+  it.each(HOSTILE_MODULES.map((entry) => [entry.name, entry] as const))('%s', async (_, entry) => {
     const outcome = await loadCase(await entry.make());
     expect(outcome).toEqual(entry.expect === 'loaded' ? { kind: 'loaded' } : { kind: 'refused', code: entry.expect });
   });

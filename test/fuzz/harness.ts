@@ -1,6 +1,6 @@
-// Runs fuzz cases in worker threads, so that a case that hangs or kills its thread is recorded
-// (the worker is terminated and replaced) instead of stopping the run. Until load() has a start-up
-// deadline of its own, a module whose _initialize never returns is only noticed here.
+// Runs fuzz cases in worker threads, so that a case that kills its thread, or hangs in spite of
+// load()'s start-up deadline, is recorded (the worker is terminated and replaced) instead of
+// stopping the run.
 import { buildSync } from 'esbuild';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -31,9 +31,12 @@ export interface Report {
   readonly crashes: readonly { label: string; error: string }[];
 }
 
-/** The worker entry bundled from source (TypeScript, `cbox` = runtime/index.ts) where it finds node_modules; one per process. */
+/**
+ * The worker entry bundled from source (TypeScript, `cbox` = runtime/index.ts), one per process, in
+ * dist-dev/fuzz/: from there it finds node_modules and the runtime finds its own worker scripts in dist/.
+ */
 function bundleWorker(): string {
-  const outfile = path.join(root, 'node_modules', '.cache', 'cbox-fuzz', `load-worker-${process.pid}.mjs`);
+  const outfile = path.join(root, 'dist-dev', 'fuzz', `load-worker-${process.pid}.mjs`);
   mkdirSync(path.dirname(outfile), { recursive: true });
   buildSync({
     entryPoints: [path.join(root, 'test', 'fuzz', 'load-worker.ts')], outfile, bundle: true, platform: 'node', format: 'esm',
@@ -45,7 +48,7 @@ function bundleWorker(): string {
 export interface RunOptions {
   /** Worker threads in parallel. */
   readonly workers: number;
-  /** A case with no answer after this long is a hang (generous: the machine may be busy). */
+  /** A case with no answer after this long is a hang: far above load()'s start-up deadline, as the machine may be busy. */
   readonly watchdogMs: number;
   /** Called after each case (progress). */
   readonly onResult?: (done: number) => void;

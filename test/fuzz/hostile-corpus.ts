@@ -8,8 +8,6 @@ export interface HostileModule {
   readonly name: string;
   readonly make: () => Promise<Uint8Array>;
   readonly expect: string;
-  /** Runs C start-up that never returns: only in a worker until load() has a start-up deadline. */
-  readonly hangsWithoutDeadline?: boolean;
 }
 
 const VOID: ExportSignature = { params: [], paramNames: [], result: 'void' };
@@ -99,21 +97,13 @@ export const HOSTILE_MODULES: readonly HostileModule[] = [
   },
   { name: 'a table of 100000 entries from the start', make: () => fakeModule(`${ADD_WAT} (table 100000 100000 funcref)`, stampOf({ add: ADD })), expect: 'table-limit' },
   { name: 'start-up code that traps', make: () => fakeModule(ADD_WAT, stampOf({ add: ADD }), undefined, withRuntime('(func (export "_initialize"))', '(func (export "_initialize") unreachable)')), expect: 'init-failed' },
+  // What only instantiation can see: typed by the instance's start-up (runtime/instance.ts).
+  { name: 'a declared memory maximum below the limit', make: () => fakeModule(ADD_WAT, stampOf({ add: ADD }), '(import "env" "memory" (memory 2 3))'), expect: 'init-failed' },
+  { name: 'a data segment past the initial memory', make: () => fakeModule(`${ADD_WAT} (data (i32.const 200000) "x")`, stampOf({ add: ADD })), expect: 'init-failed' },
+  { name: 'an element segment past its table', make: () => fakeModule(`${ADD_WAT} (table 1 1 funcref) (func $f) (elem (i32.const 5) $f)`, stampOf({ add: ADD })), expect: 'init-failed' },
   {
     name: 'start-up code that never returns (defect 4)',
     make: () => fakeModule(ADD_WAT, stampOf({ add: ADD }), undefined, withRuntime('(func (export "_initialize"))', '(func (export "_initialize") (loop (br 0)))')),
     expect: 'init-timeout',
-    hangsWithoutDeadline: true,
-  },
-];
-
-/** Modules the loader checks but instantiation refuses: typed only once instance.ts instantiates through runtime/linker.ts. */
-export const INSTANTIATION_REFUSALS: readonly HostileModule[] = [
-  { name: 'a declared memory maximum below the limit', make: () => fakeModule(ADD_WAT, stampOf({ add: ADD }), '(import "env" "memory" (memory 2 3))'), expect: 'loaded' },
-  { name: 'a data segment past the initial memory', make: () => fakeModule(`${ADD_WAT} (data (i32.const 200000) "x")`, stampOf({ add: ADD })), expect: 'instantiate-failed' },
-  {
-    name: 'an element segment past its table',
-    make: () => fakeModule(`${ADD_WAT} (table 1 1 funcref) (func $f) (elem (i32.const 5) $f)`, stampOf({ add: ADD })),
-    expect: 'instantiate-failed',
   },
 ];

@@ -2,6 +2,9 @@
 // a library object that is safe to hold (not a thenable, prototypes untouched, awaitable).
 import { CboxLoadError, load } from 'cbox';
 
+/** load()'s start-up deadline for the cases: start-up code that never returns ends in 'init-timeout'. */
+const START_TIMEOUT_MS = 2000;
+
 export type Outcome =
   | { readonly kind: 'refused'; readonly code: string }
   | { readonly kind: 'loaded' }
@@ -40,7 +43,7 @@ async function inspectLibrary(library: object): Promise<string | null> {
 export async function loadCase(bytes: Uint8Array): Promise<Outcome> {
   let library: { close(): void };
   try {
-    library = await load(bytes, { spare: false, logger: null });
+    library = await load(bytes, { spare: false, logger: null, startTimeoutMs: START_TIMEOUT_MS });
   } catch (error) {
     const unsafe = tampering();
     if (unsafe) return { kind: 'unsafe', detail: unsafe };
