@@ -102,6 +102,15 @@ export const HOSTILE_MODULES: readonly HostileModule[] = [
   { name: 'a data segment past the initial memory', make: () => fakeModule(`${ADD_WAT} (data (i32.const 200000) "x")`, stampOf({ add: ADD })), expect: 'init-failed' },
   { name: 'an element segment past its table', make: () => fakeModule(`${ADD_WAT} (table 1 1 funcref) (func $f) (elem (i32.const 5) $f)`, stampOf({ add: ADD })), expect: 'init-failed' },
   {
+    name: 'stamped metered, with the meter import and fuel global, but start-up code that never calls the meter (the stamp is its own word)',
+    make: () => fakeModule(
+      `(import "cbox" "meter" (func $meter)) ${ADD_WAT} (global (export "cbox_fuel") (mut i32) (i32.const 0))`,
+      stampOf({ add: ADD }, { metered: true }), undefined,
+      withRuntime('(func (export "_initialize"))', '(func (export "_initialize") (loop (br 0)))'),
+    ),
+    expect: 'init-timeout',
+  },
+  {
     name: 'start-up code that never returns (defect 4)',
     make: () => fakeModule(ADD_WAT, stampOf({ add: ADD }), undefined, withRuntime('(func (export "_initialize"))', '(func (export "_initialize") (loop (br 0)))')),
     expect: 'init-timeout',
