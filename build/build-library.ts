@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ABI_SECTION, ABI_VERSION, abiHash, type AbiStamp } from '../runtime/abi.js';
+import { readAbiStamp } from '../runtime/abi-stamp.js';
+import { describeImport, unprovidedImports } from '../runtime/linker.js';
 import { inspectModule } from '../runtime/wasm-inspect.js';
 import { generateBindingDts, generateBindingJs } from './binding.js';
 import { compileAndLink, CompileError, writeFileAtomic, type CompileOptions } from './compile.js';
@@ -13,7 +15,6 @@ import { buildNativeAddon } from './native/build-addon.js';
 import { buildComponent, type ComponentFiles } from './component/build-component.js';
 import { generateWit } from './component/wit.js';
 import { meterModule } from './metering.js';
-import { METER_IMPORT_MODULE, METER_IMPORT_NAME } from '../runtime/metering/abi.js';
 
 export interface BuildOptions extends CompileOptions {
   /** Instrument for main-thread deadlines and fuel (default: the manifest's "metered"). */
@@ -37,11 +38,11 @@ export interface BuildResult {
   readonly component?: ComponentFiles;
 }
 
+/** The cbox.abi stamp of a build; every name in it was checked by readManifest. */
 export function stampFor(manifest: Manifest, strict: boolean, metered = false): AbiStamp {
-  return {
+  const unhashed = {
     abi: ABI_VERSION,
     name: manifest.name,
-    hash: abiHash(manifest.exports),
     exports: manifest.exports,
     memoryMaximum: manifest.memoryMaximum,
     stackSize: manifest.stackSize,
@@ -51,6 +52,7 @@ export function stampFor(manifest: Manifest, strict: boolean, metered = false): 
     native: manifest.native,
     trusted: manifest.trusted,
   };
+  return { ...unhashed, hash: abiHash(unhashed) };
 }
 
 export async function buildLibrary(manifestFile: string, options: BuildOptions = {}): Promise<BuildResult> {
@@ -78,9 +80,11 @@ export async function buildLibrary(manifestFile: string, options: BuildOptions =
     options.onProgress?.(`meter ${path.relative(process.cwd(), wasmFile)}`);
     linked = meterModule(linked).wasm;
   }
-  checkImports(linked, manifest.name, metered);
-  const stamp = stampFor(manifest, strict, metered);
-  const stamped = appendCustomSection(linked, ABI_SECTION, new TextEncoder().encode(JSON.stringify(stamp)));
+  // The stamp passes load's own check before it is written or a binding is generated from it.
+  const payload = new TextEncoder().encode(JSON.stringify(stampFor(manifest, strict, metered)));
+  const stamp = readAbiStamp(payload, manifestFile);
+  checkImports(linked, stamp);
+  const stamped = appendCustomSection(linked, ABI_SECTION, payload);
   writeFileAtomic(wasmFile, stamped);
   const bindingFile = path.join(outDir, `${stem}.js`);
   const typesFile = path.join(outDir, `${stem}.d.ts`);
@@ -91,14 +95,10 @@ export async function buildLibrary(manifestFile: string, options: BuildOptions =
   return { manifest, wasmFile, bindingFile, typesFile, stamp, component };
 }
 
-/** A cbox module may import only WASI preview1 functions and its memory (and, metered, cbox.meter). */
-function checkImports(wasm: Uint8Array, name: string, metered: boolean): void {
-  const { imports } = inspectModule(wasm);
-  const foreign = imports.filter((entry) => !(entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function')
-    && !(entry.module === 'env' && entry.name === 'memory' && entry.kind === 'memory')
-    && !(metered && entry.module === METER_IMPORT_MODULE && entry.name === METER_IMPORT_NAME && entry.kind === 'function'));
+/** A cbox module may import only what the host provides (runtime/linker.ts), as load checks again. */
+function checkImports(wasm: Uint8Array, stamp: AbiStamp): void {
+  const foreign = unprovidedImports(inspectModule(wasm).imports, stamp);
   if (foreign.length > 0) {
-    throw new CompileError(`cbox build: ${name} imports what no cbox host provides`,
-      foreign.map((entry) => `  ${entry.module}.${entry.name} (${entry.kind})`).join('\n'));
+    throw new CompileError(`cbox build: ${stamp.name} imports what no cbox host provides`, foreign.map((entry) => `  ${describeImport(entry)}`).join('\n'));
   }
 }

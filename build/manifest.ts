@@ -4,9 +4,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
-  RESERVED_EXPORT_NAMES, isValueType, type ExportSignature, type ResultType, type ValueType,
+  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, exportNameProblem, isCIdentifier, isLibraryName, isValueType,
+  type ExportSignature, type ResultType, type ValueType,
 } from '../runtime/abi.js';
-import { WASM32_MAX_BYTES, WASM_PAGE, parseSize } from '../runtime/sizes.js';
+import { WASM_PAGE, parseSize } from '../runtime/sizes.js';
 import { findDuplicateKeys } from './json-duplicates.js';
 
 export interface Manifest {
@@ -41,8 +42,6 @@ const KNOWN_FIELDS = new Set([
   'name', 'sources', 'include', 'defines', 'cflags', 'stackSize', 'memory', 'arenaSize', 'strict',
   'simd', 'metered', 'exports', 'native', 'trusted', 'description', '$schema', 'skipped',
 ]);
-const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const LIBRARY_NAME = /^[a-z][a-z0-9_-]*$/;
 
 export function readManifest(file: string): Manifest {
   const absolute = path.resolve(file);
@@ -67,7 +66,7 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   const m = raw as Record<string, unknown>;
   for (const key of Object.keys(m)) if (!KNOWN_FIELDS.has(key)) problems.push(`unknown field "${key}"`);
 
-  const name = typeof m.name === 'string' && LIBRARY_NAME.test(m.name) ? m.name : '';
+  const name = isLibraryName(m.name) ? m.name : '';
   if (!name) problems.push(`"name" must be a lower-case identifier such as "zoo" (got ${JSON.stringify(m.name)})`);
 
   const sources = stringList(m.sources, 'sources', problems, { required: true });
@@ -86,14 +85,14 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   if (m.defines !== undefined) {
     if (typeof m.defines !== 'object' || m.defines === null || Array.isArray(m.defines)) problems.push('"defines" must be an object of NAME: value');
     else for (const [key, value] of Object.entries(m.defines)) {
-      if (!C_IDENTIFIER.test(key)) problems.push(`"defines": ${JSON.stringify(key)} is not a C macro name`);
+      if (!isCIdentifier(key)) problems.push(`"defines": ${JSON.stringify(key)} is not a C macro name`);
       else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') defines[key] = String(value === true ? 1 : value === false ? 0 : value);
       else problems.push(`"defines.${key}" must be a string, number or boolean`);
     }
   }
 
   const problemsBeforeSizes = problems.length;
-  const stackSize = sizeField(m.stackSize, 'stackSize', 256 * 1024, problems, { min: 16 * 1024, max: 64 * 1024 * 1024, multiple: 16 });
+  const stackSize = sizeField(m.stackSize, 'stackSize', 256 * 1024, problems, SIZE_LIMITS.stackSize);
   const memory = m.memory;
   let memoryMaximumRaw: unknown;
   if (memory !== undefined) {
@@ -103,8 +102,8 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
       memoryMaximumRaw = (memory as Record<string, unknown>).maximum;
     }
   }
-  const memoryMaximum = sizeField(memoryMaximumRaw, 'memory.maximum', 64 * 1024 * 1024, problems, { min: WASM_PAGE * 2, max: WASM32_MAX_BYTES, multiple: WASM_PAGE });
-  const arenaSize = sizeField(m.arenaSize, 'arenaSize', 256 * 1024, problems, { min: 4096, max: 64 * 1024 * 1024, multiple: 16 });
+  const memoryMaximum = sizeField(memoryMaximumRaw, 'memory.maximum', 64 * 1024 * 1024, problems, SIZE_LIMITS.memoryMaximum);
+  const arenaSize = sizeField(m.arenaSize, 'arenaSize', 256 * 1024, problems, SIZE_LIMITS.arenaSize);
   if (problems.length === problemsBeforeSizes && stackSize + arenaSize + WASM_PAGE > memoryMaximum) problems.push(`"memory.maximum" (${memoryMaximum} bytes) leaves no room after the stack and arena`);
 
   const exports = parseExports(m.exports, problems);
@@ -132,25 +131,25 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
     problems.push('"exports" must be an object with at least one function, like { "add": { "params": ["a:i32", "b:i32"], "result": "i32" } }');
     return exports;
   }
-  for (const [fn, spec] of Object.entries(raw)) {
+  const entries = Object.entries(raw);
+  if (entries.length > MAX_EXPORTS) problems.push(`"exports" lists ${entries.length} functions (at most ${MAX_EXPORTS})`);
+  for (const [fn, spec] of entries) {
     const where = `"exports.${fn}"`;
-    if (!C_IDENTIFIER.test(fn)) { problems.push(`${where}: ${JSON.stringify(fn)} is not a C function name`); continue; }
-    if (RESERVED_EXPORT_NAMES.has(fn) || fn.startsWith('cbox_') || fn.startsWith('_')) {
-      problems.push(`${where}: the name "${fn}" is reserved by cbox (rename the C function or wrap it)`);
-      continue;
-    }
+    const nameProblem = exportNameProblem(fn);
+    if (nameProblem) { problems.push(`${where}: ${nameProblem} (rename the C function or wrap it)`); continue; }
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) { problems.push(`${where} must be an object with "params" and "result"`); continue; }
     const { params: rawParams, result: rawResult, ...rest } = spec as Record<string, unknown>;
     for (const key of Object.keys(rest)) problems.push(`${where}: unknown field "${key}"`);
     const params: ValueType[] = [];
     const paramNames: string[] = [];
     if (rawParams !== undefined && !Array.isArray(rawParams)) problems.push(`${where}.params must be an array such as ["a:i32", "data:bytes"]`);
+    else if (Array.isArray(rawParams) && rawParams.length > MAX_PARAMS) problems.push(`${where}.params: ${rawParams.length} parameters (at most ${MAX_PARAMS})`);
     for (const [index, entry] of (Array.isArray(rawParams) ? rawParams : []).entries()) {
       const text = typeof entry === 'string' ? entry : '';
       const [paramName, type] = text.includes(':') ? text.split(':', 2) as [string, string] : [`arg${index}`, text];
       if (!isValueType(type)) {
         problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of i32 u32 i64 u64 f32 f64 bool handle bytes string)`);
-      } else if (!C_IDENTIFIER.test(paramName)) {
+      } else if (!isCIdentifier(paramName)) {
         problems.push(`${where}.params[${index}]: ${JSON.stringify(paramName)} is not a parameter name`);
       } else if (paramNames.includes(paramName)) {
         problems.push(`${where}.params: the parameter name "${paramName}" is used twice`);

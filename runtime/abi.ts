@@ -1,6 +1,7 @@
 // cbox's ABI: the manifest's value types, how each lowers to wasm, and the stamp that
 // ties a built module to its binding. `cbox build` writes the stamp; `load` checks it.
 import { createHash } from 'node:crypto';
+import { WASM32_MAX_BYTES, WASM_PAGE } from './sizes.js';
 
 export const ABI_VERSION = 1;
 export const ABI_SECTION = 'cbox.abi';
@@ -20,7 +21,7 @@ export interface ExportSignature {
 export interface AbiStamp {
   readonly abi: number;
   readonly name: string;
-  /** sha256 over the ABI version and the export signatures (names of parameters excluded). */
+  /** sha256 over everything that changes behaviour: abiHash (parameter names excluded). */
   readonly hash: string;
   readonly exports: Readonly<Record<string, ExportSignature>>;
   /** Default memory limit in bytes when the caller gives none. */
@@ -38,14 +39,50 @@ export interface AbiStamp {
   readonly trusted: readonly string[];
 }
 
-/** Names a C export may not take: they are the control surface of a loaded library. */
+/** Names a C export may not take: the control surface of a loaded library, and every name that
+ * would make the library object a thenable or reach or shadow Object.prototype. */
 export const RESERVED_EXPORT_NAMES: ReadonlySet<string> = new Set([
   'stats', 'recycle', 'reload', 'close', 'on', 'off', 'generation', 'name', 'stamp', 'engine',
-  'sandbox', 'with', 'then', 'constructor', 'prototype', '__proto__', 'toString', 'valueOf', 'memory',
+  'sandbox', 'with', 'memory', 'then', 'catch', 'finally', 'prototype',
+  // Object.prototype's members (listed, not read from the engine, so every Node agrees).
+  'constructor', '__proto__', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf',
+  'propertyIsEnumerable', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__',
 ]);
 
-export function isValueType(type: string): type is ValueType {
-  return (VALUE_TYPES as readonly string[]).includes(type);
+/** Longest export, parameter or library name cbox accepts (C compilers accept more; nobody needs it). */
+export const MAX_NAME_LENGTH = 255;
+const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A C identifier of at most MAX_NAME_LENGTH characters: the only names that reach the host. */
+export function isCIdentifier(name: unknown): name is string {
+  return typeof name === 'string' && name.length <= MAX_NAME_LENGTH && C_IDENTIFIER.test(name);
+}
+
+/** A library name: lower case, digits, '-' and '_', as in "zoo" or "my-lib". */
+export function isLibraryName(name: unknown): name is string {
+  return typeof name === 'string' && name.length <= MAX_NAME_LENGTH && /^[a-z][a-z0-9_-]*$/.test(name);
+}
+
+/** Why `name` cannot be a library export (null when it can): shared by `cbox build` and `load`. */
+export function exportNameProblem(name: string): string | null {
+  if (name.length > MAX_NAME_LENGTH || !C_IDENTIFIER.test(name)) return `${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}...` : name)} is not a C function name of at most ${MAX_NAME_LENGTH} characters`;
+  if (RESERVED_EXPORT_NAMES.has(name) || name.startsWith('cbox_') || name.startsWith('_')) return `the name "${name}" is reserved by cbox`;
+  return null;
+}
+
+/** The ranges `cbox build` accepts for the build's sizes (bytes); `load` checks the stamp against them again. */
+export const SIZE_LIMITS = {
+  stackSize: { min: 16 * 1024, max: 64 * 1024 * 1024, multiple: 16 },
+  memoryMaximum: { min: 2 * WASM_PAGE, max: WASM32_MAX_BYTES, multiple: WASM_PAGE },
+  arenaSize: { min: 4096, max: 64 * 1024 * 1024, multiple: 16 },
+} as const;
+
+/** Most exports a library may have, and most parameters an export may take. */
+export const MAX_EXPORTS = 4096;
+export const MAX_PARAMS = 64;
+
+export function isValueType(type: unknown): type is ValueType {
+  return (VALUE_TYPES as readonly unknown[]).includes(type);
 }
 
 /** The wasm parameter list of a C function with this signature, as cbox.h lays it out. */
@@ -77,12 +114,22 @@ function lowerScalar(type: Exclude<ValueType, 'bytes'>): WasmValType {
   }
 }
 
-export function abiHash(exports: Readonly<Record<string, ExportSignature>>): string {
-  const canonical = Object.keys(exports).sort().map((name) => {
-    const { params, result } = exports[name]!;
+/**
+ * The stamp's hash: the ABI version, the library name, the export signatures (parameter names
+ * excluded: they only label messages) and every build setting that changes behaviour (memory,
+ * stack and arena sizes, strict mode, metering, the native and trusted lists), so that a binding
+ * or a reload never accepts a module built differently.
+ */
+export function abiHash(stamp: Omit<AbiStamp, 'hash'>): string {
+  const signatures = Object.keys(stamp.exports).sort().map((name) => {
+    const { params, result } = stamp.exports[name]!;
     return `${name}(${params.join(',')})${result}`;
   });
-  return createHash('sha256').update(`cbox-abi-${ABI_VERSION}\n${canonical.join('\n')}`).digest('hex');
+  const settings = [
+    `name=${stamp.name}`, `memoryMaximum=${stamp.memoryMaximum}`, `stackSize=${stamp.stackSize}`, `arenaSize=${stamp.arenaSize}`,
+    `strict=${stamp.strict}`, `metered=${stamp.metered === true}`, `native=${[...stamp.native].sort().join(',')}`, `trusted=${[...stamp.trusted].sort().join(',')}`,
+  ];
+  return createHash('sha256').update(`cbox-abi-${stamp.abi}\n${settings.join('\n')}\n${signatures.join('\n')}`).digest('hex');
 }
 
 export function describeSignature(name: string, signature: Pick<ExportSignature, 'params' | 'result'>): string {

@@ -4,29 +4,45 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  ABI_SECTION, ABI_VERSION, abiHash, describeSignature, lowerParams, lowerResult, type AbiStamp,
-} from './abi.js';
+import { ABI_SECTION, describeSignature, lowerParams, lowerResult, type AbiStamp } from './abi.js';
+import { readAbiStamp } from './abi-stamp.js';
 import type { Binding } from './binding.js';
 import { CboxLoadError } from './errors.js';
-import { inspectModule, WasmFormatError, type FunctionType, type MemoryType, type ModuleShape } from './wasm-inspect.js';
-import { WASI_FUNCTIONS } from './wasi/host.js';
-import { checkMetering, isMeterImport } from './metering/module-check.js';
+import { describeImport, unprovidedImports } from './linker.js';
+import { checkMetering } from './metering/module-check.js';
+import { inspectModule, WasmFormatError, type FunctionType, type MemoryType, type ModuleShape, type TableType } from './wasm-inspect.js';
 
 export interface CompiledModule {
   readonly module: WebAssembly.Module;
+  /** The checked cbox.abi stamp (see abi-stamp.ts). */
   readonly stamp: AbiStamp;
+  /** The module's env.memory import: its declared minimum and maximum pages (memoryDescriptor). */
   readonly memory: MemoryType;
+  /** The tables the module defines (each with a declared maximum; see checkTableLimit). */
+  readonly tables: readonly TableType[];
   readonly sha256: string;
   /** Where it came from, for messages. */
   readonly origin: string;
 }
 
+/** Default cap on a table's entries (function pointers): real cbox modules have hundreds to a few thousand. */
+export const DEFAULT_TABLE_LIMIT = 65536;
+
+export interface CompileLimits {
+  /** Most entries a table of the module may declare (table.grow cannot pass the declared maximum). */
+  readonly tableLimit?: number;
+}
+
 export type ModuleSource = string | URL | Uint8Array | ArrayBuffer | Binding<any>;
 
-const RUNTIME_EXPORTS: Record<string, string> = {
-  _initialize: 'function', cbox_arena_header: 'function', cbox_arena_release: 'function', cbox_alloc: 'function', __stack_pointer: 'global',
+/** What the host calls besides the library's exports (c-src/runtime/cbox_rt.c), with their wasm types. */
+const RUNTIME_FUNCTIONS: Readonly<Record<string, FunctionType>> = {
+  _initialize: { params: [], results: [] },
+  cbox_arena_header: { params: [], results: ['i32'] },
+  cbox_arena_release: { params: [], results: [] },
+  cbox_alloc: { params: ['i32'], results: ['i32'] },
 };
+const RUNTIME_GLOBALS = ['__stack_pointer'];
 
 function pathOf(source: string | URL): string {
   return source instanceof URL || source.startsWith('file:') ? fileURLToPath(source) : source;
@@ -35,15 +51,18 @@ function pathOf(source: string | URL): string {
 function readSource(source: ModuleSource): { bytes: Uint8Array; origin: string; key: string | null } {
   if (source instanceof Uint8Array) return { bytes: source, origin: `<${source.byteLength} bytes>`, key: null };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), origin: `<${source.byteLength} bytes>`, key: null };
-  const file = pathOf(typeof source === 'string' || source instanceof URL ? source : source.wasm);
-  let info;
+  const location: unknown = typeof source === 'string' || source instanceof URL ? source : (source as { wasm?: unknown } | null)?.wasm;
+  if (typeof location !== 'string' && !(location instanceof URL)) {
+    throw new CboxLoadError('bad-option', 'load: the module source must be a path, a file URL, bytes or a binding from `cbox build`');
+  }
+  let file = String(location);
   try {
-    info = statSync(file);
+    file = pathOf(location);
+    const info = statSync(file);
+    return { bytes: new Uint8Array(readFileSync(file)), origin: file, key: `${file}\0${info.size}\0${info.mtimeMs}` };
   } catch (error) {
     throw new CboxLoadError('not-found', `cannot read module ${file}: ${(error as Error).message}`, { cause: error });
   }
-  const key = `${file}\0${info.size}\0${info.mtimeMs}`;
-  return { bytes: new Uint8Array(readFileSync(file)), origin: file, key };
 }
 
 /** Compiled modules kept for reuse, least recently used first; bounded so that loading ever new
@@ -72,118 +91,139 @@ function remember(cacheKey: string, promise: Promise<CompiledModule>, settled?: 
   promise.then((value) => { entry.settled = value; }, () => { if (cache.get(cacheKey) === entry) cache.delete(cacheKey); });
 }
 
-/** Compiles (once per file version / byte content) and checks a module; binding optional. */
-export async function compileModule(source: ModuleSource, binding?: Binding<any>): Promise<CompiledModule> {
+/**
+ * Compiles (once per file version / byte content) and checks a module; binding optional. Every
+ * refusal is a CboxLoadError with a code; everything is checked on the bytes before V8 compiles.
+ */
+export async function compileModule(source: ModuleSource, binding?: Binding<any>, limits: CompileLimits = {}): Promise<CompiledModule> {
   const { bytes, origin, key } = readSource(source);
   const cacheKey = cacheKeyOf(bytes, key);
   let promise = lookup(cacheKey)?.promise;
   if (!promise) {
     promise = (async () => {
-      const shape = inspectChecked(bytes, origin);
+      const checked = checkBytes(bytes, origin);
       let module: WebAssembly.Module;
       try {
         module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
       } catch (error) {
         throw invalidWasm(origin, error);
       }
-      return checkCompiled(module, shape, bytes, origin);
+      return compiledModule(module, checked, bytes, origin);
     })();
     remember(cacheKey, promise);
   }
   const result = await promise;
+  checkTableLimit(result, limits.tableLimit);
   if (binding) checkBinding(result, binding.stamp);
   return result;
 }
 
 /** compileModule without waiting: V8 compiles on this thread (tens of ms for a large module). */
-export function compileModuleSync(source: ModuleSource, binding?: Binding<any>): CompiledModule {
+export function compileModuleSync(source: ModuleSource, binding?: Binding<any>, limits: CompileLimits = {}): CompiledModule {
   const { bytes, origin, key } = readSource(source);
   const cacheKey = cacheKeyOf(bytes, key);
   let result = lookup(cacheKey)?.settled;
   if (!result) {
-    const shape = inspectChecked(bytes, origin);
+    const checked = checkBytes(bytes, origin);
     let module: WebAssembly.Module;
     try {
       module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
     } catch (error) {
       throw invalidWasm(origin, error);
     }
-    result = checkCompiled(module, shape, bytes, origin);
+    result = compiledModule(module, checked, bytes, origin);
     remember(cacheKey, Promise.resolve(result), result);
   }
+  checkTableLimit(result, limits.tableLimit);
   if (binding) checkBinding(result, binding.stamp);
   return result;
+}
+
+/**
+ * CboxLoadError 'table-limit' when a table of the module may hold more than `limit` entries (each
+ * entry is host memory outside the memory limit: a table.grow to 10M entries costs ~500 MiB).
+ */
+export function checkTableLimit(compiled: CompiledModule, limit = DEFAULT_TABLE_LIMIT): void {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new CboxLoadError('bad-option', `tableLimit must be a whole number of entries (got ${String(limit)})`);
+  for (const [index, table] of compiled.tables.entries()) {
+    if (table.maxEntries === null || table.maxEntries > limit) {
+      throw new CboxLoadError('table-limit', `${compiled.origin}: table ${index} may grow to ${table.maxEntries ?? 'any number of'} entries, above the limit of ${limit} (tableLimit)`);
+    }
+  }
 }
 
 function invalidWasm(origin: string, error: unknown): CboxLoadError {
   return new CboxLoadError('invalid-wasm', `${origin}: not a valid WebAssembly module: ${(error as Error).message}`, { cause: error });
 }
 
-/** What can be checked on the bytes before compiling: format, memory import, imports. */
-function inspectChecked(bytes: Uint8Array, origin: string): ModuleShape {
-  let shape;
+interface CheckedBytes { readonly shape: ModuleShape; readonly stamp: AbiStamp; readonly memory: MemoryType }
+
+/** Everything checked on the bytes, before compiling: format, stamp, imports, memory, tables, start, exports. */
+function checkBytes(bytes: Uint8Array, origin: string): CheckedBytes {
+  let shape: ModuleShape;
   try {
     shape = inspectModule(bytes);
   } catch (error) {
-    const code = /truncated/.test((error as Error).message) ? 'truncated' : 'not-wasm';
-    throw new CboxLoadError(code, `${origin}: ${(error as WasmFormatError).message}`, { cause: error });
+    throw new CboxLoadError(error instanceof WasmFormatError ? error.problem : 'invalid-wasm', `${origin}: ${(error as Error).message}`, { cause: error });
   }
-  const memories = shape.imports.filter((entry) => entry.kind === 'memory');
-  const memory = memories[0]?.memory;
-  if (!memory) {
-    const exportsMemory = shape.exports.some((entry) => entry.kind === 'memory');
-    throw new CboxLoadError('memory-not-imported', `${origin}: the module ${exportsMemory ? 'defines its own memory' : 'has no memory'}; cbox modules import env.memory so the host can set the limit (rebuild with \`cbox build\`)`);
-  }
+  const stamps = shape.customSections.filter((section) => section.name === ABI_SECTION);
+  if (stamps.length === 0) throw new CboxLoadError('no-abi-stamp', `${origin}: no ${ABI_SECTION} section: the module was not built by \`cbox build\` (or the stamp was stripped)`);
+  if (stamps.length > 1) throw new CboxLoadError('abi-stamp-corrupt', `${origin}: ${stamps.length} ${ABI_SECTION} sections; a module carries one stamp`);
+  const stamp = readAbiStamp(stamps[0]!.data, origin);
+
+  const memory = shape.imports.find((entry) => entry.kind === 'memory')?.memory;
+  if (shape.memories.length > 0) throw new CboxLoadError('memory-not-imported', `${origin}: the module defines its own memory; cbox modules import env.memory so the host can set the limit (rebuild with \`cbox build\`)`);
+  if (!memory) throw new CboxLoadError('memory-not-imported', `${origin}: the module has no memory; cbox modules import env.memory (rebuild with \`cbox build\`)`);
   if (memory.memory64) throw new CboxLoadError('memory64', `${origin}: the module uses 64-bit memory (memory64); cbox runs wasm32 modules only`);
   if (memory.shared) throw new CboxLoadError('shared-memory', `${origin}: the module imports a shared memory; cbox sandboxes are single-threaded wasm32`);
-  const foreign = shape.imports.filter((entry) => !(
-    (entry.kind === 'memory' && entry.module === 'env' && entry.name === 'memory' && memories.length === 1)
-    || (entry.kind === 'function' && entry.module === 'wasi_snapshot_preview1' && WASI_FUNCTIONS.has(entry.name))
-    || isMeterImport(entry)));
-  if (foreign.length > 0) {
-    throw new CboxLoadError('unknown-import', `${origin}: imports what the cbox host does not provide: ${foreign.map((entry) => `${entry.module}.${entry.name} (${entry.kind})`).join(', ')}`);
+  const foreign = unprovidedImports(shape.imports, stamp);
+  if (foreign.length > 0) throw new CboxLoadError('unknown-import', `${origin}: imports what the cbox host does not provide: ${foreign.map(describeImport).join(', ')}`);
+  checkMetering(stamp, shape, origin);
+  if (shape.hasStart) {
+    throw new CboxLoadError('start-function', `${origin}: the module has a start function, which would run inside instantiation without a deadline; cbox modules are reactors started by _initialize`);
   }
-  return shape;
+  for (const [index, table] of shape.tables.entries()) {
+    if (table.table64) throw new CboxLoadError('table64', `${origin}: table ${index} is a 64-bit table; cbox runs wasm32 modules only`);
+  }
+  checkExports(shape, stamp, origin);
+  return { shape, stamp, memory };
 }
 
-/** What can be checked once compiled: the ABI stamp and the exports it promises. */
-function checkCompiled(module: WebAssembly.Module, shape: ModuleShape, bytes: Uint8Array, origin: string): CompiledModule {
-  const memory = shape.imports.find((entry) => entry.kind === 'memory')!.memory!;
-  const sections = WebAssembly.Module.customSections(module, ABI_SECTION);
-  if (sections.length !== 1) throw new CboxLoadError('no-abi-stamp', `${origin}: no ${ABI_SECTION} section: the module was not built by \`cbox build\` (or the stamp was stripped)`);
-  let stamp: AbiStamp;
-  try {
-    stamp = JSON.parse(new TextDecoder().decode(sections[0])) as AbiStamp;
-  } catch (error) {
-    throw new CboxLoadError('abi-stamp-corrupt', `${origin}: the ABI stamp is not readable JSON`, { cause: error });
-  }
-  if (stamp.abi !== ABI_VERSION) throw new CboxLoadError('abi-version', `${origin}: built for cbox ABI ${stamp.abi}, this runtime speaks ABI ${ABI_VERSION}: rebuild it with this cbox`);
-  if (typeof stamp.exports !== 'object' || abiHash(stamp.exports) !== stamp.hash) {
-    throw new CboxLoadError('abi-stamp-corrupt', `${origin}: the ABI stamp's hash does not match its export list (edited or corrupt)`);
-  }
-
+/** The cbox runtime's exports and every export the stamp promises, with exactly their wasm types. */
+function checkExports(shape: ModuleShape, stamp: AbiStamp, origin: string): void {
   const exports = new Map(shape.exports.map((entry) => [entry.name, entry]));
-  checkMetering(stamp, shape, origin);
-  for (const [name, kind] of Object.entries(RUNTIME_EXPORTS)) {
-    if (exports.get(name)?.kind !== kind) throw new CboxLoadError('missing-export', `${origin}: lacks the cbox runtime export ${name}: rebuild with \`cbox build\``);
+  const own = (name: string): FunctionType | undefined => {
+    const entry = exports.get(name);
+    return entry?.kind === 'function' && !entry.imported ? entry.type : undefined;
+  };
+  for (const [name, expected] of Object.entries(RUNTIME_FUNCTIONS)) {
+    const type = own(name);
+    if (!type) throw new CboxLoadError('missing-export', `${origin}: lacks the cbox runtime function ${name}: rebuild with \`cbox build\``);
+    if (!sameType(type, expected)) throw new CboxLoadError('signature-mismatch', `${origin}: the cbox runtime function ${name} has wasm type ${formatType(type)}, not ${formatType(expected)}`);
+  }
+  for (const name of RUNTIME_GLOBALS) {
+    if (exports.get(name)?.kind !== 'global') throw new CboxLoadError('missing-export', `${origin}: lacks the cbox runtime export ${name}: rebuild with \`cbox build\``);
   }
   for (const [name, signature] of Object.entries(stamp.exports)) {
-    const entry = exports.get(name);
-    if (!entry || entry.kind !== 'function') throw new CboxLoadError('missing-export', `${origin}: the binding expects an export ${describeSignature(name, signature)} that the module does not have`);
+    const type = own(name);
+    if (!type) throw new CboxLoadError('missing-export', `${origin}: the binding expects an export ${describeSignature(name, signature)} that the module does not have`);
     const expected: FunctionType = { params: lowerParams(signature), results: lowerResult(signature.result) };
-    if (!entry.type || !sameType(entry.type, expected)) {
-      throw new CboxLoadError('signature-mismatch', `${origin}: ${name} has wasm type ${formatType(entry.type)} but ${describeSignature(name, signature)} needs ${formatType(expected)}`);
+    if (!sameType(type, expected)) {
+      throw new CboxLoadError('signature-mismatch', `${origin}: ${name} has wasm type ${formatType(type)} but ${describeSignature(name, signature)} needs ${formatType(expected)}`);
     }
   }
-  return { module, stamp, memory, sha256: createHash('sha256').update(bytes).digest('hex'), origin };
+}
+
+function compiledModule(module: WebAssembly.Module, { shape, stamp, memory }: CheckedBytes, bytes: Uint8Array, origin: string): CompiledModule {
+  return { module, stamp, memory, tables: shape.tables, sha256: createHash('sha256').update(bytes).digest('hex'), origin };
 }
 
 function sameType(a: FunctionType, b: FunctionType): boolean {
   return a.params.join() === b.params.join() && a.results.join() === b.results.join();
 }
 
-function formatType(type: FunctionType | undefined): string {
-  return type ? `(${type.params.join(', ')}) -> (${type.results.join(', ')})` : '(unknown)';
+function formatType(type: FunctionType): string {
+  return `(${type.params.join(', ')}) -> (${type.results.join(', ')})`;
 }
 
 /** The binding a user holds must describe exactly the module being loaded. */
@@ -192,6 +232,12 @@ export function checkBinding(compiled: CompiledModule, expected: AbiStamp): void
   if (actual.hash === expected.hash && actual.name === expected.name) return;
   const differences: string[] = [];
   if (actual.name !== expected.name) differences.push(`library name: binding says ${expected.name}, module says ${actual.name}`);
+  for (const setting of ['strict', 'memoryMaximum', 'stackSize', 'arenaSize'] as const) {
+    if (actual[setting] !== expected[setting]) differences.push(`${setting}: binding says ${expected[setting]}, module says ${actual[setting]}`);
+  }
+  for (const list of ['native', 'trusted'] as const) {
+    if ([...actual[list]].sort().join() !== [...expected[list]].sort().join()) differences.push(`${list}: binding lists [${expected[list].join(', ')}], module lists [${actual[list].join(', ')}]`);
+  }
   for (const name of new Set([...Object.keys(expected.exports), ...Object.keys(actual.exports)])) {
     const want = expected.exports[name];
     const have = actual.exports[name];
@@ -199,5 +245,6 @@ export function checkBinding(compiled: CompiledModule, expected: AbiStamp): void
     else if (!want) differences.push(`${name}: in the module, not in the binding`);
     else if (describeSignature(name, want) !== describeSignature(name, have)) differences.push(`${name}: binding ${describeSignature(name, want)}, module ${describeSignature(name, have)}`);
   }
+  if (differences.length === 0) differences.push('only the hashes differ: one of the two was stamped by another cbox version');
   throw new CboxLoadError('abi-mismatch', `${compiled.origin}: the module's ABI (${actual.hash.slice(0, 12)}) differs from its binding's (${expected.hash.slice(0, 12)}):\n  ${differences.join('\n  ')}\nRebuild the module and its binding together with \`cbox build\`.`);
 }

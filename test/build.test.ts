@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ABI_SECTION, abiHash, lowerParams, lowerResult, type AbiStamp } from '../runtime/abi.js';
+import { ABI_SECTION, lowerParams, lowerResult, type AbiStamp } from '../runtime/abi.js';
 import { inspectModule } from '../runtime/wasm-inspect.js';
-import { buildLibrary } from '../build/build-library.js';
+import { buildLibrary, stampFor } from '../build/build-library.js';
 import { parseDepfile } from '../build/compile.js';
 import { load } from 'cbox';
 import { readManifest } from '../build/manifest.js';
@@ -41,7 +41,7 @@ describe('cbox build: shipped libraries', () => {
     const stamp = JSON.parse(new TextDecoder().decode(WebAssembly.Module.customSections(module, ABI_SECTION)[0])) as AbiStamp;
     expect(stamp.name).toBe(manifest.name);
     expect(stamp.exports).toEqual(manifest.exports);
-    expect(stamp.hash).toBe(abiHash(manifest.exports));
+    expect(stamp.hash).toBe(stampFor(manifest, manifest.strict, manifest.metered).hash);
     expect(stamp.stackSize).toBe(manifest.stackSize);
     expect(stamp.memoryMaximum).toBe(manifest.memoryMaximum);
     expect(stamp.native).toEqual(manifest.native);

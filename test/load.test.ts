@@ -3,49 +3,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from '@bytecodealliance/jco';
 import { describe, expect, it } from 'vitest';
-import { CboxLoadError, CboxTrap, load, type AbiStamp, type Binding } from 'cbox';
-import { ABI_SECTION, abiHash, type ExportSignature } from '../runtime/abi.js';
-import { appendCustomSection } from '../build/custom-section.js';
+import { CboxLoadError, CboxTrap, load, type Binding } from 'cbox';
+import { abiHash, type ExportSignature } from '../runtime/abi.js';
 import type { ZooExports } from '../wasm-modules/zoo.js';
+import { ADD, ADD_WAT, fakeModule, refusal, stampOf } from './hand-made-module.js';
 import { bindingOf, modulePath } from './helpers.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-load-'));
-
-function stampOf(exports: Record<string, ExportSignature>, extra: Partial<AbiStamp> = {}): AbiStamp {
-  return {
-    abi: 1, name: 'fake', hash: abiHash(exports), exports, memoryMaximum: 1 << 24, stackSize: 65536, arenaSize: 4096,
-    strict: false, native: [], trusted: [], ...extra,
-  };
-}
-
-const RUNTIME_WAT = `
-  (global (export "__stack_pointer") (mut i32) (i32.const 65536))
-  (func (export "_initialize"))
-  (func (export "cbox_arena_header") (result i32) (i32.const 1024))
-  (data (i32.const 1024) "\\00\\08\\00\\00\\00\\08\\00\\00\\00\\10\\00\\00")
-  (func (export "cbox_arena_release"))
-  (func (export "cbox_alloc") (param i32) (result i32) (i32.const 0))`;
-
-/** A hand-made module (WAT) with a cbox stamp, for the mismatches cbox build never produces. */
-async function fakeModule(body: string, stamp: AbiStamp | null, memory = '(import "env" "memory" (memory 2))'): Promise<Uint8Array> {
-  const wasm = await parse(`(module ${memory} ${body} ${RUNTIME_WAT})`); // imports in body must precede definitions
-  return stamp ? appendCustomSection(wasm, ABI_SECTION, new TextEncoder().encode(JSON.stringify(stamp))) : wasm;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<CboxLoadError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CboxLoadError);
-    return error as CboxLoadError;
-  }
-  throw new Error('loaded');
-}
-
-const ADD: ExportSignature = { params: ['i32', 'i32'], paramNames: ['a', 'b'], result: 'i32' };
-const ADD_WAT = '(func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))';
 
 describe('load', () => {
   it('loads a hand-made module that satisfies every check (the fixtures below differ in one thing each)', async () => {
@@ -75,6 +40,9 @@ describe('load', () => {
     corrupt[corrupt.indexOf(0x6a)] = 0xff; // i32.add -> an opcode that does not exist
     expect((await refusal(load(corrupt))).code).toBe('invalid-wasm');
     expect((await refusal(load(path.join(dir, 'absent.wasm')))).code).toBe('not-found');
+    expect((await refusal(load(dir))).code).toBe('not-found'); // a folder
+    expect((await refusal(load(new URL('https://example.com/x.wasm')))).code).toBe('not-found');
+    expect((await refusal(load(42 as unknown as string))).code).toBe('bad-option');
   });
 
   it('refuses memory64 (the 32-bit DLL in a 64-bit process, the other way round)', async () => {
@@ -117,14 +85,34 @@ describe('load', () => {
     const zoo = await bindingOf<ZooExports>('zoo');
     const exports: Record<string, ExportSignature> = { ...zoo.stamp.exports, add: { params: ['i64', 'i64'], paramNames: ['a', 'b'], result: 'i64' } as ExportSignature, extra: ADD };
     const { greet: _dropped, ...withoutGreet } = exports;
-    const stale: Binding<ZooExports> = { ...zoo, stamp: { ...zoo.stamp, exports: withoutGreet, hash: abiHash(withoutGreet) } };
+    const staleStamp = { ...zoo.stamp, exports: withoutGreet };
+    const stale: Binding<ZooExports> = { ...zoo, stamp: { ...staleStamp, hash: abiHash(staleStamp) } };
     const error = await refusal(load(stale));
     expect(error.code).toBe('abi-mismatch');
     expect(error.message).toContain('add: binding add(i64, i64) -> i64, module add(i32, i32) -> i32');
     expect(error.message).toContain('extra: in the binding, not in the module');
     expect(error.message).toContain('greet: in the module, not in the binding');
+    // The hash covers the build settings (defect 12): the strict build is not the plain one's module.
+    const strictMismatch = await refusal(load({ ...zoo, wasm: (await bindingOf<ZooExports>('zoo-strict')).wasm }));
+    expect(strictMismatch.code).toBe('abi-mismatch');
+    expect(strictMismatch.message).toContain('strict: binding says false, module says true');
     const kernels = await bindingOf('kernels');
     expect((await refusal(load({ ...kernels, wasm: zoo.wasm }))).message).toMatch(/library name: binding says kernels, module says zoo/);
+  });
+});
+
+describe('the ABI hash covers the build settings (defect 12)', () => {
+  it('a plain and a strict build of the same exports have different hashes, and reload will not swap one for the other', async () => {
+    const plain = await bindingOf<ZooExports>('zoo');
+    const strict = await bindingOf<ZooExports>('zoo-strict');
+    expect(plain.stamp.exports).toEqual(strict.stamp.exports);
+    expect(plain.stamp.hash).not.toBe(strict.stamp.hash);
+    const lib = await load(plain, { logger: null });
+    const error = await refusal(lib.reload(strict.wasm));
+    expect(error.code).toBe('abi-mismatch');
+    expect(error.message).toContain('strict: binding says false, module says true');
+    expect(lib.stamp.strict).toBe(false);
+    lib.close();
   });
 });
 

@@ -73,6 +73,13 @@ describe('manifest', () => {
   it('refuses reserved and malformed export names, and native/trusted outside exports', () => {
     expect(problemsOf({ ...base, exports: { stats: { params: [], result: 'void' } } })[0]).toMatch(/the name "stats" is reserved by cbox/);
     expect(problemsOf({ ...base, exports: { 'not-c': { params: [], result: 'void' } } })[0]).toMatch(/is not a C function name/);
+    // The names load refuses in a stamp (runtime/abi.ts): thenables, prototype members, JS syntax, overlong.
+    for (const name of ['then', 'constructor', 'toString', '__defineGetter__']) {
+      expect(problemsOf({ ...base, exports: { [name]: { params: [], result: 'void' } } })[0]).toMatch(new RegExp(`the name "${name}" is reserved by cbox`));
+    }
+    expect(problemsOf(JSON.parse('{"name":"lib","sources":["lib.c"],"exports":{"__proto__":{"params":[],"result":"void"}}}'))[0]).toMatch(/"__proto__" is reserved by cbox/);
+    expect(problemsOf({ ...base, exports: { 'a(){}, globalThis.pwned = 1, function b': { params: [], result: 'void' } } })[0]).toMatch(/is not a C function name/);
+    expect(problemsOf({ ...base, exports: { ['f'.repeat(256)]: { params: [], result: 'void' } } })[0]).toMatch(/is not a C function name of at most 255 characters/);
     expect(problemsOf({ ...base, native: ['sub'] })).toEqual(['"native": "sub" is not in "exports"']);
     expect(problemsOf({ ...base, native: [], trusted: ['add'] })).toEqual(['"trusted": add must also be listed in "native" (trusted means it may run natively)']);
   });
