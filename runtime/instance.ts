@@ -4,9 +4,9 @@
 // export, a bad arena) is a CboxLoadError, never a raw engine error.
 import type { CompiledModule } from './compiled-module.js';
 import { CboxError, CboxLoadError } from './errors.js';
+import { linkImports, memoryDescriptor } from './linker.js';
 import { Marshalling } from './marshalling.js';
 import { InstanceMeter, MeterPolicy, MeterStop } from './metering/meter.js';
-import { WASM_PAGE } from './sizes.js';
 import { createWasiHost, type WasiHost, type WasiOptions } from './wasi/host.js';
 
 type ExportFn = (...args: any[]) => any;
@@ -23,7 +23,7 @@ export class SandboxInstance {
   /** `meterPolicy`: the sandbox's deadlines and fuel, for a metered module. */
   constructor(readonly compiled: CompiledModule, readonly generation: number, limitBytes: number, wasi: WasiOptions, meterPolicy: MeterPolicy | null = null) {
     const { name } = compiled.stamp;
-    this.memory = new WebAssembly.Memory({ initial: compiled.memory.minPages, maximum: Math.floor(limitBytes / WASM_PAGE) });
+    this.memory = new WebAssembly.Memory(memoryDescriptor(compiled.memory, limitBytes, name));
     try {
       this.wasi = createWasiHost(wasi);
     } catch (error) {
@@ -35,11 +35,7 @@ export class SandboxInstance {
     const meter = policy ? new InstanceMeter(policy) : null;
     try {
       meter?.begin({ timeoutMs: policy!.startTimeoutMs });
-      const instance = new WebAssembly.Instance(compiled.module, {
-        env: { memory: this.memory },
-        wasi_snapshot_preview1: this.wasi.imports,
-        ...meter?.imports,
-      });
+      const instance = new WebAssembly.Instance(compiled.module, linkImports(this.memory, this.wasi.imports, meter?.imports));
       this.wasi.bind(this.memory);
       const exports = instance.exports as Record<string, any>;
       if (meter && !meter.bind(exports)) throw new CboxLoadError('abi-stamp-corrupt', `${name}: stamped metered, but its fuel global is not a mutable i32`);

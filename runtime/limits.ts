@@ -2,6 +2,7 @@
 // linear memory's maximum) and deadlines (start-up; the pool's call deadlines use the same rule).
 import { CboxLoadError } from './errors.js';
 import { formatSize, parseSize, WASM32_MAX_BYTES, WASM_PAGE } from './sizes.js';
+import type { MemoryType } from './wasm-inspect.js';
 
 /** Longest deadline a Node timer can wait (setTimeout fires at once past it). */
 export const MAX_DEADLINE_MS = 2 ** 31 - 1;
@@ -9,7 +10,13 @@ export const MAX_DEADLINE_MS = 2 ** 31 - 1;
 /** Default deadline for C start-up code (constructors, _initialize). */
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
 
-export function resolveMemoryLimit(requested: number | string | undefined, defaultBytes: number, minPages: number, name: string): number {
+/**
+ * The memory cap in bytes (whole pages): the option, else the stamp's default; never below what
+ * the module needs to start, and never above the maximum its memory import declares (an import
+ * above it would not link; a lower cap stays within what the user allowed).
+ */
+export function resolveMemoryLimit(requested: number | string | undefined, defaultBytes: number, memory: MemoryType, name: string): number {
+  const { minPages } = memory;
   let bytes: number;
   try {
     bytes = requested === undefined ? defaultBytes : parseSize(requested, 'memoryLimit');
@@ -21,7 +28,7 @@ export function resolveMemoryLimit(requested: number | string | undefined, defau
   if (pages < minPages) {
     throw new CboxLoadError('bad-option', `memoryLimit ${formatSize(bytes)} is below what ${name} needs to start (${formatSize(minPages * WASM_PAGE)}: static data and stack)`);
   }
-  return pages * WASM_PAGE;
+  return Math.min(pages, memory.maxPages ?? pages) * WASM_PAGE;
 }
 
 /** Whether `value` is a deadline a timer can keep: 0 < ms <= 2^31-1, or Infinity for none. */

@@ -36,6 +36,9 @@ export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T>, 
    * loadSync() makes no trial.
    */
   readonly startTimeoutMs?: number;
+  /** Most entries a module's tables may declare (default 65536): a module whose table may grow
+   * past it, or declares no maximum, is refused at load (CboxLoadError 'table-limit'). */
+  readonly tableLimit?: number;
   /**
    * Where calls run.
    * - 'wasm' (default): every call in the library's WebAssembly sandbox; a C crash is a CboxTrap.
@@ -54,7 +57,7 @@ export interface LoadOptions<T = GenericExports> extends SupervisionOptions<T>, 
 }
 
 const LOAD_OPTION_NAMES: ReadonlySet<string> = new Set([
-  'memoryLimit', 'spare', 'logger', 'wasi', 'crashReports', 'startTimeoutMs', 'timeoutMs', 'fuel', 'engine', 'calibration', ...SUPERVISION_OPTION_NAMES,
+  'memoryLimit', 'tableLimit', 'spare', 'logger', 'wasi', 'crashReports', 'startTimeoutMs', 'timeoutMs', 'fuel', 'engine', 'calibration', ...SUPERVISION_OPTION_NAMES,
 ]);
 const POOL_OPTION_NAMES: ReadonlySet<string> = new Set(['threads', 'maxQueue', 'pipeline']);
 const WASI_GRANT_NAMES: ReadonlySet<string> = new Set(['args', 'env', 'preopens', 'clock', 'random']);

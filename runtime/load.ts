@@ -27,7 +27,7 @@ export async function load<T = GenericExports>(source: ModuleSource, options?: L
 export async function load(source: ModuleSource, rawOptions?: LoadOptions<any>): Promise<Library<unknown>> {
   const options = checkLoadOptions(rawOptions, 'load');
   if (checkEngine(options) === 'native') return withMeterControl(superviseLibrary(loadNativeLibrary(source), null, options), null);
-  const compiled = await compileModule(source, isBinding(source) ? source : undefined);
+  const compiled = await compileModule(source, isBinding(source) ? source : undefined, { tableLimit: options.tableLimit });
   const settings = sandboxOptions(compiled, options);
   // Metered or not: the stamp that says "metered" is the module's own word, and a module that
   // claims it without charging would run its start-up here unbounded.
@@ -56,7 +56,7 @@ export function loadSync(source: ModuleSource, rawOptions?: LoadOptions<any>): L
   const engine = checkEngine(options);
   if (engine === 'native') return withMeterControl(superviseLibrary(loadNativeLibrary(source), null, options), null);
   if (engine === 'auto') throw badOption("loadSync: engine 'auto' calibrates, which takes time: use load()");
-  const sandbox = openSandbox(compileModuleSync(source, isBinding(source) ? source : undefined), options);
+  const sandbox = openSandbox(compileModuleSync(source, isBinding(source) ? source : undefined, { tableLimit: options.tableLimit }), options);
   return withMeterControl(superviseLibrary(createLibrary(sandbox), sandbox, options), sandbox);
 }
 
@@ -76,7 +76,7 @@ function sandboxOptions(compiled: CompiledModule, options: LoadOptions): Sandbox
   const grants = options.wasi ?? {};
   return {
     meter: meterPolicyFor(stamp, options),
-    memoryLimit: resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory.minPages, stamp.name),
+    memoryLimit: resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory, stamp.name),
     spare: options.spare ?? true,
     crashReports: options.crashReports,
     logger: logger === null ? null : { stdout: (line) => logger.stdout?.(line), stderr: (line) => logger.stderr?.(line) },

@@ -29,6 +29,8 @@ export interface SandboxOptions {
   /** Keep a warm spare instance so recovery from a trap is a swap (default true). */
   readonly spare: boolean;
   readonly crashReports?: CrashReportOptions | undefined;
+  /** The table cap modules were checked against (a reload checks the new one against it too). */
+  readonly tableLimit?: number | undefined;
   /** Deadlines and fuel, for a metered module (null otherwise). */
   readonly meter?: MeterPolicy | null;
 }

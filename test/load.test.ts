@@ -148,3 +148,12 @@ describe('a WebAssembly exception out of an export', () => {
     lib.close();
   });
 });
+
+describe('a module whose memory import declares a maximum', () => {
+  it('runs under that maximum when it is below the limit, and stats() says so', async () => {
+    const lib = await load<{ add(a: number, b: number): number }>(await fakeModule(ADD_WAT, stampOf({ add: ADD }), '(import "env" "memory" (memory 2 3))'), { logger: null, memoryLimit: '16MiB' });
+    expect(lib.add(1, 2)).toBe(3);
+    expect(lib.stats().memory.limit).toBe(3 * 65536);
+    lib.close();
+  });
+});

@@ -8,7 +8,7 @@ import type { ModuleSource } from '../compiled-module.js';
 import type { TrapEvent } from '../events.js';
 import type { PoolStats } from './stats.js';
 
-export interface PoolOptions extends Pick<LoadOptions, 'memoryLimit' | 'wasi' | 'crashReports'> {
+export interface PoolOptions extends Pick<LoadOptions, 'memoryLimit' | 'tableLimit' | 'wasi' | 'crashReports'> {
   /** Worker threads serving calls (default: os.availableParallelism()). One more is kept warm as a spare. */
   readonly threads?: number;
   /** Deadline for every call, in ms from the moment it starts running on a worker (default: none; at most 2^31-1, or Infinity). */

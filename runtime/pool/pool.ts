@@ -71,6 +71,7 @@ class WorkerPool implements WorkerHost {
   private readonly maxQueue: number;
   private readonly pipeline: number;
   private readonly memoryLimit: number;
+  private readonly tableLimit: number | undefined;
   private spawnSpec: WorkerSpawn;
   private readonly slots: Slot[];
   private spare: PoolWorker | null = null;
@@ -113,7 +114,8 @@ class WorkerPool implements WorkerHost {
     this.timeoutMs = resolveDeadline(options.timeoutMs, Infinity, 'createPool: timeoutMs');
     this.startTimeoutMs = resolveDeadline(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 'createPool: startTimeoutMs');
     this.crashReports = options.crashReports;
-    this.memoryLimit = resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory.minPages, stamp.name);
+    this.tableLimit = options.tableLimit;
+    this.memoryLimit = resolveMemoryLimit(options.memoryLimit, stamp.memoryMaximum, compiled.memory, stamp.name);
     const { logger } = options;
     const sink: OutputSink | null = logger === null ? null : logger ? { line: (stream, text) => logger[stream]?.(text) } : stderrSink(stamp.name);
     this.spawnSpec = {
@@ -424,7 +426,7 @@ class WorkerPool implements WorkerHost {
       const from = this.compiled.sha256;
       try {
         if (this.closedFor !== null) throw new CboxClosedError(this.closedFor);
-        const next = await reloadCandidate(source, this.compiled, this.memoryLimit);
+        const next = await reloadCandidate(source, this.compiled, this.memoryLimit, this.tableLimit);
         const { probe } = options;
         if (probe) {
           const limits = { memoryLimit: this.memoryLimit, callTimeoutMs: this.timeoutMs === Infinity ? this.startTimeoutMs : this.timeoutMs, handleExports: this.handleExports };
@@ -506,7 +508,7 @@ function exportFunctions(pool: WorkerPool, options: CallOptions | undefined): Re
 export async function createPool<T>(source: Binding<T>, options?: PoolOptions): Promise<Pool<T>>;
 export async function createPool(source: ModuleSource, options?: PoolOptions): Promise<Pool<GenericExports>>;
 export async function createPool(source: ModuleSource, options: PoolOptions = {}): Promise<Pool<unknown>> {
-  const compiled = await compileModule(source, isBinding(source) ? source : undefined);
+  const compiled = await compileModule(source, isBinding(source) ? source : undefined, { tableLimit: options.tableLimit });
   const pool = new WorkerPool(compiled, options);
   try {
     await pool.started();

@@ -40,7 +40,7 @@ export class Reloader {
     const { sandbox } = this;
     const before = { generation: sandbox.generation, sha256: sandbox.compiled.sha256 };
     try {
-      const compiled = await reloadCandidate(source, sandbox.compiled, sandbox.options.memoryLimit);
+      const compiled = await reloadCandidate(source, sandbox.compiled, sandbox.options.memoryLimit, sandbox.options.tableLimit);
       await probeCandidate(new Sandbox(compiled, { ...sandbox.options, spare: false }), options.probe, this.libraryOf);
       const generation = sandbox.replaceModule(compiled);
       sandbox.events.emit('reload', {
@@ -60,9 +60,9 @@ export class Reloader {
  * The new module for a reload of `loaded`: compiled, its ABI equal to the loaded one, fitting
  * the memory limit, its exports in the loaded order. Throws CboxLoadError otherwise.
  */
-export async function reloadCandidate(source: ModuleSource, loaded: CompiledModule, memoryLimit: number): Promise<CompiledModule> {
+export async function reloadCandidate(source: ModuleSource, loaded: CompiledModule, memoryLimit: number, tableLimit?: number): Promise<CompiledModule> {
   const name = loaded.stamp.name;
-  const compiled = await compileModule(source, isBinding(source) ? source : undefined);
+  const compiled = await compileModule(source, isBinding(source) ? source : undefined, { tableLimit });
   try {
     checkBinding(compiled, loaded.stamp);
   } catch (error) {
