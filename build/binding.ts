@@ -5,6 +5,7 @@ import type { AbiStamp, ResultType, ValueType } from '../runtime/abi.js';
 
 const PARAM_TS: Record<ValueType, string> = {
   i32: 'number', u32: 'number', f32: 'number', f64: 'number', i64: 'bigint', u64: 'bigint',
+  i53: 'number', u53: 'number',
   bool: 'boolean', handle: 'Handle', bytes: 'Uint8Array', string: 'string',
 };
 const RESULT_TS: Record<ResultType, string> = { ...PARAM_TS, handle: 'Handle | null', void: 'void' };

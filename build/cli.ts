@@ -10,8 +10,9 @@ const USAGE = `usage:
       compile C libraries to sandboxed WASI modules with typed bindings (default DIR: wasm-modules/);
       --no-simd: build without -msimd128; --metered: instrument for main-thread deadlines and fuel;
       --component also writes STEM.wit and STEM.component.wasm, a WASI 0.2 component for any component host
-  cbox init --header path/x.h --source path/x.c [--source ...] [--prefix x_] [--include DIR ...] [--out cbox.json] [--name lib] [--force]
-      write a manifest from a C header: every function it can map, and the others under "skipped" with the reason
+  cbox init --header path/x.h --source path/x.c [--source ...] [--prefix x_] [--include DIR ...] [--out cbox.json] [--name lib] [--force] [--bigint]
+      write a manifest from a C header: every function it can map, and the others under "skipped" with the reason;
+      64-bit integers become i53/u53 (JS numbers, safe integers only), or i64/u64 (bigint) with --bigint
   cbox doctor
       check the C -> WASI toolchain and say how to install what is missing`;
 
@@ -28,12 +29,13 @@ async function main(argv: string[]): Promise<number> {
       options: {
         header: { type: 'string' }, source: { type: 'string', multiple: true }, prefix: { type: 'string' },
         out: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' }, include: { type: 'string', multiple: true },
+        bigint: { type: 'boolean' },
       },
     });
     if (!values.header) { console.error(`cbox init: --header is required\n${USAGE}`); return 2; }
     const result = await initFromHeader({
       header: values.header, sources: values.source ?? [], prefix: values.prefix, out: values.out, name: values.name, force: values.force,
-      include: values.include,
+      include: values.include, bigint: values.bigint,
     });
     if (result.warnings) console.error(result.warnings);
     if (result.skipped.length > 0) console.error(describeSkipped(result.skipped));

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
-  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, exportNameProblem, isCIdentifier, isLibraryName, isValueType,
+  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, VALUE_TYPES, exportNameProblem, isCIdentifier, isLibraryName, isValueType,
   type ExportSignature, type ResultType, type ValueType,
 } from '../runtime/abi.js';
 import { WASM_PAGE, parseSize } from '../runtime/sizes.js';
@@ -148,7 +148,7 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
       const text = typeof entry === 'string' ? entry : '';
       const [paramName, type] = text.includes(':') ? text.split(':', 2) as [string, string] : [`arg${index}`, text];
       if (!isValueType(type)) {
-        problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of i32 u32 i64 u64 f32 f64 bool handle bytes string)`);
+        problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of ${VALUE_TYPES.join(' ')})`);
       } else if (!isCIdentifier(paramName)) {
         problems.push(`${where}.params[${index}]: ${JSON.stringify(paramName)} is not a parameter name`);
       } else if (paramNames.includes(paramName)) {
@@ -160,7 +160,7 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
     }
     const result = rawResult === undefined ? 'void' : rawResult;
     if (typeof result !== 'string' || !(result === 'void' || isValueType(result))) {
-      problems.push(`${where}.result: unknown type ${JSON.stringify(result)} (use void or one of i32 u32 i64 u64 f32 f64 bool handle bytes string)`);
+      problems.push(`${where}.result: unknown type ${JSON.stringify(result)} (use void or one of ${VALUE_TYPES.join(' ')})`);
       continue;
     }
     exports[fn] = { params, paramNames, result: result as ResultType };

@@ -6,7 +6,8 @@ import { WASM32_MAX_BYTES, WASM_PAGE } from './sizes.js';
 export const ABI_VERSION = 1;
 export const ABI_SECTION = 'cbox.abi';
 
-export const VALUE_TYPES = ['i32', 'u32', 'i64', 'u64', 'f32', 'f64', 'bool', 'handle', 'bytes', 'string'] as const;
+/** Every type a manifest may name: the one list the manifest, the stamp check and the invokers share. */
+export const VALUE_TYPES = ['i32', 'u32', 'i64', 'u64', 'i53', 'u53', 'f32', 'f64', 'bool', 'handle', 'bytes', 'string'] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];
 export type ResultType = ValueType | 'void';
 
@@ -107,7 +108,7 @@ export function returnsBuffer(result: ResultType): result is 'bytes' | 'string' 
 
 function lowerScalar(type: Exclude<ValueType, 'bytes'>): WasmValType {
   switch (type) {
-    case 'i64': case 'u64': return 'i64';
+    case 'i64': case 'u64': case 'i53': case 'u53': return 'i64';
     case 'f32': return 'f32';
     case 'f64': return 'f64';
     default: return 'i32';

@@ -11,6 +11,8 @@ export const EXPECTED: Readonly<Record<ValueType, string>> = {
   f64: 'a number',
   i64: 'a bigint from -(2n**63n) to 2n**63n-1n',
   u64: 'a bigint from 0n to 2n**64n-1n',
+  i53: 'a safe integer (Number.isSafeInteger)',
+  u53: 'a safe integer from 0 to Number.MAX_SAFE_INTEGER',
   bool: 'a boolean',
   bytes: 'a Uint8Array (or Buffer) that is not detached',
   string: 'a well-formed string without NUL characters',

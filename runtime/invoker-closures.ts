@@ -5,6 +5,7 @@
 import type { ExportSignature, ResultType } from './abi.js';
 import { argumentError, bytesLength, isString } from './arguments.js';
 import { Handle } from './handles.js';
+import { i53Result, u53Result } from './int53.js';
 import type { Sandbox } from './sandbox.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -21,6 +22,9 @@ function lowerer(box: Sandbox, fn: string, signature: ExportSignature, index: nu
     case 'f32': case 'f64': return (v) => (typeof v === 'number' ? v : bad(v));
     case 'i64': return (v) => (typeof v === 'bigint' && BigInt.asIntN(64, v) === v ? v : bad(v));
     case 'u64': return (v) => (typeof v === 'bigint' && BigInt.asUintN(64, v) === v ? v : bad(v));
+    // V8 passes a wasm i64 only as a bigint.
+    case 'i53': return (v) => (Number.isSafeInteger(v) ? BigInt(v as number) : bad(v));
+    case 'u53': return (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? BigInt(v as number) : bad(v));
     case 'bool': return (v) => (v === true ? 1 : v === false ? 0 : bad(v));
     case 'handle': return (v) => Handle.addressFor(v, box.owner, box.generation, fn, param);
     case 'bytes': return (v) => (bytesLength(v) >= 0 ? v : bad(v));
@@ -28,8 +32,10 @@ function lowerer(box: Sandbox, fn: string, signature: ExportSignature, index: nu
   }
 }
 
-function lifter(box: Sandbox, result: Exclude<ResultType, 'bytes' | 'string'>): (r: any) => unknown {
+function lifter(box: Sandbox, fn: string, result: Exclude<ResultType, 'bytes' | 'string'>): (r: any) => unknown {
   switch (result) {
+    case 'i53': return (r: bigint) => i53Result(r, fn);
+    case 'u53': return (r: bigint) => u53Result(r, fn);
     case 'u32': return (r: number) => r >>> 0;
     case 'u64': return (r: bigint) => BigInt.asUintN(64, r);
     case 'bool': return (r: number) => r !== 0;
@@ -43,7 +49,7 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
   const { params, result } = signature;
   const lowers = params.map((_, i) => lowerer(box, fn, signature, i));
   const takesOut = result === 'bytes' || result === 'string';
-  const lift = takesOut ? null : lifter(box, result);
+  const lift = takesOut ? null : lifter(box, fn, result);
   return function invoke(...values: unknown[]) {
     // Every argument is checked before any is written into the sandbox.
     const lowered = lowers.map((lower, i) => lower(values[i]));
@@ -69,9 +75,9 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
       r = s.fns[index]!(...wasmArgs);
     } catch (e) { throw box.fail(e, fn, values); }
     if (lift !== null) {
-      const value = lift(r);
+      // Settled first: a refused result (bad-result) leaves the arena empty too.
       box.settle(s);
-      return value;
+      return lift(r);
     }
     try {
       return result === 'bytes' ? arena.takeBytes(out, fn) : arena.takeString(out, fn);

@@ -10,6 +10,7 @@
 import type { ExportSignature, ResultType, ValueType } from './abi.js';
 import { argumentError, bytesLength } from './arguments.js';
 import { Handle } from './handles.js';
+import { i53Result, u53Result } from './int53.js';
 import { createClosureInvoker } from './invoker-closures.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -24,6 +25,8 @@ function refusal(type: ValueType, v: string): string {
     case 'f32': case 'f64': return `typeof ${v} !== 'number'`;
     case 'i64': return `typeof ${v} !== 'bigint' || BigInt.asIntN(64, ${v}) !== ${v}`;
     case 'u64': return `typeof ${v} !== 'bigint' || BigInt.asUintN(64, ${v}) !== ${v}`;
+    case 'i53': return `!Number.isSafeInteger(${v})`;
+    case 'u53': return `!Number.isSafeInteger(${v}) || ${v} < 0`;
     case 'bool': return `typeof ${v} !== 'boolean'`;
     case 'string': return `typeof ${v} !== 'string' || ${v}.includes('\\0') || !${v}.isWellFormed()`;
     default: throw new TypeError(`no argument check for type ${String(type)}`);
@@ -36,6 +39,8 @@ function conversion(result: ResultType): string {
     case 'u64': return 'BigInt.asUintN(64, r)';
     case 'bool': return 'r !== 0';
     case 'handle': return 'box.wrapHandle(r)';
+    case 'i53': return 'i53Result(r, fn)';
+    case 'u53': return 'u53Result(r, fn)';
     case 'void': return 'undefined';
     case 'i32': case 'i64': case 'f32': case 'f64': return 'r';
     default: throw new TypeError(`no result conversion for type ${String(result)}`);
@@ -63,6 +68,8 @@ function invokerSource(signature: ExportSignature): string {
     else if (type === 'string') { puts.push(`const p${i} = a.putString(v${i});`); lowered.push(`p${i}`); }
     else if (type === 'bool') lowered.push(`v${i} ? 1 : 0`);
     else if (type === 'handle') lowered.push(`h${i}`);
+    // V8 passes a wasm i64 only as a bigint: the one BigInt of an i53 call is made here.
+    else if (type === 'i53' || type === 'u53') lowered.push(`BigInt(v${i})`);
     else lowered.push(`v${i}`);
   });
   const out = result === 'bytes' || result === 'string';
@@ -72,12 +79,13 @@ function invokerSource(signature: ExportSignature): string {
     // Writing into the arena may be refused (arena-full): box.fail passes cbox's own errors on.
     lines.push(`try { ${puts.join(' ')} a.commit(); s.calls++; r = s.fns[index](${lowered.join(', ')}); } catch (e) { throw box.fail(e, fn, [${values.join(', ')}]); }`);
     if (out) lines.push(`try { return a.${result === 'bytes' ? 'takeBytes' : 'takeString'}(o, fn); } finally { box.deliverOutput(); }`);
-    else lines.push(`const v = ${conversion(result)};`, 'box.settle(s);', 'return v;');
+    else lines.push('box.settle(s);', `return ${conversion(result)};`);
   } else {
     lines.push('s.calls++;', 'let r;');
     lines.push(`try { r = s.fns[index](${lowered.join(', ')}); } catch (e) { throw box.fail(e, fn, [${values.join(', ')}]); }`);
     // Nothing was marshalled: one read tells whether C used the arena or printed (see Marshalling.touched).
-    lines.push(`const v = ${conversion(result)};`, 'if (s.arena.touched) box.settle(s);', 'return v;');
+    // The result is converted after settling: a refused one (bad-result) leaves the arena empty too.
+    lines.push('if (s.arena.touched) box.settle(s);', `return ${conversion(result)};`);
   }
   return `return function invoke(${values.join(', ')}) {\n  ${lines.join('\n  ')}\n};`;
 }
@@ -95,7 +103,7 @@ const canGenerate = ((): boolean => {
 export function createInvoker(box: Sandbox, fn: string, index: number, signature: ExportSignature): AnyFunction {
   const invoke = canGenerate
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-export code generation from constant snippets (see above)
-    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'Handle', invokerSource(signature))(box, fn, index, signature, argumentError, bytesLength, Handle) as AnyFunction
+    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'Handle', 'i53Result', 'u53Result', invokerSource(signature))(box, fn, index, signature, argumentError, bytesLength, Handle, i53Result, u53Result) as AnyFunction
     : createClosureInvoker(box, fn, index, signature);
   return Object.defineProperty(invoke, 'name', { value: fn });
 }

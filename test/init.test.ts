@@ -33,8 +33,8 @@ interface InitLib {
   il_add(a: number, b: number): number;
   il_umax(): number;
   il_negate(x: number): number;
-  il_mul64(a: bigint, b: bigint): bigint;
-  il_u64_max(): bigint;
+  il_mul64(a: number, b: number): number;
+  il_u64_max(): number;
   il_hypot(x: number, y: number): number;
   il_half(x: number): number;
   il_is_even(n: number): boolean;
@@ -45,8 +45,8 @@ interface InitLib {
   il_low_byte(value: number): number;
   il_next_color(color: number): number;
   il_sign_of(value: number): number;
-  il_counter_new(start: bigint): Handle | null;
-  il_counter_add(counter: Handle, delta: bigint): bigint;
+  il_counter_new(start: number): Handle | null;
+  il_counter_add(counter: Handle, delta: number): number;
   il_counter_free(counter: Handle): void;
   il_unnamed(a: number, b: number): number;
 }
@@ -102,7 +102,7 @@ describe('cbox init --header: end to end', () => {
     expect(manifest.exports.il_count_spaces).toEqual({ params: ['string', 'u32'], paramNames: ['text', 'text_len'], result: 'u32' });
     expect(manifest.exports.il_byte_sum).toEqual({ params: ['bytes'], paramNames: ['arg0'], result: 'u32' });
     expect(manifest.exports.il_unnamed).toEqual({ params: ['i32', 'i32'], paramNames: ['arg0', 'arg1'], result: 'i32' });
-    expect(manifest.exports.il_counter_add).toEqual({ params: ['handle', 'i64'], paramNames: ['counter', 'delta'], result: 'i64' });
+    expect(manifest.exports.il_counter_add).toEqual({ params: ['handle', 'i53'], paramNames: ['counter', 'delta'], result: 'i53' });
   });
 
   it('names every unmappable function in skipped with its reason, and nothing else', () => {
@@ -114,12 +114,12 @@ describe('cbox init --header: end to end', () => {
     expect(written.skipped.some((entry) => entry.name === 'il_base_version')).toBe(false);
   });
 
-  it('scalars: 32- and 64-bit integers, long as 32-bit, floats, bool, enums by their signedness', () => {
+  it('scalars: 32- and 64-bit integers (numbers, refused past 53 bits), long as 32-bit, floats, bool, enums by their signedness', () => {
     expect(lib.il_add(2, 3)).toBe(5);
     expect(lib.il_umax()).toBe(4294967295);
     expect(lib.il_negate(5)).toBe(-5);
-    expect(lib.il_mul64(3n, -4_000_000_000n)).toBe(-12_000_000_000n);
-    expect(lib.il_u64_max()).toBe(2n ** 64n - 1n);
+    expect(lib.il_mul64(3, -4_000_000_000)).toBe(-12_000_000_000);
+    expect(() => lib.il_u64_max()).toThrow(expect.objectContaining({ name: 'CboxCallError', code: 'bad-result' }));
     expect(lib.il_hypot(3, 4)).toBe(5);
     expect(lib.il_half(3)).toBe(1.5);
     expect(lib.il_is_even(4)).toBe(true);
@@ -136,9 +136,9 @@ describe('cbox init --header: end to end', () => {
     expect(lib.il_checksum(data)).toBe(data.reduce((sum, byte) => (Math.imul(sum, 31) + byte) >>> 0, 0));
     expect(lib.il_count_spaces('a b  c', 6)).toBe(3);
     expect(lib.il_byte_sum(Uint8Array.of(1, 2, 250))).toBe(253);
-    const counter = lib.il_counter_new(10n)!;
-    expect(lib.il_counter_add(counter, 5n)).toBe(15n);
-    expect(lib.il_counter_add(counter, -20n)).toBe(-5n);
+    const counter = lib.il_counter_new(10)!;
+    expect(lib.il_counter_add(counter, 5)).toBe(15);
+    expect(lib.il_counter_add(counter, -20)).toBe(-5);
     lib.il_counter_free(counter);
   });
 });
@@ -225,6 +225,18 @@ describe('cbox init --header: bad input', () => {
   });
 });
 
+describe('cbox init --header --bigint', () => {
+  it('maps int64_t/uint64_t to i64/u64 (bigint) instead of i53/u53', async () => {
+    const mapped = await mapHeader({ header, bigint: true });
+    expect(mapped.exports.get('il_mul64')).toEqual({ params: [{ name: 'a', type: 'i64' }, { name: 'b', type: 'i64' }], result: 'i64' });
+    expect(mapped.exports.get('il_u64_max')).toEqual({ params: [], result: 'u64' });
+    const dir = scratch();
+    const run = runCli(['init', '--header', header, '--source', source, '--bigint'], dir);
+    expect(run.status, run.stderr).toBe(0);
+    expect(readManifest(path.join(dir, 'cbox.json')).exports.il_counter_add).toEqual({ params: ['handle', 'i64'], paramNames: ['counter', 'delta'], result: 'i64' });
+  });
+});
+
 describe('cbox init --header: real Debian headers (mapping only)', () => {
   it.skipIf(!existsSync('/usr/include/zlib.h'))('zlib.h: checksums map, stream functions, string results and macros are skipped with reasons', async () => {
     const mapped = await mapHeader({ header: '/usr/include/zlib.h' });
@@ -240,7 +252,7 @@ describe('cbox init --header: real Debian headers (mapping only)', () => {
   it.skipIf(!existsSync('/usr/include/sqlite3.h'))('sqlite3.h: opaque handles map, callbacks and variadics are skipped', async () => {
     const mapped = await mapHeader({ header: '/usr/include/sqlite3.h', prefix: 'sqlite3_' });
     expect(mapped.exports.get('sqlite3_close')).toEqual({ params: [{ name: 'arg0', type: 'handle' }], result: 'i32' });
-    expect(mapped.exports.get('sqlite3_column_int64')).toEqual({ params: [{ name: 'arg0', type: 'handle' }, { name: 'iCol', type: 'i32' }], result: 'i64' });
+    expect(mapped.exports.get('sqlite3_column_int64')).toEqual({ params: [{ name: 'arg0', type: 'handle' }, { name: 'iCol', type: 'i32' }], result: 'i53' });
     const reasons = new Map(mapped.skipped.map((entry) => [entry.name, entry.reason]));
     expect(reasons.get('sqlite3_exec')).toMatch(/callbacks not supported yet/);
     expect(reasons.get('sqlite3_mprintf')).toMatch(/^variadic/);

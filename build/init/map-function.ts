@@ -16,6 +16,11 @@ export type FunctionMapping =
 
 export type TagLookup = (name: string) => TagFacts | undefined;
 
+export interface MapOptions {
+  /** int64_t/uint64_t as i64/u64 (bigint) instead of i53/u53 (a number that must be a safe integer). */
+  readonly bigint?: boolean;
+}
+
 type IntInfo = { bits: number; signed: boolean };
 type Step = { type: ValueType; consumed: 1 | 2 } | { reason: string };
 
@@ -29,7 +34,7 @@ const JS_RESERVED = new Set([
   'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'yield',
 ]);
 
-export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined, tags: TagLookup): FunctionMapping {
+export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined, tags: TagLookup, options: MapOptions = {}): FunctionMapping {
   const refuse = (reason: string): FunctionMapping => ({ ok: false, reason });
   if (RESERVED_EXPORT_NAMES.has(fn.name) || fn.name.startsWith('cbox_') || fn.name.startsWith('_')) {
     return refuse(`the name "${fn.name}" is reserved by cbox (wrap the function under another name)`);
@@ -44,12 +49,12 @@ export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined,
   const names = paramNames(given);
   const params: MappedParam[] = [];
   for (let i = 0; i < type.params.length;) {
-    const step = mapParam(type.params, names, given, i, tags);
+    const step = mapParam(type.params, names, given, i, tags, options);
     if ('reason' in step) return refuse(`parameter ${names[i]} (${type.params[i]!.spelling}): ${step.reason}`);
     params.push({ name: names[i]!, type: step.type });
     i += step.consumed;
   }
-  const result = mapResult(type.result, tags);
+  const result = mapResult(type.result, tags, options);
   if (typeof result !== 'string') return refuse(`result (${type.result.spelling}): ${result.reason}`);
   return { ok: true, params, result };
 }
@@ -74,11 +79,13 @@ function intInfo(type: CType, tags: TagLookup): IntInfo | { reason: string } | n
   return { bits: facts.size * 8, signed: facts.signed };
 }
 
-function mapScalar(type: CType, tags: TagLookup, position: 'param' | 'result'): ValueType | { reason: string } | null {
+function mapScalar(type: CType, tags: TagLookup, position: 'param' | 'result', options: MapOptions): ValueType | { reason: string } | null {
   const int = intInfo(type, tags);
   if (int && 'reason' in int) return int;
   if (int) {
-    if (int.bits === 64) return int.signed ? 'i64' : 'u64';
+    // Numbers by default: most 64-bit values (sizes, offsets, counts) fit in 53 bits, and one that
+    // does not is refused at the call, never rounded.
+    if (int.bits === 64) return options.bigint ? (int.signed ? 'i64' : 'u64') : (int.signed ? 'i53' : 'u53');
     if (int.bits > 64) return { reason: `a ${int.bits}-bit integer: not supported` };
     // C extends 8- and 16-bit results to 32 bits, so reading them as i32/u32 is exact. As
     // parameters the callee trusts the caller to have extended them: u32 would let 300 into a uint8_t.
@@ -110,14 +117,14 @@ function lengthKind(type: CType | undefined, name: string): LengthKind {
   return isSize ? 'unclear' : null;
 }
 
-function mapParam(params: readonly CType[], names: readonly string[], given: readonly string[], i: number, tags: TagLookup): Step {
+function mapParam(params: readonly CType[], names: readonly string[], given: readonly string[], i: number, tags: TagLookup, options: MapOptions): Step {
   const type = params[i]!;
-  const scalar = mapScalar(type, tags, 'param');
+  const scalar = mapScalar(type, tags, 'param', options);
   if (scalar !== null) return typeof scalar === 'string' ? { type: scalar, consumed: 1 } : scalar;
   switch (type.kind) {
     case 'pointer': {
       const next = params[i + 1];
-      return mapPointerParam(type.pointee, next, lengthKind(next, given[i + 1] ?? ''), names[i + 1] ?? '', tags);
+      return mapPointerParam(type.pointee, next, lengthKind(next, given[i + 1] ?? ''), names[i + 1] ?? '', tags, options);
     }
     case 'record': return { reason: type.tag === 'union' ? 'a union passed by value: unions not supported' : 'a struct passed by value: structs not supported yet' };
     case 'array': return { reason: `an array parameter (${type.spelling}): arrays not supported yet` };
@@ -126,7 +133,7 @@ function mapParam(params: readonly CType[], names: readonly string[], given: rea
   }
 }
 
-function mapPointerParam(pointee: CType, next: CType | undefined, length: LengthKind, nextName: string, tags: TagLookup): Step {
+function mapPointerParam(pointee: CType, next: CType | undefined, length: LengthKind, nextName: string, tags: TagLookup, options: MapOptions): Step {
   if (pointee.kind === 'function') return { reason: 'a function pointer: callbacks not supported yet' };
   if (pointee.kind === 'record') return opaqueOrStruct(pointee, tags);
   if (pointee.kind === 'pointer') return { reason: 'a pointer to a pointer (an out-parameter or an array of pointers): not supported yet' };
@@ -141,7 +148,7 @@ function mapPointerParam(pointee: CType, next: CType | undefined, length: Length
     if (pointee.kind === 'void') return { reason: 'an untyped pointer without a length: cbox cannot tell a buffer from a handle' };
     return { reason: pointee.const ? 'a byte pointer without a length parameter after it' : 'a writable byte pointer (an output buffer?) without a length: not supported yet' };
   }
-  const element = mapScalar(pointee, tags, 'result');
+  const element = mapScalar(pointee, tags, 'result', options);
   if (element !== null && typeof element === 'string') {
     if (length === 'length') {
       return { reason: pointee.const ? `an array of ${pointee.spelling} with its length (${nextName}): typed arrays not supported yet` : `an output array of ${pointee.spelling} with its length (${nextName}): out-arrays not supported yet` };
@@ -160,9 +167,9 @@ function opaqueOrStruct(record: Extract<CType, { kind: 'record' }>, tags: TagLoo
   return { reason: `a pointer to a complete ${record.tag} (${facts.size} bytes; its fields are visible, so it is not an opaque handle): ${what}` };
 }
 
-function mapResult(type: CType, tags: TagLookup): ResultType | { reason: string } {
+function mapResult(type: CType, tags: TagLookup, options: MapOptions): ResultType | { reason: string } {
   if (type.kind === 'void') return 'void';
-  const scalar = mapScalar(type, tags, 'result');
+  const scalar = mapScalar(type, tags, 'result', options);
   if (scalar !== null) return scalar;
   switch (type.kind) {
     case 'pointer': {

@@ -20,6 +20,8 @@ export interface HeaderMapOptions {
   /** More include folders for clang. The header's own folder is searched for its "quoted" includes
    * only: as -I it could be /usr/include, and the host's libc headers must not replace wasi-libc's. */
   readonly include?: readonly string[];
+  /** int64_t/uint64_t as i64/u64 (bigint); by default i53/u53 (a number that must be a safe integer). */
+  readonly bigint?: boolean;
 }
 
 export interface MappedFunction {
@@ -68,7 +70,7 @@ export async function mapHeader(options: HeaderMapOptions): Promise<HeaderMap> {
   const skipped: SkippedFunction[] = [];
   for (const fn of functions) {
     const type = types.get(fn.name);
-    const mapping = mapFunction(fn, type?.kind === 'function' ? type as CFunctionType : undefined, (name) => tags.get(name));
+    const mapping = mapFunction(fn, type?.kind === 'function' ? type as CFunctionType : undefined, (name) => tags.get(name), { bigint: options.bigint === true });
     if (mapping.ok) exports.set(fn.name, { params: mapping.params, result: mapping.result });
     else skipped.push({ name: fn.name, reason: mapping.reason });
   }

@@ -6,13 +6,13 @@ import type { AbiStamp, ExportSignature, ResultType, ValueType } from '../../run
 
 /** How each manifest type is declared in C (cbox.h); bytes take a pointer and a length. */
 const C_PARAM: Record<ValueType, string> = {
-  i32: 'int32_t', u32: 'uint32_t', i64: 'int64_t', u64: 'uint64_t', f32: 'float', f64: 'double',
+  i32: 'int32_t', u32: 'uint32_t', i64: 'int64_t', u64: 'uint64_t', i53: 'int64_t', u53: 'uint64_t', f32: 'float', f64: 'double',
   bool: 'int', handle: 'void *', string: 'const char *', bytes: 'const uint8_t *',
 };
 const C_RESULT: Record<ResultType, string> = { ...C_PARAM, bytes: 'void', string: 'void', void: 'void' };
 /** The cbox_native_from_* converter of a scalar result (f32 widens to a JavaScript number). */
 const FROM_SCALAR: Partial<Record<ResultType, string>> = {
-  i32: 'i32', u32: 'u32', i64: 'i64', u64: 'u64', f32: 'f64', f64: 'f64', bool: 'bool', handle: 'handle',
+  i32: 'i32', u32: 'u32', i64: 'i64', u64: 'u64', i53: 'i53', u53: 'u53', f32: 'f64', f64: 'f64', bool: 'bool', handle: 'handle',
 };
 
 function prototype(fn: string, signature: ExportSignature): string {

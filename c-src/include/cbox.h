@@ -5,6 +5,8 @@
  * "exports" is exported by name, no annotations needed. Manifest types map to C like this:
  *
  *   i32 -> int32_t     u32 -> uint32_t    i64 -> int64_t    u64 -> uint64_t
+ *   i53 -> int64_t     u53 -> uint64_t    (a JS number: safe integers only, either way; a result
+ *                      outside -(2^53-1)..2^53-1 (u53: 0..2^53-1) fails the call, it is never rounded)
  *   f32 -> float       f64 -> double      bool -> int (0 / non-zero)
  *   handle -> a pointer to a C object owned by the library (void *, struct x *)
  *   string param -> const char *          (UTF-8, NUL-terminated, valid during the call)

@@ -117,6 +117,27 @@ int cbox_native_u64(napi_env env, napi_value value, size_t index, uint64_t *out)
     return 1;
 }
 
+/* 2**53 - 1: the largest integer a double holds with every smaller one (Number.MAX_SAFE_INTEGER). */
+#define MAX_SAFE_INTEGER 9007199254740991.0
+
+int cbox_native_i53(napi_env env, napi_value value, size_t index, int64_t *out) {
+    double number;
+    if (!number_of(env, value, &number) || !(number >= -MAX_SAFE_INTEGER && number <= MAX_SAFE_INTEGER) || number != (double)(int64_t)number) {
+        return bad_argument(env, index);
+    }
+    *out = (int64_t)number;
+    return 1;
+}
+
+int cbox_native_u53(napi_env env, napi_value value, size_t index, uint64_t *out) {
+    double number;
+    if (!number_of(env, value, &number) || !(number >= 0 && number <= MAX_SAFE_INTEGER) || number != (double)(uint64_t)number) {
+        return bad_argument(env, index);
+    }
+    *out = (uint64_t)number;
+    return 1;
+}
+
 int cbox_native_f32(napi_env env, napi_value value, size_t index, float *out) {
     double number;
     if (!number_of(env, value, &number)) return bad_argument(env, index);
@@ -229,6 +250,22 @@ napi_value cbox_native_from_u64(napi_env env, uint64_t value) {
     napi_value result = NULL;
     napi_create_bigint_uint64(env, value, &result);
     return result;
+}
+
+napi_value cbox_native_from_i53(napi_env env, int64_t value) {
+    if (value > (int64_t)MAX_SAFE_INTEGER || value < -(int64_t)MAX_SAFE_INTEGER) {
+        napi_throw_error(env, "CBOX_BAD_RESULT", "the C function returned an i53 outside -(2**53-1) to 2**53-1 (declare the result i64 for a bigint)");
+        return NULL;
+    }
+    return cbox_native_from_f64(env, (double)value);
+}
+
+napi_value cbox_native_from_u53(napi_env env, uint64_t value) {
+    if (value > (uint64_t)MAX_SAFE_INTEGER) {
+        napi_throw_error(env, "CBOX_BAD_RESULT", "the C function returned a u53 above 2**53-1 (declare the result u64 for a bigint)");
+        return NULL;
+    }
+    return cbox_native_from_f64(env, (double)value);
 }
 
 napi_value cbox_native_from_f64(napi_env env, double value) {

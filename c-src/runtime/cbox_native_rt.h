@@ -6,7 +6,8 @@
  *   CBOX_BAD_ARGUMENT  message = the zero-based index of the argument that does not fit
  *   CBOX_CALL_FAILED   message = what the C code passed to cbox_return_error
  *   CBOX_NO_RESULT     the C code returned without a cbox_return_* call
- *   CBOX_BAD_RESULT    the C code returned a string that is not valid UTF-8
+ *   CBOX_BAD_RESULT    the C code returned a string that is not valid UTF-8, or an i53/u53
+ *                      integer outside the safe range
  *   CBOX_OUT_OF_MEMORY scratch memory for an argument or result could not be had
  */
 #ifndef CBOX_NATIVE_RT_H
@@ -31,6 +32,9 @@ int cbox_native_i32(napi_env env, napi_value value, size_t index, int32_t *out);
 int cbox_native_u32(napi_env env, napi_value value, size_t index, uint32_t *out);
 int cbox_native_i64(napi_env env, napi_value value, size_t index, int64_t *out);
 int cbox_native_u64(napi_env env, napi_value value, size_t index, uint64_t *out);
+/* i53/u53: a JavaScript number that is a safe integer (u53: not negative). */
+int cbox_native_i53(napi_env env, napi_value value, size_t index, int64_t *out);
+int cbox_native_u53(napi_env env, napi_value value, size_t index, uint64_t *out);
 int cbox_native_f32(napi_env env, napi_value value, size_t index, float *out);
 int cbox_native_f64(napi_env env, napi_value value, size_t index, double *out);
 int cbox_native_bool(napi_env env, napi_value value, size_t index, int *out);
@@ -45,6 +49,9 @@ napi_value cbox_native_from_i32(napi_env env, int32_t value);
 napi_value cbox_native_from_u32(napi_env env, uint32_t value);
 napi_value cbox_native_from_i64(napi_env env, int64_t value);
 napi_value cbox_native_from_u64(napi_env env, uint64_t value);
+/* A number; NULL with CBOX_BAD_RESULT thrown when the value is not a safe integer. */
+napi_value cbox_native_from_i53(napi_env env, int64_t value);
+napi_value cbox_native_from_u53(napi_env env, uint64_t value);
 napi_value cbox_native_from_f64(napi_env env, double value);
 napi_value cbox_native_from_bool(napi_env env, int value);
 napi_value cbox_native_from_handle(napi_env env, void *value);
