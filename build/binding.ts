@@ -1,12 +1,13 @@
 // Generates the typed binding `load` consumes: <name>.js holds the ABI stamp and the module's
 // location (no runtime code, so it works with whatever copy of cbox the user has), and
 // <name>.d.ts types every export from the manifest.
-import type { AbiStamp, ResultType, ValueType } from '../runtime/abi.js';
+import { ARRAY_ELEMENTS, type AbiStamp, type ResultType, type ValueType } from '../runtime/abi.js';
 
 const PARAM_TS: Record<ValueType, string> = {
   i32: 'number', u32: 'number', f32: 'number', f64: 'number', i64: 'bigint', u64: 'bigint',
   i53: 'number', u53: 'number',
   bool: 'boolean', handle: 'Handle', bytes: 'Uint8Array', string: 'string',
+  ...Object.fromEntries(Object.entries(ARRAY_ELEMENTS).map(([type, { kind }]) => [type, kind])) as Record<keyof typeof ARRAY_ELEMENTS, string>,
 };
 const RESULT_TS: Record<ResultType, string> = { ...PARAM_TS, handle: 'Handle | null', void: 'void' };
 

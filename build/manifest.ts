@@ -4,8 +4,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
-  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, VALUE_TYPES, exportNameProblem, isCIdentifier, isLibraryName, isValueType,
-  type ExportSignature, type ResultType, type ValueType,
+  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, VALUE_TYPES, exportNameProblem, isArrayType, isCIdentifier, isLibraryName, isResultType, isValueType,
+  type ExportSignature, type ValueType,
 } from '../runtime/abi.js';
 import { WASM_PAGE, parseSize } from '../runtime/sizes.js';
 import { findDuplicateKeys } from './json-duplicates.js';
@@ -159,11 +159,15 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
       }
     }
     const result = rawResult === undefined ? 'void' : rawResult;
-    if (typeof result !== 'string' || !(result === 'void' || isValueType(result))) {
-      problems.push(`${where}.result: unknown type ${JSON.stringify(result)} (use void or one of ${VALUE_TYPES.join(' ')})`);
+    if (typeof result === 'string' && isArrayType(result)) {
+      problems.push(`${where}.result: ${result} is a parameter type only (a typed array result is not supported; return it through bytes)`);
       continue;
     }
-    exports[fn] = { params, paramNames, result: result as ResultType };
+    if (typeof result !== 'string' || !isResultType(result)) {
+      problems.push(`${where}.result: unknown type ${JSON.stringify(result)} (use void or one of ${VALUE_TYPES.filter((type) => !isArrayType(type)).join(' ')})`);
+      continue;
+    }
+    exports[fn] = { params, paramNames, result };
   }
   return exports;
 }

@@ -7,9 +7,26 @@ export const ABI_VERSION = 1;
 export const ABI_SECTION = 'cbox.abi';
 
 /** Every type a manifest may name: the one list the manifest, the stamp check and the invokers share. */
-export const VALUE_TYPES = ['i32', 'u32', 'i64', 'u64', 'i53', 'u53', 'f32', 'f64', 'bool', 'handle', 'bytes', 'string'] as const;
+export const VALUE_TYPES = [
+  'i32', 'u32', 'i64', 'u64', 'i53', 'u53', 'f32', 'f64', 'bool', 'handle', 'bytes', 'string',
+  'i8[]', 'u8[]', 'i16[]', 'u16[]', 'i32[]', 'u32[]', 'f32[]', 'f64[]',
+] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];
-export type ResultType = ValueType | 'void';
+/** A typed array: `const T *, size_t count` in C, parameters only. */
+export type ArrayType = Extract<ValueType, `${string}[]`>;
+export type ResultType = Exclude<ValueType, ArrayType> | 'void';
+
+/** Each typed array's JS class (as its Symbol.toStringTag names it) and element size. */
+export const ARRAY_ELEMENTS: Readonly<Record<ArrayType, { readonly kind: string; readonly bytes: 1 | 2 | 4 | 8 }>> = {
+  'i8[]': { kind: 'Int8Array', bytes: 1 },
+  'u8[]': { kind: 'Uint8Array', bytes: 1 },
+  'i16[]': { kind: 'Int16Array', bytes: 2 },
+  'u16[]': { kind: 'Uint16Array', bytes: 2 },
+  'i32[]': { kind: 'Int32Array', bytes: 4 },
+  'u32[]': { kind: 'Uint32Array', bytes: 4 },
+  'f32[]': { kind: 'Float32Array', bytes: 4 },
+  'f64[]': { kind: 'Float64Array', bytes: 8 },
+};
 
 export type WasmValType = 'i32' | 'i64' | 'f32' | 'f64';
 
@@ -86,11 +103,24 @@ export function isValueType(type: unknown): type is ValueType {
   return (VALUE_TYPES as readonly unknown[]).includes(type);
 }
 
+export function isArrayType(type: string): type is ArrayType {
+  return Object.hasOwn(ARRAY_ELEMENTS, type);
+}
+
+export function isResultType(type: string): type is ResultType {
+  return type === 'void' || (isValueType(type) && !isArrayType(type));
+}
+
+/** Parameters that take two wasm values, a pointer and a length. */
+export function isPointerWithLength(type: ValueType): type is 'bytes' | ArrayType {
+  return type === 'bytes' || isArrayType(type);
+}
+
 /** The wasm parameter list of a C function with this signature, as cbox.h lays it out. */
 export function lowerParams(signature: Pick<ExportSignature, 'params' | 'result'>): WasmValType[] {
   const lowered: WasmValType[] = [];
   for (const type of signature.params) {
-    if (type === 'bytes') lowered.push('i32', 'i32');
+    if (isPointerWithLength(type)) lowered.push('i32', 'i32');
     else lowered.push(lowerScalar(type));
   }
   if (returnsBuffer(signature.result)) lowered.push('i32');
@@ -106,7 +136,7 @@ export function returnsBuffer(result: ResultType): result is 'bytes' | 'string' 
   return result === 'bytes' || result === 'string';
 }
 
-function lowerScalar(type: Exclude<ValueType, 'bytes'>): WasmValType {
+function lowerScalar(type: Exclude<ValueType, 'bytes' | ArrayType>): WasmValType {
   switch (type) {
     case 'i64': case 'u64': case 'i53': case 'u53': return 'i64';
     case 'f32': return 'f32';

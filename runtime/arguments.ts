@@ -1,6 +1,6 @@
 // What a C export accepts from JS, per manifest type: the checks every invoker makes before C
 // runs, and the message a refused argument gets.
-import type { ExportSignature, ValueType } from './abi.js';
+import { ARRAY_ELEMENTS, type ExportSignature, type ValueType } from './abi.js';
 import { describeValue } from './describe-value.js';
 import { CboxArgumentError } from './errors.js';
 
@@ -17,6 +17,7 @@ export const EXPECTED: Readonly<Record<ValueType, string>> = {
   bytes: 'a Uint8Array (or Buffer) that is not detached',
   string: 'a well-formed string without NUL characters',
   handle: 'a Handle',
+  ...Object.fromEntries(Object.entries(ARRAY_ELEMENTS).map(([type, { kind }]) => [type, `an ${kind} that is not detached`])) as Record<keyof typeof ARRAY_ELEMENTS, string>,
 };
 
 export function argumentError(fn: string, signature: ExportSignature, index: number, value: unknown): CboxArgumentError {
@@ -30,6 +31,8 @@ const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as objec
 const typedArrayKind = Object.getOwnPropertyDescriptor(typedArrayPrototype, Symbol.toStringTag)!.get!;
 const typedArrayByteLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteLength')!.get!;
 const typedArrayBuffer = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'buffer')!.get!;
+const typedArrayByteOffset = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteOffset')!.get!;
+const typedArrayLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'length')!.get!;
 
 /**
  * The byte length of a genuine, attached Uint8Array (Buffer included); -1 for anything else,
@@ -54,3 +57,19 @@ export function isString(value: unknown): value is string {
   return typeof value === 'string' && !value.includes('\0') && value.isWellFormed();
 }
 
+
+/**
+ * The bytes of a genuine, attached typed array of class `kind` (e.g. 'Int32Array'), as a view
+ * cbox made itself; null for anything else, including a subclass whose length says something
+ * other than the engine does. A view over a detached buffer cannot be made: that is refused too.
+ */
+export function arrayBytes(value: unknown, kind: string): Uint8Array | null {
+  if (typedArrayKind.call(value) !== kind) return null;
+  const length = typedArrayLength.call(value) as number;
+  if ((value as Int32Array).length !== length) return null;
+  try {
+    return new Uint8Array(typedArrayBuffer.call(value) as ArrayBuffer, typedArrayByteOffset.call(value) as number, typedArrayByteLength.call(value) as number);
+  } catch {
+    return null;
+  }
+}

@@ -2,8 +2,8 @@
 // disallowed (node --disallow-code-generation-from-strings). Same checks, same marshalling, same
 // errors as the generated one (invoker-source.ts); slower, because every export shares this one
 // function literal, so its call sites see every parameter type and result conversion.
-import type { ExportSignature, ResultType } from './abi.js';
-import { argumentError, bytesLength, isString } from './arguments.js';
+import { ARRAY_ELEMENTS, isArrayType, type ExportSignature, type ResultType } from './abi.js';
+import { argumentError, arrayBytes, bytesLength, isString } from './arguments.js';
 import { Handle } from './handles.js';
 import { i53Result, u53Result } from './int53.js';
 import type { Sandbox } from './sandbox.js';
@@ -15,7 +15,13 @@ type Lower = (value: unknown) => unknown;
 function lowerer(box: Sandbox, fn: string, signature: ExportSignature, index: number): Lower {
   const bad = (value: unknown): never => { throw argumentError(fn, signature, index, value); };
   const param = signature.paramNames[index]!;
-  switch (signature.params[index]!) {
+  const type = signature.params[index]!;
+  if (isArrayType(type)) {
+    // Lowered to the bytes cbox copies (a view of its own), written below.
+    const { kind } = ARRAY_ELEMENTS[type];
+    return (v) => arrayBytes(v, kind) ?? bad(v);
+  }
+  switch (type) {
     // typeof first: `|` and `>>>` throw a raw TypeError on a bigint.
     case 'i32': return (v) => (typeof v === 'number' && (v | 0) === v ? v : bad(v));
     case 'u32': return (v) => (typeof v === 'number' && (v >>> 0) === v ? v : bad(v));
@@ -65,6 +71,9 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
         if (type === 'bytes') {
           const length = bytesLength(value);
           wasmArgs.push(arena.putBytes(value as Uint8Array, length), length);
+        } else if (isArrayType(type)) {
+          const view = value as Uint8Array;
+          wasmArgs.push(arena.putBytes(view, view.length), view.length / ARRAY_ELEMENTS[type].bytes);
         } else {
           wasmArgs.push(type === 'string' ? arena.putString(value as string) : value);
         }

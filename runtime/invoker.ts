@@ -7,8 +7,8 @@
 // numbers (parameter positions). Nothing the module names — export names, parameter names —
 // is ever part of the text: the code reaches them through its closure (`fn`, `signature`).
 // Where code generation is disallowed, the closure-only invoker (invoker-closures.ts) serves.
-import type { ExportSignature, ResultType, ValueType } from './abi.js';
-import { argumentError, bytesLength } from './arguments.js';
+import { ARRAY_ELEMENTS, isArrayType, type ExportSignature, type ResultType, type ValueType } from './abi.js';
+import { argumentError, arrayBytes, bytesLength } from './arguments.js';
 import { Handle } from './handles.js';
 import { i53Result, u53Result } from './int53.js';
 import { createClosureInvoker } from './invoker-closures.js';
@@ -51,10 +51,12 @@ function conversion(result: ResultType): string {
 function invokerSource(signature: ExportSignature): string {
   const { params, result } = signature;
   const values = params.map((_, i) => `v${i}`);
-  const marshals = params.some((type) => type === 'bytes' || type === 'string') || result === 'bytes' || result === 'string';
+  const marshals = params.some((type) => type === 'bytes' || type === 'string' || isArrayType(type)) || result === 'bytes' || result === 'string';
   const lines: string[] = [];
   params.forEach((type, i) => {
     if (type === 'bytes') lines.push(`const n${i} = bytesLength(v${i}); if (n${i} < 0) throw argumentError(fn, signature, ${i}, v${i});`);
+    // The class name comes from cbox's own table, for a type matched against it.
+    else if (isArrayType(type)) lines.push(`const b${i} = arrayBytes(v${i}, '${ARRAY_ELEMENTS[type].kind}'); if (b${i} === null) throw argumentError(fn, signature, ${i}, v${i});`);
     else if (type !== 'handle') lines.push(`if (${refusal(type, `v${i}`)}) throw argumentError(fn, signature, ${i}, v${i});`);
   });
   params.forEach((type, i) => {
@@ -66,6 +68,7 @@ function invokerSource(signature: ExportSignature): string {
   params.forEach((type, i) => {
     if (type === 'bytes') { puts.push(`const p${i} = a.putBytes(v${i}, n${i});`); lowered.push(`p${i}`, `n${i}`); }
     else if (type === 'string') { puts.push(`const p${i} = a.putString(v${i});`); lowered.push(`p${i}`); }
+    else if (isArrayType(type)) { puts.push(`const p${i} = a.putBytes(b${i}, b${i}.length);`); lowered.push(`p${i}`, `b${i}.length / ${ARRAY_ELEMENTS[type].bytes}`); }
     else if (type === 'bool') lowered.push(`v${i} ? 1 : 0`);
     else if (type === 'handle') lowered.push(`h${i}`);
     // V8 passes a wasm i64 only as a bigint: the one BigInt of an i53 call is made here.
@@ -103,7 +106,7 @@ const canGenerate = ((): boolean => {
 export function createInvoker(box: Sandbox, fn: string, index: number, signature: ExportSignature): AnyFunction {
   const invoke = canGenerate
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-export code generation from constant snippets (see above)
-    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'Handle', 'i53Result', 'u53Result', invokerSource(signature))(box, fn, index, signature, argumentError, bytesLength, Handle, i53Result, u53Result) as AnyFunction
+    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'arrayBytes', 'Handle', 'i53Result', 'u53Result', invokerSource(signature))(box, fn, index, signature, argumentError, bytesLength, arrayBytes, Handle, i53Result, u53Result) as AnyFunction
     : createClosureInvoker(box, fn, index, signature);
   return Object.defineProperty(invoke, 'name', { value: fn });
 }

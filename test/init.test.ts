@@ -49,6 +49,7 @@ interface InitLib {
   il_counter_add(counter: Handle, delta: number): number;
   il_counter_free(counter: Handle): void;
   il_unnamed(a: number, b: number): number;
+  il_sum_i32(values: Int32Array): number;
 }
 
 const EXPECTED_SKIPPED: Record<string, RegExp> = {
@@ -65,7 +66,6 @@ const EXPECTED_SKIPPED: Record<string, RegExp> = {
   il_divmod: /^parameter remainder \(int \*\): a pointer to int: out-parameters not supported yet$/,
   il_precise: /^parameter x \(long double\): long double \(a 128-bit float on wasm32\)/,
   il_first: /^parameter values \(const int\[4\]\): an array parameter/,
-  il_sum_i32: /^parameter values \(const int32_t \*\): an array of const int32_t with its length \(count\): typed arrays not supported yet$/,
   il_number_int: /^parameter number \(union il_number\): a union passed by value: unions not supported$/,
   il_clamp_byte: /^parameter value \(uint8_t\): an 8-bit integer: needs a range-checked u8 type/,
   il_noproto: /^declared without a prototype/,
@@ -94,7 +94,7 @@ describe('cbox init --header: end to end', () => {
   afterAll(() => lib?.close());
 
   it('writes a manifest cbox build accepts unchanged: the header\'s sources, no glue file', () => {
-    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 19 functions mapped, 22 skipped$/m);
+    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 20 functions mapped, 21 skipped$/m);
     const manifest = readManifest(path.join(dir, 'lib/cbox.json'));
     expect(manifest.name).toBe('initlib');
     expect(manifest.sources).toEqual([source]);
@@ -103,6 +103,12 @@ describe('cbox init --header: end to end', () => {
     expect(manifest.exports.il_byte_sum).toEqual({ params: ['bytes'], paramNames: ['arg0'], result: 'u32' });
     expect(manifest.exports.il_unnamed).toEqual({ params: ['i32', 'i32'], paramNames: ['arg0', 'arg1'], result: 'i32' });
     expect(manifest.exports.il_counter_add).toEqual({ params: ['handle', 'i53'], paramNames: ['counter', 'delta'], result: 'i53' });
+    expect(manifest.exports.il_sum_i32).toEqual({ params: ['i32[]'], paramNames: ['values'], result: 'i32' });
+  });
+
+  it('typed arrays: a const int32_t * with its length is one Int32Array parameter', () => {
+    expect(lib.il_sum_i32(new Int32Array([1, -2, 30]))).toBe(29);
+    expect(lib.il_sum_i32(new Int32Array(0))).toBe(0);
   });
 
   it('names every unmappable function in skipped with its reason, and nothing else', () => {

@@ -3,13 +3,13 @@
 // and without code generation and on the native engine, and a value that does not fit is refused
 // before C runs (arguments) or instead of being rounded (results).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CboxArgumentError, CboxCallError, load, type Library } from 'cbox';
 import { ComponentMappingError, generateWit } from '../build/component/wit.js';
-import { readManifest } from '../build/manifest.js';
+import { parseManifest, readManifest } from '../build/manifest.js';
 import type { TypesExports } from '../wasm-modules/types.js';
 import { bindingOf, root } from './helpers.js';
 
@@ -64,6 +64,70 @@ describe.each(['wasm', 'native'] as const)('i53 and u53 (int64_t/uint64_t as JS 
   });
 });
 
+describe.each(['wasm', 'native'] as const)('typed arrays (const T *, size_t count) on the %s engine', (engine) => {
+  it('pass every element kind with its element count', async () => {
+    const lib = await open(engine);
+    expect(lib.sum_i8(new Int8Array([-128, 127, -1]))).toBe(-2);
+    expect(lib.sum_u8(new Uint8Array([255, 1]))).toBe(256);
+    expect(lib.sum_i16(new Int16Array([-32768, 32767, 5]))).toBe(4);
+    expect(lib.sum_u16(new Uint16Array([65535, 1]))).toBe(65536);
+    expect(lib.sum_i32(new Int32Array([2 ** 31 - 1, -(2 ** 31), 7]))).toBe(6);
+    expect(lib.sum_u32(new Uint32Array([2 ** 32 - 1, 2]))).toBe(1);
+    expect(lib.sum_f32(new Float32Array([0.5, 0.25]))).toBe(0.75);
+    expect(lib.sum_f64(new Float64Array([0.1, 0.2]))).toBe(0.1 + 0.2);
+    expect(lib.sum_i32(new Int32Array(0))).toBe(0);
+    // Two arrays: C gets each one's own count (a_count * 1000 + b_count * 1000000 is added).
+    expect(lib.dot_f64_f32(new Float64Array([1, 2, 3]), new Float32Array([4, 5]))).toBe(14 + 3000 + 2_000_000);
+  });
+
+  it('a view into a bigger buffer passes its own elements (offset and length), a big one too', async () => {
+    const lib = await open(engine);
+    const buffer = new Int32Array([1, 2, 3, 4, 5, 6]);
+    expect(lib.last_i32(buffer.subarray(1, 4))).toBe(4);
+    expect(lib.last_i32(new Int32Array(buffer.buffer, 20, 1))).toBe(6);
+    // 4 MiB: more than the arena holds, so it goes through a spilled heap block.
+    const big = new Int32Array(1 << 20).fill(1);
+    big[big.length - 1] = 99;
+    expect(lib.sum_i32(big)).toBe((1 << 20) - 1 + 99);
+    expect(lib.last_i32(big)).toBe(99);
+  });
+
+  it('refuse the wrong kind, plain arrays, numbers and detached arrays with CboxArgumentError', async () => {
+    const lib = await open(engine);
+    const sum = lib.sum_i32 as (values: unknown) => number;
+    const detached = new Int32Array(4);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    for (const value of [new Uint32Array([1]), new Float32Array([1]), new Uint8Array(4), Buffer.from([1, 2, 3, 4]), [1, 2], 1, null, new DataView(new ArrayBuffer(4))]) {
+      expect(() => sum(value)).toThrow(CboxArgumentError);
+      expect(() => sum(value)).toThrow(/argument 1 \(values: i32\[\]\) must be an Int32Array that is not detached/);
+    }
+    if (engine === 'wasm') expect(() => sum(detached)).toThrow(CboxArgumentError);
+  });
+});
+
+describe('typed arrays that lie about themselves (wasm engine)', () => {
+  it('a subclass whose length getter lies, a Proxy, a typed array of another kind dressed up: refused, C not entered', async () => {
+    const lib = await open('wasm');
+    class Liar extends Int32Array {
+      override get length(): number { return 1 << 20; }
+    }
+    const before = lib.types_entered();
+    const sum = lib.sum_i32 as (values: unknown) => number;
+    expect(() => sum(new Liar(2))).toThrow(CboxArgumentError);
+    expect(() => sum(new Proxy(new Int32Array(2), {}))).toThrow(CboxArgumentError);
+    const dressed = new Float32Array(2);
+    Object.defineProperty(dressed, Symbol.toStringTag, { value: 'Int32Array' });
+    expect(() => sum(dressed)).toThrow(CboxArgumentError);
+    const detached = new Int32Array(4);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    expect(() => sum(detached)).toThrow(CboxArgumentError);
+    expect(lib.types_entered()).toBe(before);
+    // A well-behaved subclass is an Int32Array.
+    class Plain extends Int32Array {}
+    expect(sum(new Plain([1, 2]))).toBe(3);
+  });
+});
+
 describe('i53 arguments refused before C runs', () => {
   it('a refused argument leaves C unentered', async () => {
     const lib = await open('wasm');
@@ -76,10 +140,17 @@ describe('i53 arguments refused before C runs', () => {
 });
 
 describe('the richer types elsewhere', () => {
-  it('generated declarations type i53/u53 as number', async () => {
-    const dts = (await import('node:fs')).readFileSync(path.join(root, 'wasm-modules/types.d.ts'), 'utf8');
+  it('generated declarations: i53/u53 as number, typed arrays as their class', () => {
+    const dts = readFileSync(path.join(root, 'wasm-modules/types.d.ts'), 'utf8');
     expect(dts).toContain('i53_add(a: number, b: number): number;');
     expect(dts).toContain('u53_pow2(bits: number): number;');
+    expect(dts).toContain('sum_i8(values: Int8Array): number;');
+    expect(dts).toContain('dot_f64_f32(a: Float64Array, b: Float32Array): number;');
+  });
+
+  it('the manifest refuses a typed array as a result', () => {
+    expect(() => parseManifest({ name: 'x', sources: [], exports: { f: { params: [], result: 'i32[]' } } }, root))
+      .toThrow('"exports.f".result: i32[] is a parameter type only');
   });
 
   it('cbox build --component refuses i53/u53 by name (no WIT mapping: s64 would be a bigint there)', () => {
@@ -87,9 +158,10 @@ describe('the richer types elsewhere', () => {
     expect(() => generateWit(manifest)).toThrow(ComponentMappingError);
     expect(() => generateWit(manifest)).toThrow('"exports.i53_add.params[0]": the type "i53" has no WIT mapping yet');
     expect(() => generateWit(manifest)).toThrow('"exports.u53_pow2.result": the type "u53" has no WIT mapping yet');
+    expect(() => generateWit(manifest)).toThrow('"exports.sum_f64.params[0]": the type "f64[]" has no WIT mapping yet');
   });
 
-  it('work under node --disallow-code-generation-from-strings (the closure invoker)', () => {
+  it('i53/u53 and typed arrays work under node --disallow-code-generation-from-strings (the closure invoker)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-types-nocodegen-'));
     const script = path.join(dir, 'run.mjs');
     writeFileSync(script, `
@@ -97,13 +169,14 @@ describe('the richer types elsewhere', () => {
       import { binding } from ${JSON.stringify(path.join(root, 'wasm-modules', 'types.js'))};
       const lib = await load(binding, { logger: null });
       const codes = [];
-      for (const call of [() => lib.u53_pow2(53), () => lib.i53_add(2 ** 53, 0), () => lib.u53_add(-1, 0), () => lib.i53_add(1n, 0)]) {
+      for (const call of [() => lib.u53_pow2(53), () => lib.i53_add(2 ** 53, 0), () => lib.u53_add(-1, 0), () => lib.i53_add(1n, 0), () => lib.sum_i32(new Uint32Array(1))]) {
         try { call(); codes.push('none'); } catch (error) { codes.push(error.code); }
       }
-      console.log(JSON.stringify([lib.i53_add(2 ** 52, 2 ** 52 - 1), lib.u53_add(1, 2), lib.i53_neg_pow2(52), ...codes]));
+      const arrays = [lib.sum_i16(new Int16Array([-3, 1])), lib.dot_f64_f32(new Float64Array([2]), new Float32Array([3])), lib.last_i32(new Int32Array([1, 2, 3]).subarray(0, 2)), lib.sum_i32(new Int32Array(1 << 18).fill(1))];
+      console.log(JSON.stringify([lib.i53_add(2 ** 52, 2 ** 52 - 1), lib.u53_add(1, 2), lib.i53_neg_pow2(52), ...codes, ...arrays]));
     `);
     const run = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', script], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual([MAX, 3, -(2 ** 52), 'bad-result', 'bad-argument', 'bad-argument', 'bad-argument']);
+    expect(JSON.parse(run.stdout)).toEqual([MAX, 3, -(2 ** 52), 'bad-result', 'bad-argument', 'bad-argument', 'bad-argument', 'bad-argument', -2, 1006 + 1_000_000, 2, 1 << 18]);
   });
 });

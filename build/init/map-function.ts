@@ -1,6 +1,6 @@
 // From a C prototype to a manifest signature, or the precise reason there is none yet. Only
 // types the manifest knows today are emitted; everything else is named with what it would need.
-import { RESERVED_EXPORT_NAMES, type ResultType, type ValueType } from '../../runtime/abi.js';
+import { RESERVED_EXPORT_NAMES, type ArrayType, type ResultType, type ValueType } from '../../runtime/abi.js';
 import type { CFunctionType, CType } from './c-type.js';
 import type { HeaderFunction } from './header-functions.js';
 import type { TagFacts } from './probe.js';
@@ -79,7 +79,7 @@ function intInfo(type: CType, tags: TagLookup): IntInfo | { reason: string } | n
   return { bits: facts.size * 8, signed: facts.signed };
 }
 
-function mapScalar(type: CType, tags: TagLookup, position: 'param' | 'result', options: MapOptions): ValueType | { reason: string } | null {
+function mapScalar(type: CType, tags: TagLookup, position: 'param' | 'result', options: MapOptions): Exclude<ValueType, ArrayType> | { reason: string } | null {
   const int = intInfo(type, tags);
   if (int && 'reason' in int) return int;
   if (int) {
@@ -151,11 +151,30 @@ function mapPointerParam(pointee: CType, next: CType | undefined, length: Length
   const element = mapScalar(pointee, tags, 'result', options);
   if (element !== null && typeof element === 'string') {
     if (length === 'length') {
-      return { reason: pointee.const ? `an array of ${pointee.spelling} with its length (${nextName}): typed arrays not supported yet` : `an output array of ${pointee.spelling} with its length (${nextName}): out-arrays not supported yet` };
+      if (!pointee.const) return { reason: `an output array of ${pointee.spelling} with its length (${nextName}): out-arrays not supported yet` };
+      const array = arrayType(pointee, tags);
+      return typeof array === 'string' ? { type: array, consumed: 2 } : array;
     }
     return { reason: pointee.const ? `a pointer to ${pointee.spelling} without a length: arrays not supported yet` : `a pointer to ${pointee.spelling}: out-parameters not supported yet` };
   }
   return { reason: `a pointer to ${pointee.spelling}: not supported` };
+}
+
+/** The typed array for a `const T *` with a length: by the element's size, signedness and kind. */
+function arrayType(element: CType, tags: TagLookup): ArrayType | { reason: string } {
+  if (element.kind === 'float') {
+    if (element.bits === 32) return 'f32[]';
+    if (element.bits === 64) return 'f64[]';
+  }
+  const int = intInfo(element, tags);
+  if (int && !('reason' in int)) {
+    switch (int.bits) {
+      case 8: return int.signed ? 'i8[]' : 'u8[]';
+      case 16: return int.signed ? 'i16[]' : 'u16[]';
+      case 32: return int.signed ? 'i32[]' : 'u32[]';
+    }
+  }
+  return { reason: `an array of ${element.spelling}: typed arrays of this element type not supported yet` };
 }
 
 /** A pointer to a struct the header only declares is an opaque handle; one with visible fields is data. */

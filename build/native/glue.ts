@@ -2,21 +2,36 @@
 // its JavaScript arguments with cbox_native_rt's converters, calls the C function with cbox.h's
 // calling convention, and converts the answer. Conversions live in cbox_native_rt.c (real,
 // reviewable C); what is generated is only the per-signature plumbing.
-import type { AbiStamp, ExportSignature, ResultType, ValueType } from '../../runtime/abi.js';
+import { isArrayType, isPointerWithLength, type AbiStamp, type ArrayType, type ExportSignature, type ResultType, type ValueType } from '../../runtime/abi.js';
 
-/** How each manifest type is declared in C (cbox.h); bytes take a pointer and a length. */
+/** Each typed array's element type in C and its napi_typedarray_type. */
+const C_ARRAY: Record<ArrayType, { element: string; napi: string }> = {
+  'i8[]': { element: 'int8_t', napi: 'napi_int8_array' },
+  'u8[]': { element: 'uint8_t', napi: 'napi_uint8_array' },
+  'i16[]': { element: 'int16_t', napi: 'napi_int16_array' },
+  'u16[]': { element: 'uint16_t', napi: 'napi_uint16_array' },
+  'i32[]': { element: 'int32_t', napi: 'napi_int32_array' },
+  'u32[]': { element: 'uint32_t', napi: 'napi_uint32_array' },
+  'f32[]': { element: 'float', napi: 'napi_float32_array' },
+  'f64[]': { element: 'double', napi: 'napi_float64_array' },
+};
+/** How each manifest type is declared in C (cbox.h); bytes and typed arrays take a pointer and a length. */
 const C_PARAM: Record<ValueType, string> = {
   i32: 'int32_t', u32: 'uint32_t', i64: 'int64_t', u64: 'uint64_t', i53: 'int64_t', u53: 'uint64_t', f32: 'float', f64: 'double',
   bool: 'int', handle: 'void *', string: 'const char *', bytes: 'const uint8_t *',
+  ...Object.fromEntries(Object.entries(C_ARRAY).map(([type, { element }]) => [type, `const ${element} *`])) as Record<ArrayType, string>,
 };
-const C_RESULT: Record<ResultType, string> = { ...C_PARAM, bytes: 'void', string: 'void', void: 'void' };
+const C_RESULT: Record<ResultType, string> = {
+  i32: 'int32_t', u32: 'uint32_t', i64: 'int64_t', u64: 'uint64_t', i53: 'int64_t', u53: 'uint64_t', f32: 'float', f64: 'double',
+  bool: 'int', handle: 'void *', bytes: 'void', string: 'void', void: 'void',
+};
 /** The cbox_native_from_* converter of a scalar result (f32 widens to a JavaScript number). */
 const FROM_SCALAR: Partial<Record<ResultType, string>> = {
   i32: 'i32', u32: 'u32', i64: 'i64', u64: 'u64', i53: 'i53', u53: 'u53', f32: 'f64', f64: 'f64', bool: 'bool', handle: 'handle',
 };
 
 function prototype(fn: string, signature: ExportSignature): string {
-  const params = signature.params.flatMap((type) => (type === 'bytes' ? ['const uint8_t *', 'size_t'] : [C_PARAM[type]]));
+  const params = signature.params.flatMap((type) => (isPointerWithLength(type) ? [C_PARAM[type], 'size_t'] : [C_PARAM[type]]));
   if (signature.result === 'bytes' || signature.result === 'string') params.push('cbox_out *');
   return `${C_RESULT[signature.result]} ${fn}(${params.length > 0 ? params.join(', ') : 'void'});`;
 }
@@ -31,6 +46,10 @@ function glueFunction(fn: string, signature: ExportSignature): string {
     if (type === 'bytes') {
       declarations.push(`size_t p${i}_len;`);
       reads.push(`cbox_native_bytes(env, argv[${i}], ${i}, &p${i}, &p${i}_len)`);
+      callArgs.push(`p${i}`, `p${i}_len`);
+    } else if (isArrayType(type)) {
+      declarations.push(`size_t p${i}_len;`);
+      reads.push(`cbox_native_array(env, argv[${i}], ${i}, ${C_ARRAY[type].napi}, (const void **)&p${i}, &p${i}_len)`);
       callArgs.push(`p${i}`, `p${i}_len`);
     } else {
       reads.push(`cbox_native_${type}(env, argv[${i}], ${i}, &p${i})`);

@@ -11,6 +11,9 @@
  *   handle -> a pointer to a C object owned by the library (void *, struct x *)
  *   string param -> const char *          (UTF-8, NUL-terminated, valid during the call)
  *   bytes param  -> const uint8_t *, size_t  (two C parameters, valid during the call)
+ *   typed array param (i8[] u8[] i16[] u16[] i32[] u32[] f32[] f64[], e.g. i32[] from an Int32Array)
+ *                -> const int32_t *, size_t count  (two C parameters; count in elements; the
+ *                   elements are a copy in the arena, aligned, valid during the call)
  *   void result  -> void
  *   bytes or string result -> the C function returns void and takes one extra, last
  *                   parameter `cbox_out *out`; it answers with cbox_return_* below.

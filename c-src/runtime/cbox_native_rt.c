@@ -163,17 +163,21 @@ int cbox_native_handle(napi_env env, napi_value value, size_t index, void **out)
     return 1;
 }
 
-int cbox_native_bytes(napi_env env, napi_value value, size_t index, const uint8_t **data, size_t *len) {
-    static const uint8_t empty[1];
+int cbox_native_array(napi_env env, napi_value value, size_t index, napi_typedarray_type kind, const void **data, size_t *count) {
+    static const uint64_t empty[1];
     napi_typedarray_type type;
     void *start = NULL;
     /* napi_invalid_arg, not an exception, for anything but a typed array. */
-    if (napi_get_typedarray_info(env, value, &type, len, &start, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    if (napi_get_typedarray_info(env, value, &type, count, &start, NULL, NULL) != napi_ok || type != kind) {
         return bad_argument(env, index);
     }
-    /* An empty (or detached) array has no storage; C still gets a valid pointer. */
+    /* An empty (or detached) array has no storage; C still gets a valid, aligned pointer. */
     *data = start ? start : empty;
     return 1;
+}
+
+int cbox_native_bytes(napi_env env, napi_value value, size_t index, const uint8_t **data, size_t *len) {
+    return cbox_native_array(env, value, index, napi_uint8_array, (const void **)data, len);
 }
 
 static int out_of_memory(napi_env env, const char *what) {

@@ -42,6 +42,8 @@ int cbox_native_bool(napi_env env, napi_value value, size_t index, int *out);
 int cbox_native_handle(napi_env env, napi_value value, size_t index, void **out);
 /* A Uint8Array (or Buffer), not copied: C reads the JavaScript memory during the call. */
 int cbox_native_bytes(napi_env env, napi_value value, size_t index, const uint8_t **data, size_t *len);
+/* A typed array of exactly this kind (Int32Array: napi_int32_array), not copied; `count` elements. */
+int cbox_native_array(napi_env env, napi_value value, size_t index, napi_typedarray_type kind, const void **data, size_t *count);
 /* A well-formed string without NUL, copied into scratch as NUL-terminated UTF-8. */
 int cbox_native_string(napi_env env, napi_value value, size_t index, const char **out);
 
