@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
-  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, VALUE_TYPES, exportNameProblem, isArrayType, isCIdentifier, isLibraryName, isResultType, isValueType,
+  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, VALUE_TYPES, exportNameProblem, isArrayType, isCIdentifier, isLibraryName, isOutType, isResultType, isValueType,
   type ExportSignature, type ValueType,
 } from '../runtime/abi.js';
 import { WASM_PAGE, parseSize } from '../runtime/sizes.js';
@@ -108,6 +108,10 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
 
   const exports = parseExports(m.exports, problems);
   const native = exportList(m.native, 'native', exports, problems);
+  for (const fn of native) {
+    const out = exports[fn]?.params.find(isOutType);
+    if (out) problems.push(`"native": ${fn} has an out-parameter (${out}), which the native glue does not support yet (keep it out of "native")`);
+  }
   const trusted = exportList(m.trusted, 'trusted', exports, problems);
   for (const fn of trusted) if (!native.includes(fn)) problems.push(`"trusted": ${fn} must also be listed in "native" (trusted means it may run natively)`);
 
@@ -146,7 +150,9 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
     else if (Array.isArray(rawParams) && rawParams.length > MAX_PARAMS) problems.push(`${where}.params: ${rawParams.length} parameters (at most ${MAX_PARAMS})`);
     for (const [index, entry] of (Array.isArray(rawParams) ? rawParams : []).entries()) {
       const text = typeof entry === 'string' ? entry : '';
-      const [paramName, type] = text.includes(':') ? text.split(':', 2) as [string, string] : [`arg${index}`, text];
+      // name:type; the type may hold a colon itself (err:out:i32).
+      const colon = text.indexOf(':');
+      const [paramName, type] = colon >= 0 ? [text.slice(0, colon), text.slice(colon + 1)] : [`arg${index}`, text];
       if (!isValueType(type)) {
         problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of ${VALUE_TYPES.join(' ')})`);
       } else if (!isCIdentifier(paramName)) {
@@ -159,12 +165,17 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
       }
     }
     const result = rawResult === undefined ? 'void' : rawResult;
-    if (typeof result === 'string' && isArrayType(result)) {
-      problems.push(`${where}.result: ${result} is a parameter type only (a typed array result is not supported; return it through bytes)`);
+    if (typeof result === 'string' && (isArrayType(result) || isOutType(result))) {
+      problems.push(`${where}.result: ${result} is a parameter type only (${isArrayType(result) ? 'a typed array result is not supported; return it through bytes' : 'out-parameters come back with the result'})`);
       continue;
     }
     if (typeof result !== 'string' || !isResultType(result)) {
-      problems.push(`${where}.result: unknown type ${JSON.stringify(result)} (use void or one of ${VALUE_TYPES.filter((type) => !isArrayType(type)).join(' ')})`);
+      problems.push(`${where}.result: unknown type ${JSON.stringify(result)} (use void or one of ${VALUE_TYPES.filter((type) => isResultType(type)).join(' ')})`);
+      continue;
+    }
+    const outNames = paramNames.filter((_, i) => isOutType(params[i]!));
+    if (result !== 'void' && outNames.includes('result')) {
+      problems.push(`${where}.params: an out-parameter may not be named "result" (the call answers { result, ...out-parameters })`);
       continue;
     }
     exports[fn] = { params, paramNames, result };

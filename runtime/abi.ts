@@ -10,11 +10,16 @@ export const ABI_SECTION = 'cbox.abi';
 export const VALUE_TYPES = [
   'i32', 'u32', 'i64', 'u64', 'i53', 'u53', 'f32', 'f64', 'bool', 'handle', 'bytes', 'string',
   'i8[]', 'u8[]', 'i16[]', 'u16[]', 'i32[]', 'u32[]', 'f32[]', 'f64[]',
+  'out:i32', 'out:u32', 'out:i64', 'out:u64', 'out:i53', 'out:u53', 'out:f32', 'out:f64',
 ] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];
 /** A typed array: `const T *, size_t count` in C, parameters only. */
 export type ArrayType = Extract<ValueType, `${string}[]`>;
-export type ResultType = Exclude<ValueType, ArrayType> | 'void';
+/** An out-parameter: `T *` in C, no JS argument; its value comes back with the result. */
+export type OutType = Extract<ValueType, `out:${string}`>;
+export type ResultType = Exclude<ValueType, ArrayType | OutType> | 'void';
+/** The scalar an out-parameter answers with. */
+export type OutValueType = OutType extends `out:${infer T}` ? T & ResultType : never;
 
 /** Each typed array's JS class (as its Symbol.toStringTag names it) and element size. */
 export const ARRAY_ELEMENTS: Readonly<Record<ArrayType, { readonly kind: string; readonly bytes: 1 | 2 | 4 | 8 }>> = {
@@ -107,8 +112,22 @@ export function isArrayType(type: string): type is ArrayType {
   return Object.hasOwn(ARRAY_ELEMENTS, type);
 }
 
+export function isOutType(type: string): type is OutType {
+  return type.startsWith('out:') && isValueType(type);
+}
+
+/** `out:i32` -> `i32`. */
+export function outValueType(type: OutType): OutValueType {
+  return type.slice(4) as OutValueType;
+}
+
 export function isResultType(type: string): type is ResultType {
-  return type === 'void' || (isValueType(type) && !isArrayType(type));
+  return type === 'void' || (isValueType(type) && !isArrayType(type) && !isOutType(type));
+}
+
+/** The positions of the parameters a JS caller passes (out-parameters take none). */
+export function jsParamIndexes(params: readonly ValueType[]): number[] {
+  return params.flatMap((type, index) => (isOutType(type) ? [] : [index]));
 }
 
 /** Parameters that take two wasm values, a pointer and a length. */
@@ -121,6 +140,7 @@ export function lowerParams(signature: Pick<ExportSignature, 'params' | 'result'
   const lowered: WasmValType[] = [];
   for (const type of signature.params) {
     if (isPointerWithLength(type)) lowered.push('i32', 'i32');
+    else if (isOutType(type)) lowered.push('i32');
     else lowered.push(lowerScalar(type));
   }
   if (returnsBuffer(signature.result)) lowered.push('i32');
@@ -136,7 +156,7 @@ export function returnsBuffer(result: ResultType): result is 'bytes' | 'string' 
   return result === 'bytes' || result === 'string';
 }
 
-function lowerScalar(type: Exclude<ValueType, 'bytes' | ArrayType>): WasmValType {
+function lowerScalar(type: Exclude<ValueType, 'bytes' | ArrayType | OutType>): WasmValType {
   switch (type) {
     case 'i64': case 'u64': case 'i53': case 'u53': return 'i64';
     case 'f32': return 'f32';

@@ -1,10 +1,10 @@
 // What a C export accepts from JS, per manifest type: the checks every invoker makes before C
 // runs, and the message a refused argument gets.
-import { ARRAY_ELEMENTS, type ExportSignature, type ValueType } from './abi.js';
+import { ARRAY_ELEMENTS, jsParamIndexes, type ExportSignature, type OutType, type ValueType } from './abi.js';
 import { describeValue } from './describe-value.js';
 import { CboxArgumentError } from './errors.js';
 
-export const EXPECTED: Readonly<Record<ValueType, string>> = {
+export const EXPECTED: Readonly<Record<Exclude<ValueType, OutType>, string>> = {
   i32: 'an integer from -2147483648 to 2147483647',
   u32: 'an integer from 0 to 4294967295',
   f32: 'a number',
@@ -17,12 +17,14 @@ export const EXPECTED: Readonly<Record<ValueType, string>> = {
   bytes: 'a Uint8Array (or Buffer) that is not detached',
   string: 'a well-formed string without NUL characters',
   handle: 'a Handle',
-  ...Object.fromEntries(Object.entries(ARRAY_ELEMENTS).map(([type, { kind }]) => [type, `an ${kind} that is not detached`])) as Record<keyof typeof ARRAY_ELEMENTS, string>,
+  ...Object.fromEntries(Object.entries(ARRAY_ELEMENTS).map(([type, { kind }]) => [type, `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind} that is not detached`])) as Record<keyof typeof ARRAY_ELEMENTS, string>,
 };
 
 export function argumentError(fn: string, signature: ExportSignature, index: number, value: unknown): CboxArgumentError {
-  const type = signature.params[index]!;
-  return new CboxArgumentError(`${fn}: argument ${index + 1} (${signature.paramNames[index]}: ${type}) must be ${EXPECTED[type]}, got ${describeValue(value)}`);
+  const type = signature.params[index] as Exclude<ValueType, OutType>;
+  // Counted as the caller counts: out-parameters take no argument.
+  const position = jsParamIndexes(signature.params).indexOf(index) + 1;
+  return new CboxArgumentError(`${fn}: argument ${position} (${signature.paramNames[index]}: ${type}) must be ${EXPECTED[type]}, got ${describeValue(value)}`);
 }
 
 // The engine's own accessors, called on the argument: a Proxy or a subclass that lies about its

@@ -1,11 +1,14 @@
 // The invoker made of closures only, for a process where code generation from strings is
 // disallowed (node --disallow-code-generation-from-strings). Same checks, same marshalling, same
-// errors as the generated one (invoker-source.ts); slower, because every export shares this one
+// errors as the generated one (invoker.ts); slower, because every export shares this one
 // function literal, so its call sites see every parameter type and result conversion.
-import { ARRAY_ELEMENTS, isArrayType, type ExportSignature, type ResultType } from './abi.js';
+import {
+  ARRAY_ELEMENTS, isArrayType, isOutType, jsParamIndexes, outValueType, type ExportSignature, type OutValueType, type ResultType,
+} from './abi.js';
 import { argumentError, arrayBytes, bytesLength, isString } from './arguments.js';
 import { Handle } from './handles.js';
 import { i53Result, u53Result } from './int53.js';
+import type { Marshalling } from './marshalling.js';
 import type { Sandbox } from './sandbox.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -16,6 +19,7 @@ function lowerer(box: Sandbox, fn: string, signature: ExportSignature, index: nu
   const bad = (value: unknown): never => { throw argumentError(fn, signature, index, value); };
   const param = signature.paramNames[index]!;
   const type = signature.params[index]!;
+  if (isOutType(type)) throw new TypeError(`an out-parameter takes no argument (${type})`);
   if (isArrayType(type)) {
     // Lowered to the bytes cbox copies (a view of its own), written below.
     const { kind } = ARRAY_ELEMENTS[type];
@@ -51,19 +55,38 @@ function lifter(box: Sandbox, fn: string, result: Exclude<ResultType, 'bytes' | 
   }
 }
 
+/** Reads an out-parameter's slot (before the arena is emptied). */
+function slotReader(type: OutValueType): (arena: Marshalling, slot: number) => number | bigint {
+  switch (type) {
+    case 'i64': case 'u64': case 'i53': case 'u53': return (arena, slot) => arena.slotI64(slot);
+    case 'f32': return (arena, slot) => arena.slotF32(slot);
+    case 'f64': return (arena, slot) => arena.slotF64(slot);
+    default: return (arena, slot) => arena.slotI32(slot);
+  }
+}
+
 export function createClosureInvoker(box: Sandbox, fn: string, index: number, signature: ExportSignature): AnyFunction {
   const { params, result } = signature;
-  const lowers = params.map((_, i) => lowerer(box, fn, signature, i));
+  // Out-parameters take no JS argument: argument k of the call is parameter jsIndexes[k].
+  const jsIndexes = jsParamIndexes(params);
+  const lowers = jsIndexes.map((i) => lowerer(box, fn, signature, i));
+  const outs = params.flatMap((type, i) => {
+    if (!isOutType(type)) return [];
+    const value = outValueType(type);
+    return [{ i, name: signature.paramNames[i]!, read: slotReader(value), lift: lifter(box, fn, value) }];
+  });
   const takesOut = result === 'bytes' || result === 'string';
   const lift = takesOut ? null : lifter(box, fn, result);
   return function invoke(...values: unknown[]) {
     // Every argument is checked before any is written into the sandbox.
-    const lowered = lowers.map((lower, i) => lower(values[i]));
+    const lowered: unknown[] = [];
+    lowers.forEach((lower, k) => { lowered[jsIndexes[k]!] = lower(values[k]); });
     const s = box.callable ?? box.unavailable();
     const arena = s.arena;
     arena.begin();
     let r;
     let out = 0;
+    const slots: number[] = [];
     try {
       const wasmArgs: unknown[] = [];
       params.forEach((type, i) => {
@@ -74,6 +97,8 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
         } else if (isArrayType(type)) {
           const view = value as Uint8Array;
           wasmArgs.push(arena.putBytes(view, view.length), view.length / ARRAY_ELEMENTS[type].bytes);
+        } else if (isOutType(type)) {
+          wasmArgs.push(slots[i] = arena.putSlot());
         } else {
           wasmArgs.push(type === 'string' ? arena.putString(value as string) : value);
         }
@@ -83,15 +108,25 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
       s.calls++;
       r = s.fns[index]!(...wasmArgs);
     } catch (e) { throw box.fail(e, fn, values); }
+    // Out-parameters are read before the arena is emptied and converted after (a conversion may refuse).
+    const written = outs.map(({ i, read }) => read(arena, slots[i]!));
+    let value: unknown;
     if (lift !== null) {
       // Settled first: a refused result (bad-result) leaves the arena empty too.
       box.settle(s);
-      return lift(r);
+      value = lift(r);
+    } else {
+      try {
+        value = result === 'bytes' ? arena.takeBytes(out, fn) : arena.takeString(out, fn);
+      } finally {
+        box.deliverOutput();
+      }
     }
-    try {
-      return result === 'bytes' ? arena.takeBytes(out, fn) : arena.takeString(out, fn);
-    } finally {
-      box.deliverOutput();
-    }
+    if (outs.length === 0) return value;
+    // A null-prototype object: whatever the out-parameters are named, they become own properties only.
+    const answer: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    if (result !== 'void') answer.result = value;
+    outs.forEach(({ name, lift: liftOut }, k) => { answer[name] = liftOut(written[k]); });
+    return answer;
   };
 }

@@ -7,7 +7,9 @@
 // numbers (parameter positions). Nothing the module names — export names, parameter names —
 // is ever part of the text: the code reaches them through its closure (`fn`, `signature`).
 // Where code generation is disallowed, the closure-only invoker (invoker-closures.ts) serves.
-import { ARRAY_ELEMENTS, isArrayType, type ExportSignature, type ResultType, type ValueType } from './abi.js';
+import {
+  ARRAY_ELEMENTS, isArrayType, isOutType, jsParamIndexes, outValueType, type ExportSignature, type OutValueType, type ResultType, type ValueType,
+} from './abi.js';
 import { argumentError, arrayBytes, bytesLength } from './arguments.js';
 import { Handle } from './handles.js';
 import { i53Result, u53Result } from './int53.js';
@@ -33,27 +35,42 @@ function refusal(type: ValueType, v: string): string {
   }
 }
 
-function conversion(result: ResultType): string {
+/** The JS value of a wasm answer `r` (a result or an out-parameter's slot) of this type. */
+function conversion(result: ResultType, r = 'r'): string {
   switch (result) {
-    case 'u32': return 'r >>> 0';
-    case 'u64': return 'BigInt.asUintN(64, r)';
-    case 'bool': return 'r !== 0';
-    case 'handle': return 'box.wrapHandle(r)';
-    case 'i53': return 'i53Result(r, fn)';
-    case 'u53': return 'u53Result(r, fn)';
+    case 'u32': return `${r} >>> 0`;
+    case 'u64': return `BigInt.asUintN(64, ${r})`;
+    case 'bool': return `${r} !== 0`;
+    case 'handle': return `box.wrapHandle(${r})`;
+    case 'i53': return `i53Result(${r}, fn)`;
+    case 'u53': return `u53Result(${r}, fn)`;
     case 'void': return 'undefined';
-    case 'i32': case 'i64': case 'f32': case 'f64': return 'r';
+    case 'i32': case 'i64': case 'f32': case 'f64': return r;
     default: throw new TypeError(`no result conversion for type ${String(result)}`);
+  }
+}
+
+/** The Marshalling method that reads an out-parameter's slot of this type. */
+function slotReader(type: OutValueType): string {
+  switch (type) {
+    case 'i32': case 'u32': return 'slotI32';
+    case 'i64': case 'u64': case 'i53': case 'u53': return 'slotI64';
+    case 'f32': return 'slotF32';
+    case 'f64': return 'slotF64';
+    default: throw new TypeError(`no out-parameter reader for type ${String(type)}`);
   }
 }
 
 /** The body of the invoker for this signature; only its types and arity shape the text. */
 function invokerSource(signature: ExportSignature): string {
   const { params, result } = signature;
-  const values = params.map((_, i) => `v${i}`);
-  const marshals = params.some((type) => type === 'bytes' || type === 'string' || isArrayType(type)) || result === 'bytes' || result === 'string';
+  // Out-parameters take no JS argument: v<i> keeps the parameter's position in the signature.
+  const values = jsParamIndexes(params).map((i) => `v${i}`);
+  const outs = params.flatMap((type, i) => (isOutType(type) ? [{ i, type: outValueType(type) }] : []));
+  const marshals = outs.length > 0 || params.some((type) => type === 'bytes' || type === 'string' || isArrayType(type)) || result === 'bytes' || result === 'string';
   const lines: string[] = [];
   params.forEach((type, i) => {
+    if (isOutType(type)) return;
     if (type === 'bytes') lines.push(`const n${i} = bytesLength(v${i}); if (n${i} < 0) throw argumentError(fn, signature, ${i}, v${i});`);
     // The class name comes from cbox's own table, for a type matched against it.
     else if (isArrayType(type)) lines.push(`const b${i} = arrayBytes(v${i}, '${ARRAY_ELEMENTS[type].kind}'); if (b${i} === null) throw argumentError(fn, signature, ${i}, v${i});`);
@@ -69,6 +86,7 @@ function invokerSource(signature: ExportSignature): string {
     if (type === 'bytes') { puts.push(`const p${i} = a.putBytes(v${i}, n${i});`); lowered.push(`p${i}`, `n${i}`); }
     else if (type === 'string') { puts.push(`const p${i} = a.putString(v${i});`); lowered.push(`p${i}`); }
     else if (isArrayType(type)) { puts.push(`const p${i} = a.putBytes(b${i}, b${i}.length);`); lowered.push(`p${i}`, `b${i}.length / ${ARRAY_ELEMENTS[type].bytes}`); }
+    else if (isOutType(type)) { puts.push(`q${i} = a.putSlot();`); lowered.push(`q${i}`); }
     else if (type === 'bool') lowered.push(`v${i} ? 1 : 0`);
     else if (type === 'handle') lowered.push(`h${i}`);
     // V8 passes a wasm i64 only as a bigint: the one BigInt of an i53 call is made here.
@@ -78,11 +96,23 @@ function invokerSource(signature: ExportSignature): string {
   const out = result === 'bytes' || result === 'string';
   if (out) { puts.push('o = a.putOut();'); lowered.push('o'); }
   if (marshals) {
-    lines.push('const a = s.arena;', 'a.begin();', 'let o = 0;', 'let r;');
+    lines.push('const a = s.arena;', 'a.begin();', 'let o = 0;', 'let r;', ...outs.map(({ i }) => `let q${i} = 0;`));
     // Writing into the arena may be refused (arena-full): box.fail passes cbox's own errors on.
     lines.push(`try { ${puts.join(' ')} a.commit(); s.calls++; r = s.fns[index](${lowered.join(', ')}); } catch (e) { throw box.fail(e, fn, [${values.join(', ')}]); }`);
-    if (out) lines.push(`try { return a.${result === 'bytes' ? 'takeBytes' : 'takeString'}(o, fn); } finally { box.deliverOutput(); }`);
-    else lines.push('box.settle(s);', `return ${conversion(result)};`);
+    // Out-parameters are read before the arena is emptied and converted after (a conversion may refuse).
+    for (const { i, type } of outs) lines.push(`const w${i} = a.${slotReader(type)}(q${i});`);
+    if (out) lines.push(`let t; try { t = a.${result === 'bytes' ? 'takeBytes' : 'takeString'}(o, fn); } finally { box.deliverOutput(); }`);
+    else lines.push('box.settle(s);');
+    const value = out ? 't' : conversion(result);
+    if (outs.length === 0) lines.push(`return ${value};`);
+    else {
+      // A null-prototype object: the out-parameters' names (from the stamp) become own properties
+      // only, whatever they are, and they reach this code through the closure, not its text.
+      lines.push('const x = { __proto__: null };');
+      if (result !== 'void') lines.push(`x.result = ${value};`);
+      for (const { i, type } of outs) lines.push(`x[signature.paramNames[${i}]] = ${conversion(type, `w${i}`)};`);
+      lines.push('return x;');
+    }
   } else {
     lines.push('s.calls++;', 'let r;');
     lines.push(`try { r = s.fns[index](${lowered.join(', ')}); } catch (e) { throw box.fail(e, fn, [${values.join(', ')}]); }`);

@@ -14,6 +14,8 @@ const HEADER_OOM = 16;
 const HEADER_TOUCHED = 20;
 const HEADER_SIZE = 24;
 const OUT_SIZE = 12;
+/** An out-parameter's slot: room for the widest scalar (int64_t, double). */
+const SLOT_SIZE = 8;
 /** Strings up to this many units are converted by a JS loop when ASCII. */
 const SHORT_STRING = 64;
 /** Longest error message read back from C (cbox_return_error). */
@@ -34,6 +36,7 @@ export class Marshalling {
   private buffer: ArrayBuffer;
   private u8: Uint8Array;
   private u32: Uint32Array;
+  private data: DataView;
 
   /** `header` is what cbox_arena_header() answered: checked here, as everything C hands over. */
   constructor(
@@ -45,6 +48,7 @@ export class Marshalling {
     this.buffer = memory.buffer;
     this.u8 = new Uint8Array(this.buffer);
     this.u32 = new Uint32Array(this.buffer);
+    this.data = new DataView(this.buffer);
     if (header % 4 !== 0 || header + HEADER_SIZE > this.u8.byteLength) throw new CboxError('bad-arena', `the arena header at 0x${header.toString(16)} lies outside the memory`);
     this.base = this.u32[(header + HEADER_BASE) >>> 2]!;
     this.end = this.u32[(header + HEADER_END) >>> 2]!;
@@ -63,6 +67,7 @@ export class Marshalling {
       this.buffer = buffer;
       this.u8 = new Uint8Array(buffer);
       this.u32 = new Uint32Array(buffer);
+      this.data = new DataView(buffer);
     }
     return this.u8;
   }
@@ -123,6 +128,35 @@ export class Marshalling {
     const pointer = this.reserve(OUT_SIZE);
     this.views().fill(0, pointer, pointer + OUT_SIZE);
     return pointer;
+  }
+
+  /** A zeroed slot an out-parameter points at (C may leave it unwritten: it then reads 0). */
+  putSlot(): number {
+    const pointer = this.reserve(SLOT_SIZE);
+    this.views().fill(0, pointer, pointer + SLOT_SIZE);
+    return pointer;
+  }
+
+  // What C wrote into a slot this call reserved (inside the memory by construction), read
+  // before reset(). wasm is little-endian.
+  slotI32(pointer: number): number {
+    this.views();
+    return this.data.getInt32(pointer, true);
+  }
+
+  slotI64(pointer: number): bigint {
+    this.views();
+    return this.data.getBigInt64(pointer, true);
+  }
+
+  slotF32(pointer: number): number {
+    this.views();
+    return this.data.getFloat32(pointer, true);
+  }
+
+  slotF64(pointer: number): number {
+    this.views();
+    return this.data.getFloat64(pointer, true);
   }
 
   /** Tells C's cbox_alloc where the host's arguments end. */

@@ -50,6 +50,7 @@ interface InitLib {
   il_counter_free(counter: Handle): void;
   il_unnamed(a: number, b: number): number;
   il_sum_i32(values: Int32Array): number;
+  il_divmod(a: number, b: number): { result: number; remainder: number };
 }
 
 const EXPECTED_SKIPPED: Record<string, RegExp> = {
@@ -63,7 +64,6 @@ const EXPECTED_SKIPPED: Record<string, RegExp> = {
   il_raw: /^result \(void \*\): an untyped pointer: cbox cannot tell a buffer from a handle$/,
   il_find: /^result \(int32_t \*\): a pointer to int32_t: pointer results not supported yet$/,
   il_fill: /^parameter buf \(uint8_t \*\): an output buffer with its length \(len\)/,
-  il_divmod: /^parameter remainder \(int \*\): a pointer to int: out-parameters not supported yet$/,
   il_precise: /^parameter x \(long double\): long double \(a 128-bit float on wasm32\)/,
   il_first: /^parameter values \(const int\[4\]\): an array parameter/,
   il_number_int: /^parameter number \(union il_number\): a union passed by value: unions not supported$/,
@@ -94,7 +94,7 @@ describe('cbox init --header: end to end', () => {
   afterAll(() => lib?.close());
 
   it('writes a manifest cbox build accepts unchanged: the header\'s sources, no glue file', () => {
-    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 20 functions mapped, 21 skipped$/m);
+    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 21 functions mapped, 20 skipped$/m);
     const manifest = readManifest(path.join(dir, 'lib/cbox.json'));
     expect(manifest.name).toBe('initlib');
     expect(manifest.sources).toEqual([source]);
@@ -104,6 +104,11 @@ describe('cbox init --header: end to end', () => {
     expect(manifest.exports.il_unnamed).toEqual({ params: ['i32', 'i32'], paramNames: ['arg0', 'arg1'], result: 'i32' });
     expect(manifest.exports.il_counter_add).toEqual({ params: ['handle', 'i53'], paramNames: ['counter', 'delta'], result: 'i53' });
     expect(manifest.exports.il_sum_i32).toEqual({ params: ['i32[]'], paramNames: ['values'], result: 'i32' });
+    expect(manifest.exports.il_divmod).toEqual({ params: ['i32', 'i32', 'out:i32'], paramNames: ['a', 'b', 'remainder'], result: 'i32' });
+  });
+
+  it('out-parameters: a writable int * comes back with the result', () => {
+    expect({ ...lib.il_divmod(17, 5) }).toEqual({ result: 3, remainder: 2 });
   });
 
   it('typed arrays: a const int32_t * with its length is one Int32Array parameter', () => {

@@ -41,7 +41,7 @@ describe('manifest', () => {
 
   it('refuses an unknown type, naming the export and parameter', () => {
     expect(problemsOf({ ...base, exports: { add: { params: ['a:int', 'b:i32'], result: 'i32' } } }))
-      .toEqual(['"exports.add".params[0]: unknown type "int" (use one of i32 u32 i64 u64 i53 u53 f32 f64 bool handle bytes string i8[] u8[] i16[] u16[] i32[] u32[] f32[] f64[])']);
+      .toEqual(['"exports.add".params[0]: unknown type "int" (use one of i32 u32 i64 u64 i53 u53 f32 f64 bool handle bytes string i8[] u8[] i16[] u16[] i32[] u32[] f32[] f64[] out:i32 out:u32 out:i64 out:u64 out:i53 out:u53 out:f32 out:f64)']);
     expect(problemsOf({ ...base, exports: { add: { params: [], result: 'float' } } })[0]).toMatch(/"exports.add".result: unknown type "float"/);
   });
 

@@ -128,6 +128,52 @@ describe('typed arrays that lie about themselves (wasm engine)', () => {
   });
 });
 
+describe('out-parameters (T * written by C) on the wasm engine', () => {
+  it('come back with the result as { result, <name> }, or as { <names> } when the result is void', async () => {
+    const lib = await open('wasm');
+    expect({ ...lib.divmod_i32(17, 5) }).toEqual({ result: 3, remainder: 2 });
+    expect({ ...lib.minmax_f64(new Float64Array([3, -1, 7])) }).toEqual({ min: -1, max: 7 });
+    expect({ ...lib.echo_count(new Uint8Array([4, 5, 6])) }).toEqual({ result: new Uint8Array([4, 5, 6]), count: 3 });
+    // Out-parameters take no argument: the JS function has only the others.
+    expect(lib.divmod_i32.length).toBe(2);
+  });
+
+  it('every out type: i64/u64 as bigint, i53/u53/u32 as numbers, f32; an unwritten slot reads 0', async () => {
+    const lib = await open('wasm');
+    expect({ ...lib.outs_wide() }).toEqual({ i64: -(2n ** 63n), u64: 2n ** 64n - 1n, i53: -MAX, u53: MAX, u32: 2 ** 32 - 1, f32: 0.5 });
+    expect({ ...lib.divmod_i32(1, 0) }).toEqual({ result: 0, remainder: 0 });
+  });
+
+  it('an out-parameter outside its range is CboxCallError bad-result; the arena is empty after it', async () => {
+    const lib = await open('wasm');
+    expect({ ...lib.u53_out_pow2(52) }).toEqual({ result: 52, value: 2 ** 52 });
+    expect(() => lib.u53_out_pow2(53)).toThrow(expect.objectContaining({ name: 'CboxCallError', code: 'bad-result' }));
+    expect({ ...lib.echo_count(new Uint8Array(3)) }).toEqual({ result: new Uint8Array(3), count: 3 });
+  });
+
+  it('the answer is a null-prototype object: an out-parameter named __proto__ or constructor is an own property', async () => {
+    const lib = await open('wasm');
+    const answer = lib.two_outs();
+    expect(Object.getPrototypeOf(answer)).toBe(null);
+    expect(Object.keys(answer)).toEqual(['__proto__', 'constructor']);
+    expect(Object.getOwnPropertyDescriptor(answer, '__proto__')?.value).toBe(1);
+    expect(answer.constructor).toBe(2);
+    expect(Object.getPrototypeOf(lib.divmod_i32(7, 2))).toBe(null);
+  });
+});
+
+describe('out-parameters in the manifest', () => {
+  const manifest = (exports: Record<string, unknown>, extra: Record<string, unknown> = {}) => parseManifest({ name: 'x', sources: [], exports, ...extra }, root);
+
+  it('are written name:out:type and refused as results, as "result" beside a result, and in "native"', () => {
+    expect(() => manifest({ f: { params: ['e:out:i32'], result: 'out:i32' } })).toThrow('"exports.f".result: out:i32 is a parameter type only');
+    expect(() => manifest({ f: { params: ['result:out:i32'], result: 'i32' } })).toThrow('an out-parameter may not be named "result"');
+    expect(() => manifest({ f: { params: ['e:out:i32'], result: 'i32' } }, { native: ['f'] }))
+      .toThrow('"native": f has an out-parameter (out:i32), which the native glue does not support yet');
+    expect(() => manifest({ f: { params: ['e:out:i8'] } })).toThrow('unknown type "out:i8"');
+  });
+});
+
 describe('i53 arguments refused before C runs', () => {
   it('a refused argument leaves C unentered', async () => {
     const lib = await open('wasm');
@@ -146,6 +192,9 @@ describe('the richer types elsewhere', () => {
     expect(dts).toContain('u53_pow2(bits: number): number;');
     expect(dts).toContain('sum_i8(values: Int8Array): number;');
     expect(dts).toContain('dot_f64_f32(a: Float64Array, b: Float32Array): number;');
+    expect(dts).toContain('divmod_i32(a: number, b: number): { result: number; remainder: number };');
+    expect(dts).toContain('minmax_f64(values: Float64Array): { min: number; max: number };');
+    expect(dts).toContain('outs_wide(): { i64: bigint; u64: bigint; i53: number; u53: number; u32: number; f32: number };');
   });
 
   it('the manifest refuses a typed array as a result', () => {
@@ -161,7 +210,7 @@ describe('the richer types elsewhere', () => {
     expect(() => generateWit(manifest)).toThrow('"exports.sum_f64.params[0]": the type "f64[]" has no WIT mapping yet');
   });
 
-  it('i53/u53 and typed arrays work under node --disallow-code-generation-from-strings (the closure invoker)', () => {
+  it('i53/u53, typed arrays and out-parameters work under node --disallow-code-generation-from-strings (the closure invoker)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-types-nocodegen-'));
     const script = path.join(dir, 'run.mjs');
     writeFileSync(script, `
@@ -173,10 +222,14 @@ describe('the richer types elsewhere', () => {
         try { call(); codes.push('none'); } catch (error) { codes.push(error.code); }
       }
       const arrays = [lib.sum_i16(new Int16Array([-3, 1])), lib.dot_f64_f32(new Float64Array([2]), new Float32Array([3])), lib.last_i32(new Int32Array([1, 2, 3]).subarray(0, 2)), lib.sum_i32(new Int32Array(1 << 18).fill(1))];
-      console.log(JSON.stringify([lib.i53_add(2 ** 52, 2 ** 52 - 1), lib.u53_add(1, 2), lib.i53_neg_pow2(52), ...codes, ...arrays]));
+      const outs = [lib.divmod_i32(17, 5), lib.minmax_f64(new Float64Array([3, -1])), lib.echo_count(new Uint8Array([9])), lib.u53_out_pow2(3)];
+      try { lib.u53_out_pow2(60); codes.push('none'); } catch (error) { codes.push(error.code); }
+      const wide = lib.outs_wide();
+      console.log(JSON.stringify([lib.i53_add(2 ** 52, 2 ** 52 - 1), lib.u53_add(1, 2), lib.i53_neg_pow2(52), ...codes, ...arrays, ...outs.map((o) => ({ ...o, result: o.result instanceof Uint8Array ? [...o.result] : o.result })), String(wide.u64), wide.f32, Object.getPrototypeOf(outs[0]) === null]));
     `);
     const run = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', script], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual([MAX, 3, -(2 ** 52), 'bad-result', 'bad-argument', 'bad-argument', 'bad-argument', 'bad-argument', -2, 1006 + 1_000_000, 2, 1 << 18]);
+    expect(JSON.parse(run.stdout)).toEqual([MAX, 3, -(2 ** 52), 'bad-result', 'bad-argument', 'bad-argument', 'bad-argument', 'bad-argument', 'bad-result', -2, 1006 + 1_000_000, 2, 1 << 18,
+      { result: 3, remainder: 2 }, { min: -1, max: 3 }, { result: [9], count: 1 }, { result: 3, value: 8 }, String(2n ** 64n - 1n), 0.5, true]);
   });
 });

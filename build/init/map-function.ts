@@ -1,6 +1,6 @@
 // From a C prototype to a manifest signature, or the precise reason there is none yet. Only
 // types the manifest knows today are emitted; everything else is named with what it would need.
-import { RESERVED_EXPORT_NAMES, type ArrayType, type ResultType, type ValueType } from '../../runtime/abi.js';
+import { RESERVED_EXPORT_NAMES, isOutType, type ArrayType, type ResultType, type ValueType } from '../../runtime/abi.js';
 import type { CFunctionType, CType } from './c-type.js';
 import type { HeaderFunction } from './header-functions.js';
 import type { TagFacts } from './probe.js';
@@ -79,7 +79,7 @@ function intInfo(type: CType, tags: TagLookup): IntInfo | { reason: string } | n
   return { bits: facts.size * 8, signed: facts.signed };
 }
 
-function mapScalar(type: CType, tags: TagLookup, position: 'param' | 'result', options: MapOptions): Exclude<ValueType, ArrayType> | { reason: string } | null {
+function mapScalar(type: CType, tags: TagLookup, position: 'param' | 'result', options: MapOptions): Exclude<ResultType, 'void'> | { reason: string } | null {
   const int = intInfo(type, tags);
   if (int && 'reason' in int) return int;
   if (int) {
@@ -155,9 +155,22 @@ function mapPointerParam(pointee: CType, next: CType | undefined, length: Length
       const array = arrayType(pointee, tags);
       return typeof array === 'string' ? { type: array, consumed: 2 } : array;
     }
-    return { reason: pointee.const ? `a pointer to ${pointee.spelling} without a length: arrays not supported yet` : `a pointer to ${pointee.spelling}: out-parameters not supported yet` };
+    if (pointee.const) return { reason: `a pointer to ${pointee.spelling} without a length: arrays not supported yet` };
+    return outParam(pointee, element, tags);
   }
   return { reason: `a pointer to ${pointee.spelling}: not supported` };
+}
+
+/**
+ * A writable pointer to one number is an out-parameter: C writes the answer, cbox returns it. Only
+ * 32- and 64-bit ones: the slot is read whole, so a narrower write would lose its sign.
+ */
+function outParam(pointee: CType, element: Exclude<ResultType, 'void'>, tags: TagLookup): Step {
+  const int = intInfo(pointee, tags);
+  const wide = pointee.kind === 'float' || (int !== null && !('reason' in int) && int.bits >= 32);
+  const type = `out:${element}`;
+  if (!wide || !isOutType(type)) return { reason: `a pointer to ${pointee.spelling}: out-parameters of this type not supported yet` };
+  return { type, consumed: 1 };
 }
 
 /** The typed array for a `const T *` with a length: by the element's size, signedness and kind. */

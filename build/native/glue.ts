@@ -2,7 +2,9 @@
 // its JavaScript arguments with cbox_native_rt's converters, calls the C function with cbox.h's
 // calling convention, and converts the answer. Conversions live in cbox_native_rt.c (real,
 // reviewable C); what is generated is only the per-signature plumbing.
-import { isArrayType, isPointerWithLength, type AbiStamp, type ArrayType, type ExportSignature, type ResultType, type ValueType } from '../../runtime/abi.js';
+import {
+  isArrayType, isOutType, isPointerWithLength, type AbiStamp, type ArrayType, type ExportSignature, type OutType, type ResultType, type ValueType,
+} from '../../runtime/abi.js';
 
 /** Each typed array's element type in C and its napi_typedarray_type. */
 const C_ARRAY: Record<ArrayType, { element: string; napi: string }> = {
@@ -16,7 +18,8 @@ const C_ARRAY: Record<ArrayType, { element: string; napi: string }> = {
   'f64[]': { element: 'double', napi: 'napi_float64_array' },
 };
 /** How each manifest type is declared in C (cbox.h); bytes and typed arrays take a pointer and a length. */
-const C_PARAM: Record<ValueType, string> = {
+/** Out-parameters have no native glue: the manifest refuses them in "native". */
+const C_PARAM: Record<Exclude<ValueType, OutType>, string> = {
   i32: 'int32_t', u32: 'uint32_t', i64: 'int64_t', u64: 'uint64_t', i53: 'int64_t', u53: 'uint64_t', f32: 'float', f64: 'double',
   bool: 'int', handle: 'void *', string: 'const char *', bytes: 'const uint8_t *',
   ...Object.fromEntries(Object.entries(C_ARRAY).map(([type, { element }]) => [type, `const ${element} *`])) as Record<ArrayType, string>,
@@ -30,8 +33,13 @@ const FROM_SCALAR: Partial<Record<ResultType, string>> = {
   i32: 'i32', u32: 'u32', i64: 'i64', u64: 'u64', i53: 'i53', u53: 'u53', f32: 'f64', f64: 'f64', bool: 'bool', handle: 'handle',
 };
 
+function nativeParam(type: ValueType): Exclude<ValueType, OutType> {
+  if (isOutType(type)) throw new TypeError(`the native glue has no out-parameters (${type}); the manifest refuses them in "native"`);
+  return type;
+}
+
 function prototype(fn: string, signature: ExportSignature): string {
-  const params = signature.params.flatMap((type) => (isPointerWithLength(type) ? [C_PARAM[type], 'size_t'] : [C_PARAM[type]]));
+  const params = signature.params.map(nativeParam).flatMap((type) => (isPointerWithLength(type) ? [C_PARAM[type], 'size_t'] : [C_PARAM[type]]));
   if (signature.result === 'bytes' || signature.result === 'string') params.push('cbox_out *');
   return `${C_RESULT[signature.result]} ${fn}(${params.length > 0 ? params.join(', ') : 'void'});`;
 }
@@ -41,7 +49,7 @@ function glueFunction(fn: string, signature: ExportSignature): string {
   const declarations: string[] = [];
   const reads: string[] = [];
   const callArgs: string[] = [];
-  params.forEach((type, i) => {
+  params.map(nativeParam).forEach((type, i) => {
     declarations.push(`${C_PARAM[type]} p${i};`);
     if (type === 'bytes') {
       declarations.push(`size_t p${i}_len;`);

@@ -14,6 +14,10 @@
  *   typed array param (i8[] u8[] i16[] u16[] i32[] u32[] f32[] f64[], e.g. i32[] from an Int32Array)
  *                -> const int32_t *, size_t count  (two C parameters; count in elements; the
  *                   elements are a copy in the arena, aligned, valid during the call)
+ *   out-parameter (manifest "name:out:i32", also out:u32 out:i64 out:u64 out:i53 out:u53 out:f32
+ *                  out:f64) -> int32_t *name  (one C parameter, no JS argument: it points at a
+ *                   zeroed 8-byte slot; what C writes there comes back as { result, name }, or
+ *                   { name } for a void function)
  *   void result  -> void
  *   bytes or string result -> the C function returns void and takes one extra, last
  *                   parameter `cbox_out *out`; it answers with cbox_return_* below.

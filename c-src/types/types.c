@@ -1,7 +1,9 @@
-/* Test fixture for the manifest's richer types: each function is plain C with no cbox.h glue,
- * so the types alone carry the values across. */
+/* Test fixture for the manifest's richer types: plain C functions whose types alone carry the
+ * values across (only echo_count uses cbox.h, to combine a bytes result with an out-parameter). */
 #include <stddef.h>
 #include <stdint.h>
+
+#include "cbox.h"
 
 /* i53 / u53: int64_t and uint64_t crossing as JS numbers. */
 int64_t i53_add(int64_t a, int64_t b) { return a + b; }
@@ -39,3 +41,42 @@ double dot_f64_f32(const double *a, size_t a_count, const float *b, size_t b_cou
 }
 /* The last element, read where C was told it is: a wrong count or offset shows. */
 int32_t last_i32(const int32_t *values, size_t count) { return count ? values[count - 1] : -1; }
+
+/* Out-parameters: `T *`, written by C, returned with the result. */
+int32_t divmod_i32(int32_t a, int32_t b, int32_t *remainder) {
+    if (b == 0) return 0; /* remainder left unwritten: the host reads the zeroed slot */
+    *remainder = a % b;
+    return a / b;
+}
+void minmax_f64(const double *values, size_t count, double *min, double *max) {
+    *min = count ? values[0] : 0;
+    *max = *min;
+    for (size_t i = 1; i < count; i++) {
+        if (values[i] < *min) *min = values[i];
+        if (values[i] > *max) *max = values[i];
+    }
+}
+/* Every out type at once: i64 and u64 (bigint), i53 and u53 (numbers), u32, f32. */
+void outs_wide(int64_t *i64, uint64_t *u64, int64_t *i53, uint64_t *u53, uint32_t *u32, float *f32) {
+    *i64 = INT64_MIN;
+    *u64 = UINT64_MAX;
+    *i53 = -9007199254740991LL;
+    *u53 = 9007199254740991ULL;
+    *u32 = UINT32_MAX;
+    *f32 = 0.5f;
+}
+/* 2**bits into a u53 out-parameter: from 53 on, not a safe integer. */
+uint32_t u53_out_pow2(uint32_t bits, uint64_t *value) {
+    *value = bits < 64 ? (uint64_t)1 << bits : 0;
+    return bits;
+}
+/* A bytes result (cbox_out) together with an out-parameter. */
+void echo_count(const uint8_t *data, size_t len, uint32_t *count, cbox_out *out) {
+    *count = (uint32_t)len;
+    cbox_return_bytes(out, data, len);
+}
+/* Exported with out-parameters the manifest names __proto__ and constructor. */
+void two_outs(int32_t *first, int32_t *second) {
+    *first = 1;
+    *second = 2;
+}
