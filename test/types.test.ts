@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CboxArgumentError, CboxCallError, load, type Library } from 'cbox';
+import { CboxArgumentError, CboxCallError, createPool, load, type Library } from 'cbox';
 import { ComponentMappingError, generateWit } from '../build/component/wit.js';
 import { parseManifest, readManifest } from '../build/manifest.js';
 import type { TypesExports } from '../wasm-modules/types.js';
@@ -171,6 +171,27 @@ describe('out-parameters in the manifest', () => {
     expect(() => manifest({ f: { params: ['e:out:i32'], result: 'i32' } }, { native: ['f'] }))
       .toThrow('"native": f has an out-parameter (out:i32), which the native glue does not support yet');
     expect(() => manifest({ f: { params: ['e:out:i8'] } })).toThrow('unknown type "out:i8"');
+  });
+});
+
+describe('the richer types in the worker pool', () => {
+  it('i53, typed arrays and out-parameters answer as on the main thread; refusals keep their class', async () => {
+    const pool = await createPool(await bindingOf<TypesExports>('types'), { threads: 1, logger: null });
+    try {
+      const [sum, total, divided, extremes] = await Promise.all([
+        pool.i53_add(2 ** 52, 2 ** 52 - 1), pool.sum_i32(new Int32Array([1, 2, 3])), pool.divmod_i32(17, 5), pool.minmax_f64(new Float64Array([2, -3])),
+      ]);
+      expect(sum).toBe(MAX);
+      expect(total).toBe(6);
+      expect({ ...divided }).toEqual({ result: 3, remainder: 2 });
+      expect({ ...extremes }).toEqual({ min: -3, max: 2 });
+      expect(Object.getPrototypeOf(divided)).toBe(null);
+      await expect(pool.u53_out_pow2(60)).rejects.toMatchObject({ name: 'CboxCallError', code: 'bad-result' });
+      await expect(pool.sum_i32(new Uint32Array(1) as unknown as Int32Array)).rejects.toBeInstanceOf(CboxArgumentError);
+      expect(await pool.i53_add(1, 2)).toBe(3);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

@@ -22,7 +22,7 @@ import { stderrSink, type OutputSink } from './output-channel.js';
 import { PoolWorker, type WorkerHost, type WorkerSpawn } from './pool-worker.js';
 import { probeInWorker } from './probe-worker.js';
 import type { CallStart } from './progress.js';
-import { epochMs, isErrorReply, type CallReply } from './protocol.js';
+import { epochMs, isErrorReply, valueOfReply, type CallReply } from './protocol.js';
 import { RespawnBackoff } from './respawn-backoff.js';
 import { CallCounters, type PoolStats } from './stats.js';
 import { timeoutTrap } from './timeout-trap.js';
@@ -319,7 +319,7 @@ class WorkerPool implements WorkerHost {
       }
       this.finish(job, 'reject', error);
     } else {
-      this.finish(job, 'resolve', reply);
+      this.finish(job, 'resolve', valueOfReply(reply));
     }
     if (this.queue.length > 0) this.schedulePump();
     this.drained(worker);

@@ -7,6 +7,7 @@
 // A worker runs one call at a time in arrival order, so replies need no ids: the n-th reply on
 // a port answers the n-th call sent on it; its times are in CallProgress.
 import type { MessagePort } from 'node:worker_threads';
+import { jsParamIndexes } from '../abi.js';
 import type { CompiledModule } from '../compiled-module.js';
 import type { LoadOptions } from '../load.js';
 import type { ErrorData } from './error-transport.js';
@@ -44,19 +45,30 @@ export function isMetered(compiled: CompiledModule): boolean {
   return compiled.stamp.metered === true;
 }
 
-/** The export's parameter count, by fnIndex. */
+/** The export's argument count (out-parameters take none), by fnIndex. */
 export function arities(compiled: CompiledModule): number[] {
-  return Object.values(compiled.stamp.exports).map((signature) => signature.params.length);
+  return Object.values(compiled.stamp.exports).map((signature) => jsParamIndexes(signature.params).length);
 }
 
 /**
  * One call's answer: its value, or the error it threw as ErrorData. Values are numbers, bigints,
- * booleans, strings, Uint8Arrays or undefined, never plain objects, so the two cannot be confused.
+ * booleans, strings, Uint8Arrays or undefined, or an out-parameter object wrapped in an array
+ * (replyOf), never plain objects, so the two cannot be confused.
  */
 export type CallReply = unknown;
 
 export function isErrorReply(reply: CallReply): reply is ErrorData {
-  return typeof reply === 'object' && reply !== null && !ArrayBuffer.isView(reply);
+  return typeof reply === 'object' && reply !== null && !ArrayBuffer.isView(reply) && !Array.isArray(reply);
+}
+
+/** The answer of a call with out-parameters is an object: it travels inside an array, never mistaken for ErrorData. */
+export function replyOf(value: unknown): CallReply {
+  return typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) ? [value] : value;
+}
+
+/** The value a reply carries; an object answer is a null-prototype object again, as on the main thread. */
+export function valueOfReply(reply: CallReply): unknown {
+  return Array.isArray(reply) ? Object.assign(Object.create(null) as object, reply[0] as object) : reply;
 }
 
 const timeOrigin = performance.timeOrigin; // a getter call each time otherwise: this is read twice per call

@@ -11,7 +11,7 @@ import type { Sandbox } from '../sandbox.js';
 import { errorToData, installComlinkErrorTransfer } from './error-transport.js';
 import { OutputSender } from './output-channel.js';
 import { CallProgress } from './progress.js';
-import { arities, epochMs, isMetered, type CallBatch, type CallReply, type WorkerControl, type WorkerInit } from './protocol.js';
+import { arities, epochMs, isMetered, replyOf, type CallBatch, type CallReply, type WorkerControl, type WorkerInit } from './protocol.js';
 
 type Invoker = (...args: unknown[]) => unknown;
 
@@ -37,7 +37,7 @@ function serve(sandbox: Sandbox): void {
       progress.begin(startedAt, instance.generation, instance.memoryBytes, instance.calls + 1);
       let reply: CallReply;
       try {
-        reply = meter && timeoutMs > 0 ? meter.within({ timeoutMs }, () => invokers[fnIndex]!(...args)) : invokers[fnIndex]!(...args);
+        reply = replyOf(meter && timeoutMs > 0 ? meter.within({ timeoutMs }, () => invokers[fnIndex]!(...args)) : invokers[fnIndex]!(...args));
       } catch (error) {
         reply = errorToData(error);
       }
