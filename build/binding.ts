@@ -2,16 +2,16 @@
 // location (no runtime code, so it works with whatever copy of cbox the user has), and
 // <name>.d.ts types every export from the manifest.
 import {
-  ARRAY_ELEMENTS, isOutType, outValueType, type AbiStamp, type ExportSignature, type OutType, type ResultType, type ValueType,
+  ARRAY_ELEMENTS, isOutType, outValueType, type AbiStamp, type ExportSignature, type OutType, type ParamType, type ResultType,
 } from '../runtime/abi.js';
 
-const PARAM_TS: Record<Exclude<ValueType, OutType>, string> = {
+const PARAM_TS: Record<Exclude<ParamType, OutType>, string> = {
   i32: 'number', u32: 'number', f32: 'number', f64: 'number', i64: 'bigint', u64: 'bigint',
   i53: 'number', u53: 'number',
   bool: 'boolean', handle: 'Handle', bytes: 'Uint8Array', string: 'string',
   ...Object.fromEntries(Object.entries(ARRAY_ELEMENTS).map(([type, { kind }]) => [type, kind])) as Record<keyof typeof ARRAY_ELEMENTS, string>,
 };
-const RESULT_TS: Record<ResultType, string> = { ...PARAM_TS, handle: 'Handle | null', void: 'void' };
+const RESULT_TS: Record<ResultType, string> = { ...PARAM_TS, handle: 'Handle | null', cstring: 'string | null', void: 'void' };
 
 export function interfaceName(library: string): string {
   return `${library.split(/[-_]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('')}Exports`;

@@ -115,6 +115,12 @@ export function parseDepfile(text: string): string[] {
   return files;
 }
 
+/** What the module exports by name: the manifest's functions and the ones releasing owned cstring results. */
+function exportedNames(manifest: Manifest): string[] {
+  const releases = Object.values(manifest.exports).flatMap((signature) => (signature.free === undefined ? [] : [signature.free]));
+  return [...new Set([...Object.keys(manifest.exports), ...releases])];
+}
+
 export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, outFile: string, options: CompileOptions = {}, component?: ComponentLink): Promise<void> {
   const strict = options.strict ?? manifest.strict;
   const simd = options.simd ?? manifest.simd;
@@ -178,7 +184,7 @@ export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, o
       // A component host sets no memory limit of its own: the module exports its memory with the
       // manifest's maximum in it, and only the adapters (named by export_name) are exported.
       ? [`-Wl,--max-memory=${manifest.memoryMaximum}`]
-      : ['-Wl,--import-memory', '-Wl,--export=__stack_pointer', ...Object.keys(manifest.exports).map((fn) => `-Wl,--export=${fn}`)]),
+      : ['-Wl,--import-memory', '-Wl,--export=__stack_pointer', ...exportedNames(manifest).map((fn) => `-Wl,--export=${fn}`)]),
   ];
   mkdirSync(path.dirname(outFile), { recursive: true });
   progress(`link ${path.relative(process.cwd(), outFile)}`);

@@ -4,8 +4,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
-  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, VALUE_TYPES, exportNameProblem, isArrayType, isCIdentifier, isLibraryName, isOutType, isResultType, isValueType,
-  type ExportSignature, type ValueType,
+  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, VALUE_TYPES, exportNameProblem, isArrayType, isCIdentifier, isLibraryName, isOutType, isParamType, isResultType,
+  type ExportSignature, type ParamType,
 } from '../runtime/abi.js';
 import { WASM_PAGE, parseSize } from '../runtime/sizes.js';
 import { findDuplicateKeys } from './json-duplicates.js';
@@ -111,6 +111,7 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   for (const fn of native) {
     const out = exports[fn]?.params.find(isOutType);
     if (out) problems.push(`"native": ${fn} has an out-parameter (${out}), which the native glue does not support yet (keep it out of "native")`);
+    if (exports[fn]?.result === 'cstring') problems.push(`"native": ${fn} has a cstring result, which the native glue does not support yet (keep it out of "native")`);
   }
   const trusted = exportList(m.trusted, 'trusted', exports, problems);
   for (const fn of trusted) if (!native.includes(fn)) problems.push(`"trusted": ${fn} must also be listed in "native" (trusted means it may run natively)`);
@@ -142,9 +143,9 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
     const nameProblem = exportNameProblem(fn);
     if (nameProblem) { problems.push(`${where}: ${nameProblem} (rename the C function or wrap it)`); continue; }
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) { problems.push(`${where} must be an object with "params" and "result"`); continue; }
-    const { params: rawParams, result: rawResult, ...rest } = spec as Record<string, unknown>;
+    const { params: rawParams, result: rawResult, free, ...rest } = spec as Record<string, unknown>;
     for (const key of Object.keys(rest)) problems.push(`${where}: unknown field "${key}"`);
-    const params: ValueType[] = [];
+    const params: ParamType[] = [];
     const paramNames: string[] = [];
     if (rawParams !== undefined && !Array.isArray(rawParams)) problems.push(`${where}.params must be an array such as ["a:i32", "data:bytes"]`);
     else if (Array.isArray(rawParams) && rawParams.length > MAX_PARAMS) problems.push(`${where}.params: ${rawParams.length} parameters (at most ${MAX_PARAMS})`);
@@ -153,8 +154,10 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
       // name:type; the type may hold a colon itself (err:out:i32).
       const colon = text.indexOf(':');
       const [paramName, type] = colon >= 0 ? [text.slice(0, colon), text.slice(colon + 1)] : [`arg${index}`, text];
-      if (!isValueType(type)) {
-        problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of ${VALUE_TYPES.join(' ')})`);
+      if (type === 'cstring') {
+        problems.push(`${where}.params[${index}]: cstring is a result type (a const char * parameter is "string")`);
+      } else if (!isParamType(type)) {
+        problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of ${VALUE_TYPES.filter((t) => isParamType(t)).join(' ')})`);
       } else if (!isCIdentifier(paramName)) {
         problems.push(`${where}.params[${index}]: ${JSON.stringify(paramName)} is not a parameter name`);
       } else if (paramNames.includes(paramName)) {
@@ -178,7 +181,14 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
       problems.push(`${where}.params: an out-parameter may not be named "result" (the call answers { result, ...out-parameters })`);
       continue;
     }
-    exports[fn] = { params, paramNames, result };
+    if (free !== undefined) {
+      if (result !== 'cstring') { problems.push(`${where}.free: only a cstring result can be released (the result is ${result})`); continue; }
+      if (!isCIdentifier(free) || free.startsWith('cbox_') || free.startsWith('_')) {
+        problems.push(`${where}.free must name the C function that releases the string, such as "free" or "x_free" (got ${JSON.stringify(free)})`);
+        continue;
+      }
+    }
+    exports[fn] = free === undefined ? { params, paramNames, result } : { params, paramNames, result, free };
   }
   return exports;
 }

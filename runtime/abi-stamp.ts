@@ -6,8 +6,8 @@
 // written here rather than in a schema library: JSON-schema validators compile schemas with
 // `new Function`, which cbox keeps out of its runtime.
 import {
-  ABI_VERSION, MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, abiHash, exportNameProblem, isCIdentifier, isLibraryName, isValueType,
-  type AbiStamp, type ExportSignature, type ResultType, type ValueType,
+  ABI_VERSION, MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, abiHash, exportNameProblem, isCIdentifier, isLibraryName, isOutType, isParamType,
+  isResultType, type AbiStamp, type ExportSignature, type ParamType, type ResultType,
 } from './abi.js';
 import { CboxLoadError } from './errors.js';
 
@@ -18,6 +18,8 @@ const STAMP_FIELDS = ['abi', 'name', 'hash', 'exports', 'memoryMaximum', 'stackS
 /** Fields a stamp may leave out: written only by newer builds (metered: false when absent). */
 const OPTIONAL_STAMP_FIELDS = ['metered'] as const;
 const SIGNATURE_FIELDS = ['params', 'paramNames', 'result'] as const;
+/** `free`: only on a cstring result the caller owns. */
+const OPTIONAL_SIGNATURE_FIELDS = ['free'] as const;
 
 type PlainObject = Record<string, unknown>;
 
@@ -63,9 +65,9 @@ function size(value: unknown, field: keyof typeof SIZE_LIMITS): number {
 }
 
 function signature(value: unknown, field: string): ExportSignature {
-  const raw = object(value, field, SIGNATURE_FIELDS);
+  const raw = object(value, field, SIGNATURE_FIELDS, OPTIONAL_SIGNATURE_FIELDS);
   const params = array(raw.params, `${field}.params`, MAX_PARAMS).map((type, index) => {
-    if (!isValueType(type)) fail(`${field}.params[${index}]`, `is not a cbox value type (got ${show(type)})`);
+    if (typeof type !== 'string' || !isParamType(type)) fail(`${field}.params[${index}]`, `is not a cbox parameter type (got ${show(type)})`);
     return type;
   });
   const paramNames = array(raw.paramNames, `${field}.paramNames`, MAX_PARAMS).map((name, index) => {
@@ -74,8 +76,16 @@ function signature(value: unknown, field: string): ExportSignature {
   });
   if (paramNames.length !== params.length) fail(`${field}.paramNames`, `has ${paramNames.length} names for ${params.length} parameters`);
   if (new Set(paramNames).size !== paramNames.length) fail(`${field}.paramNames`, 'names a parameter twice');
-  if (raw.result !== 'void' && !isValueType(raw.result)) fail(`${field}.result`, `is not void or a cbox value type (got ${show(raw.result)})`);
-  return Object.freeze({ params: Object.freeze(params as ValueType[]), paramNames: Object.freeze(paramNames as string[]), result: raw.result as ResultType });
+  if (typeof raw.result !== 'string' || !isResultType(raw.result)) fail(`${field}.result`, `is not void or a cbox result type (got ${show(raw.result)})`);
+  const result = raw.result as ResultType;
+  if (result !== 'void' && paramNames.some((name, index) => name === 'result' && isOutType(params[index] as ParamType))) {
+    fail(`${field}.paramNames`, 'names an out-parameter "result" beside a result');
+  }
+  const checked = { params: Object.freeze(params as ParamType[]), paramNames: Object.freeze(paramNames as string[]), result };
+  if (raw.free === undefined) return Object.freeze(checked);
+  if (result !== 'cstring') fail(`${field}.free`, `is only allowed with a cstring result (the result is ${show(result)})`);
+  if (!isCIdentifier(raw.free) || raw.free.startsWith('cbox_') || raw.free.startsWith('_')) fail(`${field}.free`, `is not the name of a C function that may release the result (got ${show(raw.free)})`);
+  return Object.freeze({ ...checked, free: raw.free });
 }
 
 function exportList(value: unknown, field: string, exports: Readonly<Record<string, ExportSignature>>): readonly string[] {

@@ -11,6 +11,7 @@ export const VALUE_TYPES = [
   'i32', 'u32', 'i64', 'u64', 'i53', 'u53', 'f32', 'f64', 'bool', 'handle', 'bytes', 'string',
   'i8[]', 'u8[]', 'i16[]', 'u16[]', 'i32[]', 'u32[]', 'f32[]', 'f64[]',
   'out:i32', 'out:u32', 'out:i64', 'out:u64', 'out:i53', 'out:u53', 'out:f32', 'out:f64',
+  'cstring',
 ] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];
 /** A typed array: `const T *, size_t count` in C, parameters only. */
@@ -18,6 +19,9 @@ export type ArrayType = Extract<ValueType, `${string}[]`>;
 /** An out-parameter: `T *` in C, no JS argument; its value comes back with the result. */
 export type OutType = Extract<ValueType, `out:${string}`>;
 export type ResultType = Exclude<ValueType, ArrayType | OutType> | 'void';
+/** Types only a result may have: `cstring` is C's `const char *` answer (a parameter is `string`). */
+export type ResultOnlyType = 'cstring';
+export type ParamType = Exclude<ValueType, ResultOnlyType>;
 /** The scalar an out-parameter answers with. */
 export type OutValueType = OutType extends `out:${infer T}` ? T & ResultType : never;
 
@@ -36,9 +40,11 @@ export const ARRAY_ELEMENTS: Readonly<Record<ArrayType, { readonly kind: string;
 export type WasmValType = 'i32' | 'i64' | 'f32' | 'f64';
 
 export interface ExportSignature {
-  readonly params: readonly ValueType[];
+  readonly params: readonly ParamType[];
   readonly paramNames: readonly string[];
   readonly result: ResultType;
+  /** A `cstring` result the caller owns: released, after the copy, by this exported C function. */
+  readonly free?: string;
 }
 
 export interface AbiStamp {
@@ -121,17 +127,21 @@ export function outValueType(type: OutType): OutValueType {
   return type.slice(4) as OutValueType;
 }
 
+export function isParamType(type: string): type is ParamType {
+  return isValueType(type) && type !== 'cstring';
+}
+
 export function isResultType(type: string): type is ResultType {
   return type === 'void' || (isValueType(type) && !isArrayType(type) && !isOutType(type));
 }
 
 /** The positions of the parameters a JS caller passes (out-parameters take none). */
-export function jsParamIndexes(params: readonly ValueType[]): number[] {
+export function jsParamIndexes(params: readonly ParamType[]): number[] {
   return params.flatMap((type, index) => (isOutType(type) ? [] : [index]));
 }
 
 /** Parameters that take two wasm values, a pointer and a length. */
-export function isPointerWithLength(type: ValueType): type is 'bytes' | ArrayType {
+export function isPointerWithLength(type: ParamType): type is 'bytes' | ArrayType {
   return type === 'bytes' || isArrayType(type);
 }
 
@@ -173,8 +183,8 @@ function lowerScalar(type: Exclude<ValueType, 'bytes' | ArrayType | OutType>): W
  */
 export function abiHash(stamp: Omit<AbiStamp, 'hash'>): string {
   const signatures = Object.keys(stamp.exports).sort().map((name) => {
-    const { params, result } = stamp.exports[name]!;
-    return `${name}(${params.join(',')})${result}`;
+    const { params, result, free } = stamp.exports[name]!;
+    return `${name}(${params.join(',')})${result}${free === undefined ? '' : ` free=${free}`}`;
   });
   const settings = [
     `name=${stamp.name}`, `memoryMaximum=${stamp.memoryMaximum}`, `stackSize=${stamp.stackSize}`, `arenaSize=${stamp.arenaSize}`,
@@ -183,6 +193,6 @@ export function abiHash(stamp: Omit<AbiStamp, 'hash'>): string {
   return createHash('sha256').update(`cbox-abi-${stamp.abi}\n${settings.join('\n')}\n${signatures.join('\n')}`).digest('hex');
 }
 
-export function describeSignature(name: string, signature: Pick<ExportSignature, 'params' | 'result'>): string {
-  return `${name}(${signature.params.join(', ')}) -> ${signature.result}`;
+export function describeSignature(name: string, signature: Pick<ExportSignature, 'params' | 'result' | 'free'>): string {
+  return `${name}(${signature.params.join(', ')}) -> ${signature.result}${signature.free === undefined ? '' : ` (released by ${signature.free})`}`;
 }

@@ -1,10 +1,10 @@
 // What a C export accepts from JS, per manifest type: the checks every invoker makes before C
 // runs, and the message a refused argument gets.
-import { ARRAY_ELEMENTS, jsParamIndexes, type ExportSignature, type OutType, type ValueType } from './abi.js';
+import { ARRAY_ELEMENTS, jsParamIndexes, type ExportSignature, type OutType, type ParamType } from './abi.js';
 import { describeValue } from './describe-value.js';
 import { CboxArgumentError } from './errors.js';
 
-export const EXPECTED: Readonly<Record<Exclude<ValueType, OutType>, string>> = {
+export const EXPECTED: Readonly<Record<Exclude<ParamType, OutType>, string>> = {
   i32: 'an integer from -2147483648 to 2147483647',
   u32: 'an integer from 0 to 4294967295',
   f32: 'a number',
@@ -21,7 +21,7 @@ export const EXPECTED: Readonly<Record<Exclude<ValueType, OutType>, string>> = {
 };
 
 export function argumentError(fn: string, signature: ExportSignature, index: number, value: unknown): CboxArgumentError {
-  const type = signature.params[index] as Exclude<ValueType, OutType>;
+  const type = signature.params[index] as Exclude<ParamType, OutType>;
   // Counted as the caller counts: out-parameters take no argument.
   const position = jsParamIndexes(signature.params).indexOf(index) + 1;
   return new CboxArgumentError(`${fn}: argument ${position} (${signature.paramNames[index]}: ${type}) must be ${EXPECTED[type]}, got ${describeValue(value)}`);

@@ -211,6 +211,14 @@ function checkExports(shape: ModuleShape, stamp: AbiStamp, origin: string): void
     if (!sameType(type, expected)) {
       throw new CboxLoadError('signature-mismatch', `${origin}: ${name} has wasm type ${formatType(type)} but ${describeSignature(name, signature)} needs ${formatType(expected)}`);
     }
+    if (signature.free !== undefined) {
+      // The function that releases an owned cstring result takes the pointer and answers nothing.
+      const release = own(signature.free);
+      const releaseType: FunctionType = { params: ['i32'], results: [] };
+      if (!release || !sameType(release, releaseType)) {
+        throw new CboxLoadError('missing-export', `${origin}: ${describeSignature(name, signature)} needs an export ${signature.free} of wasm type ${formatType(releaseType)}, which the module does not have`);
+      }
+    }
   }
 }
 

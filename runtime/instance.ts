@@ -15,6 +15,8 @@ export class SandboxInstance {
   readonly memory: WebAssembly.Memory;
   /** Library exports in the order of the stamp's export list. */
   readonly fns: ExportFn[];
+  /** Per export, in the same order: the C function that releases its owned cstring result, or null. */
+  readonly frees: (ExportFn | null)[];
   readonly arena: Marshalling;
   calls = 0;
   private readonly wasi: WasiHost;
@@ -39,7 +41,9 @@ export class SandboxInstance {
       this.wasi.bind(this.memory);
       const exports = instance.exports as Record<string, any>;
       if (meter && !meter.bind(exports)) throw new CboxLoadError('abi-stamp-corrupt', `${name}: stamped metered, but its fuel global is not a mutable i32`);
-      this.fns = Object.keys(compiled.stamp.exports).map((fn) => (meter ? meter.wrap(exports[fn]) : exports[fn]) as ExportFn);
+      const bound = (fn: string): ExportFn => (meter ? meter.wrap(exports[fn]) : exports[fn]) as ExportFn;
+      this.fns = Object.keys(compiled.stamp.exports).map(bound);
+      this.frees = Object.values(compiled.stamp.exports).map((signature) => (signature.free === undefined ? null : bound(signature.free)));
       this.stackPointer = exports.__stack_pointer;
       exports._initialize();
       const header = exports.cbox_arena_header() >>> 0;

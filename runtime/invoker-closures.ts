@@ -6,6 +6,7 @@ import {
   ARRAY_ELEMENTS, isArrayType, isOutType, jsParamIndexes, outValueType, type ExportSignature, type OutValueType, type ResultType,
 } from './abi.js';
 import { argumentError, arrayBytes, bytesLength, isString } from './arguments.js';
+import { takeCString } from './cstring-result.js';
 import { Handle } from './handles.js';
 import { i53Result, u53Result } from './int53.js';
 import type { Marshalling } from './marshalling.js';
@@ -42,7 +43,7 @@ function lowerer(box: Sandbox, fn: string, signature: ExportSignature, index: nu
   }
 }
 
-function lifter(box: Sandbox, fn: string, result: Exclude<ResultType, 'bytes' | 'string'>): (r: any) => unknown {
+function lifter(box: Sandbox, fn: string, result: Exclude<ResultType, 'bytes' | 'string' | 'cstring'>): (r: any) => unknown {
   switch (result) {
     case 'i53': return (r: bigint) => i53Result(r, fn);
     case 'u53': return (r: bigint) => u53Result(r, fn);
@@ -76,7 +77,7 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
     return [{ i, name: signature.paramNames[i]!, read: slotReader(value), lift: lifter(box, fn, value) }];
   });
   const takesOut = result === 'bytes' || result === 'string';
-  const lift = takesOut ? null : lifter(box, fn, result);
+  const lift = takesOut || result === 'cstring' ? null : lifter(box, fn, result);
   return function invoke(...values: unknown[]) {
     // Every argument is checked before any is written into the sandbox.
     const lowered: unknown[] = [];
@@ -115,6 +116,8 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
       // Settled first: a refused result (bad-result) leaves the arena empty too.
       box.settle(s);
       value = lift(r);
+    } else if (result === 'cstring') {
+      value = takeCString(box, s, index, (r as number) >>> 0, fn, values);
     } else {
       try {
         value = result === 'bytes' ? arena.takeBytes(out, fn) : arena.takeString(out, fn);

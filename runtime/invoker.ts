@@ -13,6 +13,7 @@ import {
 import { argumentError, arrayBytes, bytesLength } from './arguments.js';
 import { Handle } from './handles.js';
 import { i53Result, u53Result } from './int53.js';
+import { takeCString } from './cstring-result.js';
 import { createClosureInvoker } from './invoker-closures.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -102,8 +103,9 @@ function invokerSource(signature: ExportSignature): string {
     // Out-parameters are read before the arena is emptied and converted after (a conversion may refuse).
     for (const { i, type } of outs) lines.push(`const w${i} = a.${slotReader(type)}(q${i});`);
     if (out) lines.push(`let t; try { t = a.${result === 'bytes' ? 'takeBytes' : 'takeString'}(o, fn); } finally { box.deliverOutput(); }`);
+    else if (result === 'cstring') lines.push(`const t = takeCString(box, s, index, r >>> 0, fn, [${values.join(', ')}]);`);
     else lines.push('box.settle(s);');
-    const value = out ? 't' : conversion(result);
+    const value = out || result === 'cstring' ? 't' : conversion(result);
     if (outs.length === 0) lines.push(`return ${value};`);
     else {
       // A null-prototype object: the out-parameters' names (from the stamp) become own properties
@@ -118,7 +120,8 @@ function invokerSource(signature: ExportSignature): string {
     lines.push(`try { r = s.fns[index](${lowered.join(', ')}); } catch (e) { throw box.fail(e, fn, [${values.join(', ')}]); }`);
     // Nothing was marshalled: one read tells whether C used the arena or printed (see Marshalling.touched).
     // The result is converted after settling: a refused one (bad-result) leaves the arena empty too.
-    lines.push('if (s.arena.touched) box.settle(s);', `return ${conversion(result)};`);
+    if (result === 'cstring') lines.push(`return takeCString(box, s, index, r >>> 0, fn, [${values.join(', ')}]);`);
+    else lines.push('if (s.arena.touched) box.settle(s);', `return ${conversion(result)};`);
   }
   return `return function invoke(${values.join(', ')}) {\n  ${lines.join('\n  ')}\n};`;
 }
@@ -136,7 +139,7 @@ const canGenerate = ((): boolean => {
 export function createInvoker(box: Sandbox, fn: string, index: number, signature: ExportSignature): AnyFunction {
   const invoke = canGenerate
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-export code generation from constant snippets (see above)
-    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'arrayBytes', 'Handle', 'i53Result', 'u53Result', invokerSource(signature))(box, fn, index, signature, argumentError, bytesLength, arrayBytes, Handle, i53Result, u53Result) as AnyFunction
+    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'arrayBytes', 'Handle', 'i53Result', 'u53Result', 'takeCString', invokerSource(signature))(box, fn, index, signature, argumentError, bytesLength, arrayBytes, Handle, i53Result, u53Result, takeCString) as AnyFunction
     : createClosureInvoker(box, fn, index, signature);
   return Object.defineProperty(invoke, 'name', { value: fn });
 }

@@ -243,6 +243,21 @@ export class Marshalling {
     }
   }
 
+  /**
+   * The NUL-terminated UTF-8 string C answered with a pointer to (a cstring result), copied out.
+   * Tainted: the pointer must lie inside the memory and a NUL must end the string before the memory does.
+   */
+  cstringAt(pointer: number, fn: string): string {
+    const memory = this.views();
+    const end = pointer < memory.byteLength ? memory.indexOf(0, pointer) : -1;
+    if (end < 0) throw new CboxCallError(fn, `the C function returned a string at 0x${pointer.toString(16)} that does not end inside the sandbox memory`, 'bad-result');
+    try {
+      return utf8Decoder.decode(memory.subarray(pointer, end));
+    } catch {
+      throw new CboxCallError(fn, 'the C function returned a string that is not valid UTF-8', 'bad-result');
+    }
+  }
+
   private readCString(pointer: number, maxLength: number): string {
     const memory = this.views();
     if (pointer >= memory.byteLength) return `<error message at 0x${pointer.toString(16)} lies outside the sandbox memory>`;

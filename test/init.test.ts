@@ -51,6 +51,8 @@ interface InitLib {
   il_unnamed(a: number, b: number): number;
   il_sum_i32(values: Int32Array): number;
   il_divmod(a: number, b: number): { result: number; remainder: number };
+  il_dup(text: string): string | null;
+  il_version(): string | null;
 }
 
 const EXPECTED_SKIPPED: Record<string, RegExp> = {
@@ -59,8 +61,6 @@ const EXPECTED_SKIPPED: Record<string, RegExp> = {
   il_area: /^parameter rect \(struct il_rect\): a struct passed by value: structs not supported yet$/,
   il_perimeter: /^parameter rect \(const struct il_rect \*\): a pointer to a complete struct \(8 bytes.*structs not supported yet$/,
   il_square: /^result \(struct il_rect\): a struct returned by value: structs not supported yet$/,
-  il_dup: /^result \(char \*\): an owned string \(the caller frees it\): owned string results not supported yet$/,
-  il_version: /^result \(const char \*\): a borrowed string: string results need cbox_out glue today/,
   il_raw: /^result \(void \*\): an untyped pointer: cbox cannot tell a buffer from a handle$/,
   il_find: /^result \(int32_t \*\): a pointer to int32_t: pointer results not supported yet$/,
   il_fill: /^parameter buf \(uint8_t \*\): an output buffer with its length \(len\)/,
@@ -94,7 +94,7 @@ describe('cbox init --header: end to end', () => {
   afterAll(() => lib?.close());
 
   it('writes a manifest cbox build accepts unchanged: the header\'s sources, no glue file', () => {
-    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 21 functions mapped, 20 skipped$/m);
+    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 23 functions mapped, 18 skipped$/m);
     const manifest = readManifest(path.join(dir, 'lib/cbox.json'));
     expect(manifest.name).toBe('initlib');
     expect(manifest.sources).toEqual([source]);
@@ -105,6 +105,16 @@ describe('cbox init --header: end to end', () => {
     expect(manifest.exports.il_counter_add).toEqual({ params: ['handle', 'i53'], paramNames: ['counter', 'delta'], result: 'i53' });
     expect(manifest.exports.il_sum_i32).toEqual({ params: ['i32[]'], paramNames: ['values'], result: 'i32' });
     expect(manifest.exports.il_divmod).toEqual({ params: ['i32', 'i32', 'out:i32'], paramNames: ['a', 'b', 'remainder'], result: 'i32' });
+  });
+
+  it('string results: const char * borrowed and copied, char * copied and released with free()', () => {
+    const manifest = readManifest(path.join(dir, 'lib/cbox.json'));
+    expect(manifest.exports.il_version).toEqual({ params: [], paramNames: [], result: 'cstring' });
+    expect(manifest.exports.il_dup).toEqual({ params: ['string'], paramNames: ['text'], result: 'cstring', free: 'free' });
+    expect(lib.il_version()).toBe('1.0');
+    const size = lib.stats().memory.size;
+    for (let i = 0; i < 5000; i++) expect(lib.il_dup('x'.repeat(1000))).toHaveLength(1000);
+    expect(lib.stats().memory.size).toBe(size);
   });
 
   it('out-parameters: a writable int * comes back with the result', () => {
@@ -249,13 +259,13 @@ describe('cbox init --header --bigint', () => {
 });
 
 describe('cbox init --header: real Debian headers (mapping only)', () => {
-  it.skipIf(!existsSync('/usr/include/zlib.h'))('zlib.h: checksums map, stream functions, string results and macros are skipped with reasons', async () => {
+  it.skipIf(!existsSync('/usr/include/zlib.h'))('zlib.h: checksums and string results map, stream functions and macros are skipped with reasons', async () => {
     const mapped = await mapHeader({ header: '/usr/include/zlib.h' });
     expect(mapped.exports.get('adler32')).toEqual({ params: [{ name: 'adler', type: 'u32' }, { name: 'buf', type: 'bytes' }], result: 'u32' });
     expect(mapped.exports.get('compressBound')).toEqual({ params: [{ name: 'sourceLen', type: 'u32' }], result: 'u32' });
     const reasons = new Map(mapped.skipped.map((entry) => [entry.name, entry.reason]));
     expect(reasons.get('deflate')).toMatch(/^parameter strm \(z_streamp\): a pointer to a complete struct/);
-    expect(reasons.get('zlibVersion')).toMatch(/^result \(const char \*\): a borrowed string/);
+    expect(mapped.exports.get('zlibVersion')).toEqual({ params: [], result: 'cstring' });
     expect(reasons.get('deflateInit')).toMatch(/^a function-like macro/);
     expect(reasons.get('gzprintf')).toMatch(/^variadic/);
   });

@@ -174,6 +174,50 @@ describe('out-parameters in the manifest', () => {
   });
 });
 
+describe('cstring results (const char * borrowed, char * owned and released)', () => {
+  it('copy a borrowed string, NULL as null, and combine with out-parameters', async () => {
+    const lib = await open('wasm');
+    expect(lib.version_text()).toBe('types 1.0 \u2713');
+    expect(lib.maybe_name(1)).toBe('named');
+    expect(lib.maybe_name(0)).toBe(null);
+    expect({ ...lib.text_and_length() }).toEqual({ result: 'hello', length: 5 });
+  });
+
+  it('release an owned string with free() or the manifest\'s function, once per call: memory stays flat', async () => {
+    const lib = await open('wasm');
+    const released = lib.types_released();
+    expect(lib.owned_upper('abc')).toBe('ABC');
+    expect(lib.types_released()).toBe(released + 1);
+    expect(lib.repeat_owned('ab', 3)).toBe('ababab');
+    const size = lib.stats().memory.size;
+    // 20 MB in all through a 16 MiB sandbox: only possible if each answer is freed.
+    for (let i = 0; i < 20_000; i++) lib.repeat_owned('x'.repeat(100), 10);
+    expect(lib.stats().memory.size).toBe(size);
+  });
+
+  it('refuse what C answers that is no string: invalid UTF-8, outside the memory, never NUL-terminated; an owned one is still released', async () => {
+    const lib = await open('wasm');
+    for (const call of [() => lib.bad_utf8_text(), () => lib.outside_text(), () => lib.unterminated_text()]) {
+      expect(call).toThrow(CboxCallError);
+      expect(call).toThrow(expect.objectContaining({ code: 'bad-result' }));
+    }
+    expect(() => lib.outside_text()).toThrow('does not end inside the sandbox memory');
+    const released = lib.types_released();
+    expect(() => lib.owned_bad_utf8()).toThrow(expect.objectContaining({ code: 'bad-result' }));
+    expect(lib.types_released()).toBe(released + 1);
+    expect(lib.version_text()).toBe('types 1.0 \u2713');
+  });
+
+  it('the manifest: cstring is no parameter type, "free" only with a cstring result, and never in "native"', () => {
+    const manifest = (exports: Record<string, unknown>, extra: Record<string, unknown> = {}) => parseManifest({ name: 'x', sources: [], exports, ...extra }, root);
+    expect(() => manifest({ f: { params: ['s:cstring'] } })).toThrow('cstring is a result type (a const char * parameter is "string")');
+    expect(() => manifest({ f: { params: [], result: 'string', free: 'free' } })).toThrow('"exports.f".free: only a cstring result can be released');
+    expect(() => manifest({ f: { params: [], result: 'cstring', free: 'cbox_alloc' } })).toThrow('"exports.f".free must name the C function');
+    expect(() => manifest({ f: { params: [], result: 'cstring' } }, { native: ['f'] })).toThrow('"native": f has a cstring result');
+    expect(parseManifest({ name: 'x', sources: ['types.c'], exports: { f: { params: [], result: 'cstring', free: 'x_free' } } }, path.join(root, 'c-src/types')).exports.f).toEqual({ params: [], paramNames: [], result: 'cstring', free: 'x_free' });
+  });
+});
+
 describe('the richer types in the worker pool', () => {
   it('i53, typed arrays and out-parameters answer as on the main thread; refusals keep their class', async () => {
     const pool = await createPool(await bindingOf<TypesExports>('types'), { threads: 1, logger: null });
@@ -216,6 +260,8 @@ describe('the richer types elsewhere', () => {
     expect(dts).toContain('divmod_i32(a: number, b: number): { result: number; remainder: number };');
     expect(dts).toContain('minmax_f64(values: Float64Array): { min: number; max: number };');
     expect(dts).toContain('outs_wide(): { i64: bigint; u64: bigint; i53: number; u53: number; u32: number; f32: number };');
+    expect(dts).toContain('repeat_owned(text: string, times: number): string | null;');
+    expect(dts).toContain('text_and_length(): { result: string | null; length: number };');
   });
 
   it('the manifest refuses a typed array as a result', () => {
@@ -231,7 +277,7 @@ describe('the richer types elsewhere', () => {
     expect(() => generateWit(manifest)).toThrow('"exports.sum_f64.params[0]": the type "f64[]" has no WIT mapping yet');
   });
 
-  it('i53/u53, typed arrays and out-parameters work under node --disallow-code-generation-from-strings (the closure invoker)', () => {
+  it('i53/u53, typed arrays, out-parameters and cstring results work under node --disallow-code-generation-from-strings (the closure invoker)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-types-nocodegen-'));
     const script = path.join(dir, 'run.mjs');
     writeFileSync(script, `
@@ -246,11 +292,13 @@ describe('the richer types elsewhere', () => {
       const outs = [lib.divmod_i32(17, 5), lib.minmax_f64(new Float64Array([3, -1])), lib.echo_count(new Uint8Array([9])), lib.u53_out_pow2(3)];
       try { lib.u53_out_pow2(60); codes.push('none'); } catch (error) { codes.push(error.code); }
       const wide = lib.outs_wide();
-      console.log(JSON.stringify([lib.i53_add(2 ** 52, 2 ** 52 - 1), lib.u53_add(1, 2), lib.i53_neg_pow2(52), ...codes, ...arrays, ...outs.map((o) => ({ ...o, result: o.result instanceof Uint8Array ? [...o.result] : o.result })), String(wide.u64), wide.f32, Object.getPrototypeOf(outs[0]) === null]));
+      const texts = [lib.version_text(), lib.maybe_name(0), lib.owned_upper('ok'), lib.repeat_owned('ab', 2)];
+      try { lib.owned_bad_utf8(); codes.push('none'); } catch (error) { codes.push(error.code); }
+      console.log(JSON.stringify([lib.i53_add(2 ** 52, 2 ** 52 - 1), lib.u53_add(1, 2), lib.i53_neg_pow2(52), ...codes, ...arrays, ...outs.map((o) => ({ ...o, result: o.result instanceof Uint8Array ? [...o.result] : o.result })), String(wide.u64), wide.f32, Object.getPrototypeOf(outs[0]) === null, ...texts]));
     `);
     const run = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', script], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual([MAX, 3, -(2 ** 52), 'bad-result', 'bad-argument', 'bad-argument', 'bad-argument', 'bad-argument', 'bad-result', -2, 1006 + 1_000_000, 2, 1 << 18,
-      { result: 3, remainder: 2 }, { min: -1, max: 3 }, { result: [9], count: 1 }, { result: 3, value: 8 }, String(2n ** 64n - 1n), 0.5, true]);
+    expect(JSON.parse(run.stdout)).toEqual([MAX, 3, -(2 ** 52), 'bad-result', 'bad-argument', 'bad-argument', 'bad-argument', 'bad-argument', 'bad-result', 'bad-result', -2, 1006 + 1_000_000, 2, 1 << 18,
+      { result: 3, remainder: 2 }, { min: -1, max: 3 }, { result: [9], count: 1 }, { result: 3, value: 8 }, String(2n ** 64n - 1n), 0.5, true, 'types 1.0 \u2713', null, 'OK', 'abab']);
   });
 });

@@ -11,7 +11,8 @@ export interface MappedParam {
 }
 
 export type FunctionMapping =
-  | { readonly ok: true; readonly params: readonly MappedParam[]; readonly result: ResultType }
+  /** `free`: an owned string result, released with this C function. */
+  | { readonly ok: true; readonly params: readonly MappedParam[]; readonly result: ResultType; readonly free?: string }
   | { readonly ok: false; readonly reason: string };
 
 export type TagLookup = (name: string) => TagFacts | undefined;
@@ -56,7 +57,10 @@ export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined,
   }
   const result = mapResult(type.result, tags, options);
   if (typeof result !== 'string') return refuse(`result (${type.result.spelling}): ${result.reason}`);
-  return { ok: true, params, result };
+  // A char * result belongs to the caller: C's free() releases it unless the manifest is edited
+  // to name the library's own function.
+  const owned = result === 'cstring' && type.result.kind === 'pointer' && !type.result.pointee.const;
+  return owned ? { ok: true, params, result, free: 'free' } : { ok: true, params, result };
 }
 
 /** Parameter names for the manifest: the prototype's, arg<N> where it has none, JS keywords suffixed. */
@@ -210,11 +214,8 @@ function mapResult(type: CType, tags: TagLookup, options: MapOptions): ResultTyp
         const step = opaqueOrStruct(pointee, tags);
         return 'reason' in step ? step : 'handle';
       }
-      if (pointee.kind === 'int' && pointee.char) {
-        return pointee.const
-          ? { reason: 'a borrowed string: string results need cbox_out glue today (borrowed string results not supported yet)' }
-          : { reason: 'an owned string (the caller frees it): owned string results not supported yet' };
-      }
+      // const char *: borrowed and copied; char *: owned, copied then freed (see mapFunction).
+      if (pointee.kind === 'int' && pointee.char) return 'cstring';
       if (pointee.kind === 'void') return { reason: 'an untyped pointer: cbox cannot tell a buffer from a handle' };
       return { reason: `a pointer to ${pointee.spelling}: pointer results not supported yet` };
     }

@@ -27,6 +27,8 @@ export interface HeaderMapOptions {
 export interface MappedFunction {
   readonly params: readonly MappedParam[];
   readonly result: ResultType;
+  /** An owned cstring result's release function. */
+  readonly free?: string;
 }
 
 export interface SkippedFunction {
@@ -71,7 +73,7 @@ export async function mapHeader(options: HeaderMapOptions): Promise<HeaderMap> {
   for (const fn of functions) {
     const type = types.get(fn.name);
     const mapping = mapFunction(fn, type?.kind === 'function' ? type as CFunctionType : undefined, (name) => tags.get(name), { bigint: options.bigint === true });
-    if (mapping.ok) exports.set(fn.name, { params: mapping.params, result: mapping.result });
+    if (mapping.ok) exports.set(fn.name, mapping.free === undefined ? { params: mapping.params, result: mapping.result } : { params: mapping.params, result: mapping.result, free: mapping.free });
     else skipped.push({ name: fn.name, reason: mapping.reason });
   }
   for (const { name, file } of declarations.included) {

@@ -52,7 +52,7 @@ export async function initFromHeader(options: InitOptions): Promise<InitResult> 
     name,
     sources: sources.map(relative),
     ...(include.length > 0 ? { include: include.map(relative) } : {}),
-    exports: Object.fromEntries([...mapped.exports].map(([fn, { params, result }]) => [fn, { params: params.map((p) => `${p.name}:${p.type}`), result }])),
+    exports: Object.fromEntries([...mapped.exports].map(([fn, { params, result, free }]) => [fn, { params: params.map((p) => `${p.name}:${p.type}`), result, ...(free === undefined ? {} : { free }) }])),
     skipped: mapped.skipped,
   };
   parseManifest(manifest, dir, file);

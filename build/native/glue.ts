@@ -3,7 +3,7 @@
 // calling convention, and converts the answer. Conversions live in cbox_native_rt.c (real,
 // reviewable C); what is generated is only the per-signature plumbing.
 import {
-  isArrayType, isOutType, isPointerWithLength, type AbiStamp, type ArrayType, type ExportSignature, type OutType, type ResultType, type ValueType,
+  isArrayType, isOutType, isPointerWithLength, type AbiStamp, type ArrayType, type ExportSignature, type OutType, type ParamType, type ResultType,
 } from '../../runtime/abi.js';
 
 /** Each typed array's element type in C and its napi_typedarray_type. */
@@ -19,12 +19,13 @@ const C_ARRAY: Record<ArrayType, { element: string; napi: string }> = {
 };
 /** How each manifest type is declared in C (cbox.h); bytes and typed arrays take a pointer and a length. */
 /** Out-parameters have no native glue: the manifest refuses them in "native". */
-const C_PARAM: Record<Exclude<ValueType, OutType>, string> = {
+const C_PARAM: Record<Exclude<ParamType, OutType>, string> = {
   i32: 'int32_t', u32: 'uint32_t', i64: 'int64_t', u64: 'uint64_t', i53: 'int64_t', u53: 'uint64_t', f32: 'float', f64: 'double',
   bool: 'int', handle: 'void *', string: 'const char *', bytes: 'const uint8_t *',
   ...Object.fromEntries(Object.entries(C_ARRAY).map(([type, { element }]) => [type, `const ${element} *`])) as Record<ArrayType, string>,
 };
-const C_RESULT: Record<ResultType, string> = {
+/** cstring has no native glue either: the manifest refuses it in "native". */
+const C_RESULT: Record<Exclude<ResultType, 'cstring'>, string> = {
   i32: 'int32_t', u32: 'uint32_t', i64: 'int64_t', u64: 'uint64_t', i53: 'int64_t', u53: 'uint64_t', f32: 'float', f64: 'double',
   bool: 'int', handle: 'void *', bytes: 'void', string: 'void', void: 'void',
 };
@@ -33,15 +34,20 @@ const FROM_SCALAR: Partial<Record<ResultType, string>> = {
   i32: 'i32', u32: 'u32', i64: 'i64', u64: 'u64', i53: 'i53', u53: 'u53', f32: 'f64', f64: 'f64', bool: 'bool', handle: 'handle',
 };
 
-function nativeParam(type: ValueType): Exclude<ValueType, OutType> {
+function nativeParam(type: ParamType): Exclude<ParamType, OutType> {
   if (isOutType(type)) throw new TypeError(`the native glue has no out-parameters (${type}); the manifest refuses them in "native"`);
+  return type;
+}
+
+function nativeResult(type: ResultType): Exclude<ResultType, 'cstring'> {
+  if (type === 'cstring') throw new TypeError('the native glue has no cstring results; the manifest refuses them in "native"');
   return type;
 }
 
 function prototype(fn: string, signature: ExportSignature): string {
   const params = signature.params.map(nativeParam).flatMap((type) => (isPointerWithLength(type) ? [C_PARAM[type], 'size_t'] : [C_PARAM[type]]));
   if (signature.result === 'bytes' || signature.result === 'string') params.push('cbox_out *');
-  return `${C_RESULT[signature.result]} ${fn}(${params.length > 0 ? params.join(', ') : 'void'});`;
+  return `${C_RESULT[nativeResult(signature.result)]} ${fn}(${params.length > 0 ? params.join(', ') : 'void'});`;
 }
 
 function glueFunction(fn: string, signature: ExportSignature): string {
@@ -78,7 +84,7 @@ function glueFunction(fn: string, signature: ExportSignature): string {
   } else if (result === 'void') {
     body.push(`${fn}(${callArgs.join(', ')});`, 'cbox_native_scratch_reset();', 'return cbox_native_void(env);');
   } else {
-    body.push(`${C_RESULT[result]} result = ${fn}(${callArgs.join(', ')});`, 'cbox_native_scratch_reset();');
+    body.push(`${C_RESULT[nativeResult(result)]} result = ${fn}(${callArgs.join(', ')});`, 'cbox_native_scratch_reset();');
     body.push(`return cbox_native_from_${FROM_SCALAR[result]}(env, result);`);
   }
   return `static napi_value cbox_glue_${fn}(napi_env env, napi_callback_info info) {\n    ${body.join('\n    ')}\n}`;

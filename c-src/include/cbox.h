@@ -18,6 +18,10 @@
  *                  out:f64) -> int32_t *name  (one C parameter, no JS argument: it points at a
  *                   zeroed 8-byte slot; what C writes there comes back as { result, name }, or
  *                   { name } for a void function)
+ *   cstring result -> const char *  (NUL-terminated UTF-8; copied after the call; NULL -> null)
+ *                   With "free": "x_free" in the export (or "free": "free"), the result is a
+ *                   char * the caller owns: after the copy cbox calls x_free(result), which the
+ *                   build exports for it (declare it void x_free(char *)).
  *   void result  -> void
  *   bytes or string result -> the C function returns void and takes one extra, last
  *                   parameter `cbox_out *out`; it answers with cbox_return_* below.

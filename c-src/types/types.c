@@ -2,6 +2,8 @@
  * values across (only echo_count uses cbox.h, to combine a bytes result with an out-parameter). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cbox.h"
 
@@ -80,3 +82,45 @@ void two_outs(int32_t *first, int32_t *second) {
     *first = 1;
     *second = 2;
 }
+
+/* cstring results: borrowed (const char *) and owned (char *, released by the manifest's "free"). */
+const char *version_text(void) { return "types 1.0 \xe2\x9c\x93"; }
+const char *maybe_name(int32_t which) { return which ? "named" : NULL; }
+const char *bad_utf8_text(void) { return "\xff\xfe"; }
+const char *outside_text(void) { return (const char *)0xfffffff0u; }
+/* The last bytes of the memory, none of them NUL: the string never ends inside it. */
+const char *unterminated_text(void) {
+#ifdef __wasm__
+    char *end = (char *)(__builtin_wasm_memory_size(0) * 65536);
+    for (int i = 1; i <= 8; i++) end[-i] = 'x';
+    return end - 8;
+#else
+    return NULL; /* the native build (of the other exports) has no such memory end */
+#endif
+}
+const char *text_and_length(uint32_t *length) {
+    static const char text[] = "hello";
+    *length = sizeof text - 1;
+    return text;
+}
+char *repeat_owned(const char *text, uint32_t times) {
+    size_t len = strlen(text);
+    char *copy = malloc(len * times + 1);
+    if (!copy) return NULL;
+    for (uint32_t i = 0; i < times; i++) memcpy(copy + i * len, text, len);
+    copy[len * times] = 0;
+    return copy;
+}
+/* A library's own release function, counting what it was given back. */
+static uint32_t released;
+void types_release(char *text) {
+    released++;
+    free(text);
+}
+uint32_t types_released(void) { return released; }
+char *owned_upper(const char *text) {
+    char *copy = strdup(text);
+    for (char *c = copy; c && *c; c++) if (*c >= 'a' && *c <= 'z') *c -= 32;
+    return copy;
+}
+char *owned_bad_utf8(void) { return strdup("\xc3("); }
