@@ -62,6 +62,19 @@ describe('load', () => {
     expect(error.message).toMatch(/env\.launch_missiles \(function\), wasi_snapshot_preview1\.sock_teleport \(function\)/);
   });
 
+  it('refuses an owned cstring result whose release function the module lacks or mistypes', async () => {
+    const TEXT: ExportSignature = { params: [], paramNames: [], result: 'cstring', free: 'text_free' };
+    const body = '(func (export "text") (result i32) (i32.const 0))';
+    const missing = await refusal(load(await fakeModule(body, stampOf({ text: TEXT }))));
+    expect(missing.code).toBe('missing-export');
+    expect(missing.message).toContain('text() -> cstring (released by text_free) needs an export text_free of wasm type (i32) -> ()');
+    const mistyped = await refusal(load(await fakeModule(`${body} (func (export "text_free") (param i64))`, stampOf({ text: TEXT }))));
+    expect(mistyped.code).toBe('missing-export');
+    const lib = await load<{ text(): string | null }>(await fakeModule(`${body} (func (export "text_free") (param i32))`, stampOf({ text: TEXT })), { logger: null });
+    expect(lib.text()).toBe(null);
+    lib.close();
+  });
+
   it('refuses a module without a cbox stamp, or with an edited one', async () => {
     expect((await refusal(load(await fakeModule(ADD_WAT, null)))).code).toBe('no-abi-stamp');
     const edited = { ...stampOf({ add: ADD }), exports: { add: { ...ADD, result: 'i64' as const } } };
