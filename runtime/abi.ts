@@ -25,16 +25,19 @@ export type ParamType = Exclude<ValueType, ResultOnlyType>;
 /** The scalar an out-parameter answers with. */
 export type OutValueType = OutType extends `out:${infer T}` ? T & ResultType : never;
 
-/** Each typed array's JS class (as its Symbol.toStringTag names it) and element size. */
-export const ARRAY_ELEMENTS: Readonly<Record<ArrayType, { readonly kind: string; readonly bytes: 1 | 2 | 4 | 8 }>> = {
-  'i8[]': { kind: 'Int8Array', bytes: 1 },
-  'u8[]': { kind: 'Uint8Array', bytes: 1 },
-  'i16[]': { kind: 'Int16Array', bytes: 2 },
-  'u16[]': { kind: 'Uint16Array', bytes: 2 },
-  'i32[]': { kind: 'Int32Array', bytes: 4 },
-  'u32[]': { kind: 'Uint32Array', bytes: 4 },
-  'f32[]': { kind: 'Float32Array', bytes: 4 },
-  'f64[]': { kind: 'Float64Array', bytes: 8 },
+type TypedArrayClass = Int8ArrayConstructor | Uint8ArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor
+  | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor;
+
+/** Each typed array's JS class, its name (as Symbol.toStringTag gives it) and element size. */
+export const ARRAY_ELEMENTS: Readonly<Record<ArrayType, { readonly kind: string; readonly bytes: 1 | 2 | 4 | 8; readonly view: TypedArrayClass }>> = {
+  'i8[]': { kind: 'Int8Array', bytes: 1, view: Int8Array },
+  'u8[]': { kind: 'Uint8Array', bytes: 1, view: Uint8Array },
+  'i16[]': { kind: 'Int16Array', bytes: 2, view: Int16Array },
+  'u16[]': { kind: 'Uint16Array', bytes: 2, view: Uint16Array },
+  'i32[]': { kind: 'Int32Array', bytes: 4, view: Int32Array },
+  'u32[]': { kind: 'Uint32Array', bytes: 4, view: Uint32Array },
+  'f32[]': { kind: 'Float32Array', bytes: 4, view: Float32Array },
+  'f64[]': { kind: 'Float64Array', bytes: 8, view: Float64Array },
 };
 
 export type WasmValType = 'i32' | 'i64' | 'f32' | 'f64';

@@ -33,8 +33,17 @@ const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as objec
 const typedArrayKind = Object.getOwnPropertyDescriptor(typedArrayPrototype, Symbol.toStringTag)!.get!;
 const typedArrayByteLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteLength')!.get!;
 const typedArrayBuffer = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'buffer')!.get!;
-const typedArrayByteOffset = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteOffset')!.get!;
 const typedArrayLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'length')!.get!;
+
+/** Whether a typed array's buffer is detached: it then reads as empty, and only a view constructed on it tells. */
+function isDetached(value: unknown): boolean {
+  try {
+    new Uint8Array(typedArrayBuffer.call(value) as ArrayBuffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 /**
  * The byte length of a genuine, attached Uint8Array (Buffer included); -1 for anything else,
@@ -42,16 +51,10 @@ const typedArrayLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'l
  */
 export function bytesLength(value: unknown): number {
   if (typedArrayKind.call(value) !== 'Uint8Array') return -1;
+  // The value's own getter first: once the engine has answered, no user code runs before the copy.
+  const claimed = (value as Uint8Array).byteLength;
   const length = typedArrayByteLength.call(value) as number;
-  if ((value as Uint8Array).byteLength !== length) return -1;
-  if (length === 0) {
-    // A detached buffer reads as empty; only a view constructed on it tells.
-    try {
-      new Uint8Array(typedArrayBuffer.call(value) as ArrayBuffer, 0, 0);
-    } catch {
-      return -1;
-    }
-  }
+  if (claimed !== length || (length === 0 && isDetached(value))) return -1;
   return length;
 }
 
@@ -59,19 +62,14 @@ export function isString(value: unknown): value is string {
   return typeof value === 'string' && !value.includes('\0') && value.isWellFormed();
 }
 
-
 /**
- * The bytes of a genuine, attached typed array of class `kind` (e.g. 'Int32Array'), as a view
- * cbox made itself; null for anything else, including a subclass whose length says something
- * other than the engine does. A view over a detached buffer cannot be made: that is refused too.
+ * The element count of a genuine, attached typed array of class `kind` (e.g. 'Int32Array'); -1
+ * for anything else, including a subclass whose length says something other than the engine does.
  */
-export function arrayBytes(value: unknown, kind: string): Uint8Array | null {
-  if (typedArrayKind.call(value) !== kind) return null;
+export function arrayLength(value: unknown, kind: string): number {
+  if (typedArrayKind.call(value) !== kind) return -1;
+  const claimed = (value as Int32Array).length;
   const length = typedArrayLength.call(value) as number;
-  if ((value as Int32Array).length !== length) return null;
-  try {
-    return new Uint8Array(typedArrayBuffer.call(value) as ArrayBuffer, typedArrayByteOffset.call(value) as number, typedArrayByteLength.call(value) as number);
-  } catch {
-    return null;
-  }
+  if (claimed !== length || (length === 0 && isDetached(value))) return -1;
+  return length;
 }

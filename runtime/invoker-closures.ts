@@ -5,7 +5,7 @@
 import {
   ARRAY_ELEMENTS, isArrayType, isOutType, jsParamIndexes, outValueType, type ExportSignature, type OutValueType, type ResultType,
 } from './abi.js';
-import { argumentError, arrayBytes, bytesLength, isString } from './arguments.js';
+import { argumentError, arrayLength, bytesLength, isString } from './arguments.js';
 import { takeCString } from './cstring-result.js';
 import { Handle } from './handles.js';
 import { i53Result, u53Result } from './int53.js';
@@ -22,9 +22,9 @@ function lowerer(box: Sandbox, fn: string, signature: ExportSignature, index: nu
   const type = signature.params[index]!;
   if (isOutType(type)) throw new TypeError(`an out-parameter takes no argument (${type})`);
   if (isArrayType(type)) {
-    // Lowered to the bytes cbox copies (a view of its own), written below.
+    // Lowered to its element count (read once: a lying getter gets no second say); copied below.
     const { kind } = ARRAY_ELEMENTS[type];
-    return (v) => arrayBytes(v, kind) ?? bad(v);
+    return (v) => { const count = arrayLength(v, kind); return count >= 0 ? count : bad(v); };
   }
   switch (type) {
     // typeof first: `|` and `>>>` throw a raw TypeError on a bigint.
@@ -96,8 +96,8 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
           const length = bytesLength(value);
           wasmArgs.push(arena.putBytes(value as Uint8Array, length), length);
         } else if (isArrayType(type)) {
-          const view = value as Uint8Array;
-          wasmArgs.push(arena.putBytes(view, view.length), view.length / ARRAY_ELEMENTS[type].bytes);
+          const count = value as number;
+          wasmArgs.push(arena.putArray(values[jsIndexes.indexOf(i)] as ArrayLike<number>, count, type), count);
         } else if (isOutType(type)) {
           wasmArgs.push(slots[i] = arena.putSlot());
         } else {
@@ -126,10 +126,8 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
       }
     }
     if (outs.length === 0) return value;
-    // A null-prototype object: whatever the out-parameters are named, they become own properties only.
-    const answer: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    if (result !== 'void') answer.result = value;
-    outs.forEach(({ name, lift: liftOut }, k) => { answer[name] = liftOut(written[k]); });
-    return answer;
+    // fromEntries defines own properties: whatever the out-parameters are named (__proto__), none reaches a prototype.
+    const fields = outs.map(({ name, lift: liftOut }, k) => [name, liftOut(written[k])] as const);
+    return Object.fromEntries(result === 'void' ? fields : [['result', value], ...fields]);
   };
 }

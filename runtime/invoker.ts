@@ -10,7 +10,7 @@
 import {
   ARRAY_ELEMENTS, isArrayType, isOutType, jsParamIndexes, outValueType, type ExportSignature, type OutValueType, type ResultType, type ValueType,
 } from './abi.js';
-import { argumentError, arrayBytes, bytesLength } from './arguments.js';
+import { argumentError, arrayLength, bytesLength } from './arguments.js';
 import { Handle } from './handles.js';
 import { i53Result, u53Result } from './int53.js';
 import { takeCString } from './cstring-result.js';
@@ -74,7 +74,7 @@ function invokerSource(signature: ExportSignature): string {
     if (isOutType(type)) return;
     if (type === 'bytes') lines.push(`const n${i} = bytesLength(v${i}); if (n${i} < 0) throw argumentError(fn, signature, ${i}, v${i});`);
     // The class name comes from cbox's own table, for a type matched against it.
-    else if (isArrayType(type)) lines.push(`const b${i} = arrayBytes(v${i}, '${ARRAY_ELEMENTS[type].kind}'); if (b${i} === null) throw argumentError(fn, signature, ${i}, v${i});`);
+    else if (isArrayType(type)) lines.push(`const n${i} = arrayLength(v${i}, '${ARRAY_ELEMENTS[type].kind}'); if (n${i} < 0) throw argumentError(fn, signature, ${i}, v${i});`);
     else if (type !== 'handle') lines.push(`if (${refusal(type, `v${i}`)}) throw argumentError(fn, signature, ${i}, v${i});`);
   });
   params.forEach((type, i) => {
@@ -86,7 +86,7 @@ function invokerSource(signature: ExportSignature): string {
   params.forEach((type, i) => {
     if (type === 'bytes') { puts.push(`const p${i} = a.putBytes(v${i}, n${i});`); lowered.push(`p${i}`, `n${i}`); }
     else if (type === 'string') { puts.push(`const p${i} = a.putString(v${i});`); lowered.push(`p${i}`); }
-    else if (isArrayType(type)) { puts.push(`const p${i} = a.putBytes(b${i}, b${i}.length);`); lowered.push(`p${i}`, `b${i}.length / ${ARRAY_ELEMENTS[type].bytes}`); }
+    else if (isArrayType(type)) { puts.push(`const p${i} = a.putArray(v${i}, n${i}, '${type}');`); lowered.push(`p${i}`, `n${i}`); }
     else if (isOutType(type)) { puts.push(`q${i} = a.putSlot();`); lowered.push(`q${i}`); }
     else if (type === 'bool') lowered.push(`v${i} ? 1 : 0`);
     else if (type === 'handle') lowered.push(`h${i}`);
@@ -108,12 +108,10 @@ function invokerSource(signature: ExportSignature): string {
     const value = out || result === 'cstring' ? 't' : conversion(result);
     if (outs.length === 0) lines.push(`return ${value};`);
     else {
-      // A null-prototype object: the out-parameters' names (from the stamp) become own properties
-      // only, whatever they are, and they reach this code through the closure, not its text.
-      lines.push('const x = { __proto__: null };');
-      if (result !== 'void') lines.push(`x.result = ${value};`);
-      for (const { i, type } of outs) lines.push(`x[signature.paramNames[${i}]] = ${conversion(type, `w${i}`)};`);
-      lines.push('return x;');
+      // Computed keys define own properties (a name such as __proto__ never reaches a prototype),
+      // and the names (from the stamp) reach this code through the closure, not its text.
+      const fields = [...(result === 'void' ? [] : [`result: ${value}`]), ...outs.map(({ i, type }) => `[signature.paramNames[${i}]]: ${conversion(type, `w${i}`)}`)];
+      lines.push(`return { ${fields.join(', ')} };`);
     }
   } else {
     lines.push('s.calls++;', 'let r;');
@@ -139,7 +137,7 @@ const canGenerate = ((): boolean => {
 export function createInvoker(box: Sandbox, fn: string, index: number, signature: ExportSignature): AnyFunction {
   const invoke = canGenerate
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-export code generation from constant snippets (see above)
-    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'arrayBytes', 'Handle', 'i53Result', 'u53Result', 'takeCString', invokerSource(signature))(box, fn, index, signature, argumentError, bytesLength, arrayBytes, Handle, i53Result, u53Result, takeCString) as AnyFunction
+    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'arrayLength', 'Handle', 'i53Result', 'u53Result', 'takeCString', invokerSource(signature))(box, fn, index, signature, argumentError, bytesLength, arrayLength, Handle, i53Result, u53Result, takeCString) as AnyFunction
     : createClosureInvoker(box, fn, index, signature);
   return Object.defineProperty(invoke, 'name', { value: fn });
 }

@@ -3,6 +3,7 @@
 // linear memory the C runtime (c-src/runtime/cbox_rt.c) hands out at start-up; big ones spill to
 // a heap block. Every answer read back is tainted: C wrote it, so every pointer and length is
 // checked against the memory before a byte is copied. After each call the arena is empty again.
+import { ARRAY_ELEMENTS, type ArrayType } from './abi.js';
 import { CboxCallError, CboxError } from './errors.js';
 
 // struct cbox_arena_header in c-src/runtime/cbox_rt.c
@@ -37,6 +38,8 @@ export class Marshalling {
   private u8: Uint8Array;
   private u32: Uint32Array;
   private data: DataView;
+  /** Views of the memory per typed-array class, made on first use (and again after a grow). */
+  private arrayViews = new Map<unknown, ArrayLike<number> & { set(source: ArrayLike<number>, offset: number): void }>();
 
   /** `header` is what cbox_arena_header() answered: checked here, as everything C hands over. */
   constructor(
@@ -68,6 +71,7 @@ export class Marshalling {
       this.u8 = new Uint8Array(buffer);
       this.u32 = new Uint32Array(buffer);
       this.data = new DataView(buffer);
+      this.arrayViews.clear();
     }
     return this.u8;
   }
@@ -96,6 +100,21 @@ export class Marshalling {
   putBytes(data: Uint8Array, length: number): number {
     const pointer = this.reserve(length);
     this.views().set(data, pointer);
+    return pointer;
+  }
+
+  /** A typed array's `count` elements (checked by arrayLength), copied as they are: no per-call view of the source. */
+  putArray(array: ArrayLike<number>, count: number, type: ArrayType): number {
+    const { bytes, view } = ARRAY_ELEMENTS[type];
+    const pointer = this.reserve(count * bytes);
+    this.views();
+    let target = this.arrayViews.get(view);
+    if (target === undefined) {
+      target = new view(this.buffer);
+      this.arrayViews.set(view, target);
+    }
+    // The arena and spilled blocks are 16-byte aligned, so the pointer is a whole element index.
+    target.set(array, pointer / bytes);
     return pointer;
   }
 
@@ -222,22 +241,7 @@ export class Marshalling {
   takeString(out: number, fn: string): string {
     try {
       const [data, length] = this.readOut(out, fn);
-      const memory = this.views();
-      if (length <= SHORT_STRING) {
-        let ascii = '';
-        let index = 0;
-        for (; index < length; index++) {
-          const byte = memory[data + index]!;
-          if (byte >= 0x80) break;
-          ascii += String.fromCharCode(byte);
-        }
-        if (index === length) return ascii;
-      }
-      try {
-        return utf8Decoder.decode(memory.subarray(data, data + length));
-      } catch {
-        throw new CboxCallError(fn, 'the C function returned a string that is not valid UTF-8', 'bad-result');
-      }
+      return this.decode(data, length, fn);
     } finally {
       this.reset();
     }
@@ -251,8 +255,25 @@ export class Marshalling {
     const memory = this.views();
     const end = pointer < memory.byteLength ? memory.indexOf(0, pointer) : -1;
     if (end < 0) throw new CboxCallError(fn, `the C function returned a string at 0x${pointer.toString(16)} that does not end inside the sandbox memory`, 'bad-result');
+    return this.decode(pointer, end - pointer, fn);
+  }
+
+  /** `length` bytes of C's UTF-8 at `data` (already checked against the memory) as a string. */
+  private decode(data: number, length: number, fn: string): string {
+    const memory = this.views();
+    if (length <= SHORT_STRING) {
+      // Short ASCII strings: a plain loop beats TextDecoder's call into C++.
+      let ascii = '';
+      let index = 0;
+      for (; index < length; index++) {
+        const byte = memory[data + index]!;
+        if (byte >= 0x80) break;
+        ascii += String.fromCharCode(byte);
+      }
+      if (index === length) return ascii;
+    }
     try {
-      return utf8Decoder.decode(memory.subarray(pointer, end));
+      return utf8Decoder.decode(memory.subarray(data, data + length));
     } catch {
       throw new CboxCallError(fn, 'the C function returned a string that is not valid UTF-8', 'bad-result');
     }

@@ -66,9 +66,9 @@ export function replyOf(value: unknown): CallReply {
   return typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) ? [value] : value;
 }
 
-/** The value a reply carries; an object answer is a null-prototype object again, as on the main thread. */
+/** The value a reply carries (structured clone keeps an object answer's keys own properties). */
 export function valueOfReply(reply: CallReply): unknown {
-  return Array.isArray(reply) ? Object.assign(Object.create(null) as object, reply[0] as object) : reply;
+  return Array.isArray(reply) ? reply[0] : reply;
 }
 
 const timeOrigin = performance.timeOrigin; // a getter call each time otherwise: this is read twice per call
