@@ -9,7 +9,7 @@ export { calibrate } from './native/calibrate.js';
 export { routesOf } from './native/routes.js';
 export type { Calibration, CalibrationOptions, RouteDecision, Route } from './native/calibration.js';
 export type { Binding, GenericExports } from './binding.js';
-export type { AbiStamp, ExportSignature, ValueType, ResultType } from './abi.js';
+export type { AbiStamp, ExportSignature, ValueType, ParamType, ResultType } from './abi.js';
 export type { SandboxStats, CrashReportOptions } from './sandbox.js';
 export type { LibraryEvents, TrapEvent, RecycleEvent, StartFailedEvent, BreakerEvent, ReloadEvent } from './events.js';
 export { CircuitOpenError } from './supervise/circuit-open-error.js';
