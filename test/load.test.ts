@@ -62,6 +62,22 @@ describe('load', () => {
     expect(error.message).toMatch(/env\.launch_missiles \(function\), wasi_snapshot_preview1\.sock_teleport \(function\)/);
   });
 
+  it('refuses a stamp that puts the richer types where they cannot stand: abi-stamp-corrupt', async () => {
+    const body = '(func (export "f") (param i32) (result i32) (local.get 0))';
+    const stamps = [
+      { params: ['i32[]'], paramNames: ['a'], result: 'i32[]' }, // an array result
+      { params: ['cstring'], paramNames: ['a'], result: 'i32' }, // cstring as a parameter
+      { params: ['out:i32'], paramNames: ['a'], result: 'out:i32' }, // an out result
+      { params: ['out:i32'], paramNames: ['result'], result: 'i32' }, // an out-parameter named result beside a result
+      { params: ['i32'], paramNames: ['a'], result: 'i32', free: 'free' }, // free without a cstring result
+      { params: ['i32'], paramNames: ['a'], result: 'cstring', free: 'cbox_alloc' }, // free naming cbox's own function
+    ];
+    for (const signature of stamps) {
+      const error = await refusal(load(await fakeModule(body, stampOf({ f: signature as unknown as ExportSignature }))));
+      expect(error.code, JSON.stringify(signature)).toBe('abi-stamp-corrupt');
+    }
+  });
+
   it('refuses an owned cstring result whose release function the module lacks or mistypes', async () => {
     const TEXT: ExportSignature = { params: [], paramNames: [], result: 'cstring', free: 'text_free' };
     const body = '(func (export "text") (result i32) (i32.const 0))';
