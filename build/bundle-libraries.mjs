@@ -1,4 +1,4 @@
-// Bundles the ready-made libraries (cbox/zlib) after `cbox build` has made their modules and
+// Bundles the ready-made libraries (cbox/zlib, cbox/sqlite) after `cbox build` has made their modules and
 // bindings (npm run build runs it last). Each library is shipped twice:
 // - dist/<name>.js (ESM): 'cbox' stays external, so it shares the runtime in dist/index.js, and the
 //   generated binding is imported from the package's wasm-modules/ at run time;
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
-const LIBRARIES = { zlib: 'libraries/zlib/index.ts' };
+const LIBRARIES = { zlib: 'libraries/zlib/index.ts', sqlite: 'libraries/sqlite/index.ts' };
 const BINDING = /[\\/]wasm-modules[\\/]([\w-]+)\.js$/;
 
 const common = {
