@@ -200,6 +200,24 @@ describe('Statement', () => {
     db.close();
   });
 
+  it('get() on rows with several texts and blobs (which it then takes encoded in one crossing) answers the same rows, misses and errors', () => {
+    const db = new Database();
+    db.exec("CREATE TABLE u (id INTEGER PRIMARY KEY, a TEXT, b BLOB, c TEXT, big INTEGER); INSERT INTO u VALUES (1, 'one', x'01', 'uno', 1), (2, 'two ✓', x'', NULL, 9007199254740993)");
+    const byId = db.prepare('SELECT a, b, c, big FROM u WHERE id = ?');
+    const first = { a: 'one', b: Buffer.from([1]), c: 'uno', big: 1 };
+    expect(byId.get(1)).toEqual(first);
+    expect(byId.get(1)).toEqual(first); // the second call takes the encoded path
+    expect(byId.get(3)).toBeUndefined();
+    expect(() => byId.get(2)).toThrow(RangeError);
+    expect(byId.safeIntegers().get(2)).toEqual({ a: 'two ✓', b: Buffer.alloc(0), c: null, big: 9007199254740993n });
+    expect(byId.safeIntegers(false).raw().get(1)).toEqual(['one', Buffer.from([1]), 'uno', 1]);
+    const all = db.prepare('SELECT a, c FROM u ORDER BY id');
+    expect(all.get()).toEqual({ a: 'one', c: 'uno' });
+    expect(all.get()).toEqual({ a: 'one', c: 'uno' }); // not left mid-query: the statement was reset
+    db.exec('DROP TABLE u'); // "table is locked" if a statement were still running
+    db.close();
+  });
+
   it('SqliteError codes are extended result codes', () => {
     const db = new Database();
     db.exec('CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (p REFERENCES p(id), n NOT NULL)');
