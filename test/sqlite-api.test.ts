@@ -228,6 +228,20 @@ describe('Statement', () => {
     db.close();
   });
 
+  it('WAL asked for by exec() too: exclusive locking first, so the mode really changes', () => {
+    const dir = scratchDir();
+    const db = new Database(path.join(dir, 'wal.db'));
+    db.exec("PRAGMA journal_mode = 'wal'; CREATE TABLE t (x); INSERT INTO t VALUES (1)");
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('locking_mode', { simple: true })).toBe('exclusive');
+    expect(readdirSync(dir)).toContain('wal.db-wal');
+    db.close();
+    expect(readdirSync(dir)).toEqual(['wal.db']); // checkpointed on close
+    const memory = new Database();
+    expect(memory.pragma('journal_mode = WAL', { simple: true })).toBe('memory'); // SQLite's answer for :memory:
+    memory.close();
+  });
+
   it('files: the grant is the database directory, and nothing but the database is left in it', () => {
     const dir = scratchDir();
     const db = new Database(path.join(dir, 'one.db'));

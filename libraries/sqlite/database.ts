@@ -30,8 +30,9 @@ export interface BackupOptions { attached?: string }
 const SQLITE_OK = 0;
 const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-/** A pragma asking for WAL mode (the WASI build has no shared memory for its index). */
-const WANTS_WAL = /^\s*(?:\w+\s*\.\s*)?journal_mode\s*=\s*['"`]?wal['"`]?\s*;?\s*$/i;
+/** SQL (a pragma, or a script with one) asking for WAL mode: the WASI build has no shared memory
+ * for the WAL index, so WAL works only in exclusive locking mode, which is set first. */
+const WANTS_WAL = /journal_mode\s*=\s*['"`]?wal\b/i;
 
 function optionBoolean(options: Options, key: 'readonly' | 'fileMustExist'): boolean {
   const value = options[key];
@@ -137,21 +138,23 @@ export class Database {
     const library = this.live();
     this.assertNotBusy();
     this.verbose?.(source);
+    this.beforeWal(source);
     if (library.db_exec(this.handle, source) !== SQLITE_OK) throw this.sqliteError('db_exec', library.db_errcode(this.handle));
     return this;
   }
 
   /**
    * PRAGMA `source`: its rows, or with { simple: true } the first value. `journal_mode = WAL`
-   * switches to exclusive locking mode first: the sandbox has no shared memory for the WAL index,
-   * so WAL works for this connection alone (other processes cannot open the file until it closes).
+   * (here or in exec) switches to exclusive locking mode first: the sandbox has no shared memory
+   * for the WAL index, so WAL works for this connection alone (other processes cannot open the
+   * file until it closes).
    */
   pragma(source: string, options: PragmaOptions = {}): unknown {
     if (typeof source !== 'string') throw new TypeError('Expected first argument to be a string');
     if (options === null || typeof options !== 'object') throw new TypeError('Expected second argument to be an options object');
     const simple = options.simple ?? false;
     if (typeof simple !== 'boolean') throw new TypeError('Expected the "simple" option to be a boolean');
-    if (WANTS_WAL.test(source) && !this.memory) this.exec('PRAGMA locking_mode = EXCLUSIVE');
+    this.beforeWal(source);
     const statement = this.prepare(`PRAGMA ${source}`);
     if (!statement.reader) {
       // A pragma that only sets something answers no rows: [] (undefined when simple), as better-sqlite3.
@@ -288,6 +291,13 @@ export class Database {
   /** @internal Tells `verbose` what a statement is about to run. */
   trace(handle: Handle): void {
     if (this.verbose !== null) this.verbose(this.library.stmt_expanded_sql(handle));
+  }
+
+  /** WAL asked for on a file: exclusive locking mode first (see WANTS_WAL). */
+  private beforeWal(source: string): void {
+    if (!this.memory && WANTS_WAL.test(source) && this.library.db_exec(this.handle, 'PRAGMA locking_mode = EXCLUSIVE') !== SQLITE_OK) {
+      throw this.sqliteError('db_exec', this.library.db_errcode(this.handle));
+    }
   }
 
   private deserialize(bytes: Uint8Array): void {
