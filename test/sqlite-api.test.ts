@@ -41,6 +41,7 @@ describe('new Database(filename, options)', () => {
     expect(() => new Database(':memory:', { timeout: -1 })).toThrow(TypeError);
     expect(() => new Database(':memory:', { timeout: 2 ** 31 })).toThrow(RangeError);
     expect(() => new Database(':memory:', { readonly: 'yes' as never })).toThrow(TypeError);
+    expect(() => new Database(':memory:', { readOnly: true } as never)).toThrow(new TypeError('Misspelled option "readOnly" should be "readonly"'));
     expect(() => new Database(42 as never)).toThrow(TypeError);
     expect(() => new Database('file:x.db?mode=memory')).toThrow(/file: URIs/);
     const made = new Database(path.join(dir, 'made.db'));

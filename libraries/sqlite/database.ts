@@ -72,6 +72,7 @@ export class Database {
     if (options === null || typeof options !== 'object') throw new TypeError('Expected second argument to be an options object');
     const serialized = filename instanceof Uint8Array ? filename : null;
     if (serialized === null && typeof filename !== 'string') throw new TypeError('Expected first argument to be a string');
+    if ('readOnly' in options) throw new TypeError('Misspelled option "readOnly" should be "readonly"');
     const readonly = optionBoolean(options, 'readonly');
     const fileMustExist = optionBoolean(options, 'fileMustExist');
     const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
