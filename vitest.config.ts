@@ -8,6 +8,7 @@ export default defineConfig({
     alias: [
       { find: /^cbox$/, replacement: source('./runtime/index.ts') },
       { find: /^cbox\/zlib$/, replacement: source('./libraries/zlib/index.ts') },
+      { find: /^cbox\/sqlite$/, replacement: source('./libraries/sqlite/index.ts') },
     ],
   },
   test: {

@@ -6,29 +6,33 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import BetterSqlite3 from 'better-sqlite3';
+import Database from 'cbox/sqlite';
 import * as cboxZlib from 'cbox/zlib';
 import * as fflate from 'fflate';
 import * as pako from 'pako';
+import initSqlJs from 'sql.js';
 import { Bench } from 'tinybench';
-import { openDatabase } from '../examples/real-libraries/sqlite.js';
 import { describeMachine } from './machine.js';
 import { resultsDir, root } from './paths.js';
 import { proseCorpus } from './text-corpus.js';
 
-interface Workload { readonly name: string; readonly cbox: () => unknown; readonly native: () => unknown }
-interface Result { readonly workload: string; readonly cboxMs: number; readonly nativeMs: number; readonly ratio: number }
+interface Workload { readonly name: string; readonly cbox: () => unknown; readonly native: () => unknown; readonly sqljs: () => unknown }
+interface Result { readonly workload: string; readonly cboxMs: number; readonly nativeMs: number; readonly sqljsMs: number; readonly ratio: number; readonly sqljsVsCbox: number }
 
 const ROWS = 100_000;
 const CALLS = 20_000;
 const CITIES = ['Paris', 'Lima', 'Oslo', 'Kyoto', 'Accra', 'Quito', 'Hanoi', 'Perth'];
 
-const ours = await openDatabase(':memory:', { memoryLimit: '256MiB' });
+const ours = new Database(':memory:', { memoryLimit: '256MiB' });
 const peer = new BetterSqlite3(':memory:');
 const schema = `CREATE TABLE visits (id INTEGER PRIMARY KEY, city TEXT, days INTEGER, score REAL);
   CREATE TABLE cities (name TEXT PRIMARY KEY, region TEXT, rate REAL);
   CREATE TABLE scratch (id INTEGER, name TEXT, score REAL);`;
+const SQL = await initSqlJs();
+const wasmPeer = new SQL.Database();
 ours.exec(schema);
 peer.exec(schema);
+wasmPeer.exec(schema);
 for (const db of [ours, peer]) {
   db.exec('BEGIN');
   const city = db.prepare('INSERT INTO cities VALUES (?, ?, ?)');
@@ -37,10 +41,35 @@ for (const db of [ours, peer]) {
   for (let i = 1; i <= ROWS; i++) insert.run(i, CITIES[i % CITIES.length]!, (i * 7) % 30, (i % 1000) / 10);
   db.exec('COMMIT');
 }
+{
+  // sql.js: the same rows through its own prepared statements.
+  wasmPeer.exec('BEGIN');
+  const city = wasmPeer.prepare('INSERT INTO cities VALUES (?, ?, ?)');
+  CITIES.forEach((name, index) => city.run([name, ['Europe', 'Americas', 'Asia', 'Africa'][index % 4]!, 50 + index * 12.5]));
+  const insert = wasmPeer.prepare('INSERT INTO visits VALUES (?, ?, ?, ?)');
+  for (let i = 1; i <= ROWS; i++) insert.run([i, CITIES[i % CITIES.length]!, (i * 7) % 30, (i % 1000) / 10]);
+  wasmPeer.exec('COMMIT');
+  city.free();
+  insert.free();
+}
+/** sql.js's way to all(): step and getAsObject until done. */
+function sqljsAll(statement: ReturnType<typeof wasmPeer.prepare>): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  while (statement.step()) rows.push(statement.getAsObject());
+  statement.reset();
+  return rows;
+}
 const oursInsert = ours.prepare('INSERT INTO scratch VALUES (?, ?, ?)');
 const peerInsert = peer.prepare('INSERT INTO scratch VALUES (?, ?, ?)');
 const oursGet = ours.prepare('SELECT city, days FROM visits WHERE id = ?');
 const peerGet = peer.prepare('SELECT city, days FROM visits WHERE id = ?');
+const sqljsInsert = wasmPeer.prepare('INSERT INTO scratch VALUES (?, ?, ?)');
+const sqljsGet = wasmPeer.prepare('SELECT city, days FROM visits WHERE id = ?');
+const sqljsGetRow = (id: number): Record<string, unknown> => {
+  const row = sqljsGet.getAsObject([id]);
+  sqljsGet.reset();
+  return row;
+};
 const REPORT = `SELECT city, count(*) AS n, avg(score) AS mean, max(days) AS longest FROM visits
   WHERE days > 3 GROUP BY city ORDER BY mean DESC`;
 const TOP = 'SELECT id, city, score FROM visits ORDER BY score DESC, id LIMIT 100';
@@ -52,9 +81,19 @@ const oursTop = ours.prepare(TOP);
 const peerTop = peer.prepare(TOP);
 const oursJoin = ours.prepare(JOIN);
 const peerJoin = peer.prepare(JOIN);
+const sqljsReport = wasmPeer.prepare(REPORT);
+const sqljsTop = wasmPeer.prepare(TOP);
+const sqljsJoin = wasmPeer.prepare(JOIN);
 // Timing answers that differ would mean nothing.
-for (const [mine, theirs] of [[oursGet.get(4242), peerGet.get(4242)], [oursReport.all(), peerReport.all()], [oursTop.all(), peerTop.all()], [oursJoin.all(), peerJoin.all()]]) {
-  if (JSON.stringify(mine) !== JSON.stringify(theirs)) throw new Error(`cbox and better-sqlite3 disagree: ${JSON.stringify(mine)} vs ${JSON.stringify(theirs)}`);
+for (const [mine, theirs, wasm] of [
+  [oursGet.get(4242), peerGet.get(4242), sqljsGetRow(4242)],
+  [oursReport.all(), peerReport.all(), sqljsAll(sqljsReport)],
+  [oursTop.all(), peerTop.all(), sqljsAll(sqljsTop)],
+  [oursJoin.all(), peerJoin.all(), sqljsAll(sqljsJoin)],
+]) {
+  if (JSON.stringify(mine) !== JSON.stringify(theirs) || JSON.stringify(mine) !== JSON.stringify(wasm)) {
+    throw new Error(`cbox, better-sqlite3 and sql.js disagree: ${JSON.stringify(mine)} vs ${JSON.stringify(theirs)} vs ${JSON.stringify(wasm)}`);
+  }
 }
 
 // zlib: the same calls on four implementations (zlib format, level 6). A small input is timed as a
@@ -93,21 +132,24 @@ const workloads: Workload[] = [
     name: `SQLite: ${CALLS} prepared inserts in a transaction`,
     cbox: () => { ours.exec('BEGIN'); for (let i = 0; i < CALLS; i++) oursInsert.run(i, 'name', i * 1.5); ours.exec('COMMIT'); ours.exec('DELETE FROM scratch'); },
     native: () => { peer.exec('BEGIN'); for (let i = 0; i < CALLS; i++) peerInsert.run(i, 'name', i * 1.5); peer.exec('COMMIT'); peer.exec('DELETE FROM scratch'); },
+    sqljs: () => { wasmPeer.exec('BEGIN'); for (let i = 0; i < CALLS; i++) sqljsInsert.run([i, 'name', i * 1.5]); wasmPeer.exec('COMMIT'); wasmPeer.exec('DELETE FROM scratch'); },
   },
   {
     name: `SQLite: ${CALLS} point selects by key`,
     cbox: () => { for (let i = 1; i <= CALLS; i++) oursGet.get((i * 17) % ROWS + 1); },
     native: () => { for (let i = 1; i <= CALLS; i++) peerGet.get((i * 17) % ROWS + 1); },
+    sqljs: () => { for (let i = 1; i <= CALLS; i++) sqljsGetRow((i * 17) % ROWS + 1); },
   },
-  { name: `SQLite: group-by report over ${ROWS / 1000}k rows`, cbox: () => oursReport.all(), native: () => peerReport.all() },
-  { name: `SQLite: sort ${ROWS / 1000}k rows, top 100`, cbox: () => oursTop.all(), native: () => peerTop.all() },
-  { name: `SQLite: join ${ROWS / 1000}k rows to a lookup table, group by`, cbox: () => oursJoin.all(), native: () => peerJoin.all() },
+  { name: `SQLite: group-by report over ${ROWS / 1000}k rows`, cbox: () => oursReport.all(), native: () => peerReport.all(), sqljs: () => sqljsAll(sqljsReport) },
+  { name: `SQLite: sort ${ROWS / 1000}k rows, top 100`, cbox: () => oursTop.all(), native: () => peerTop.all(), sqljs: () => sqljsAll(sqljsTop) },
+  { name: `SQLite: join ${ROWS / 1000}k rows to a lookup table, group by`, cbox: () => oursJoin.all(), native: () => peerJoin.all(), sqljs: () => sqljsAll(sqljsJoin) },
 ];
 
 const bench = new Bench({ time: 400, iterations: 5, warmupIterations: 2, throws: true });
 for (const workload of workloads) {
   bench.add(`${workload.name} | cbox`, workload.cbox);
   bench.add(`${workload.name} | native`, workload.native);
+  bench.add(`${workload.name} | sql.js`, workload.sqljs);
 }
 for (const workload of zlibWorkloads) {
   for (const name of PEER_NAMES) bench.add(`zlib: ${workload.name} | ${name}`, () => workload.run(ZLIB_PEERS[name]));
@@ -123,7 +165,8 @@ const median = (name: string): number => {
 const results: Result[] = workloads.map(({ name }) => {
   const cboxMs = median(`${name} | cbox`);
   const nativeMs = median(`${name} | native`);
-  return { workload: name, cboxMs, nativeMs, ratio: cboxMs / nativeMs };
+  const sqljsMs = median(`${name} | sql.js`);
+  return { workload: name, cboxMs, nativeMs, sqljsMs, ratio: cboxMs / nativeMs, sqljsVsCbox: sqljsMs / cboxMs };
 });
 
 interface ZlibResult { readonly workload: string; readonly ms: Record<ZlibPeerName, number>; readonly cboxVsNode: number; readonly pakoVsCbox: number; readonly fflateVsCbox: number }
@@ -139,11 +182,11 @@ const versionOf = (name: string): string => (JSON.parse(readFileSync(path.join(r
 const lines = [
   '# Real libraries: cbox builds vs the native peers',
   '',
-  `${machine.cpu}, ${machine.cores} cores; Node ${machine.node}; ${machine.clang}. SQLite ${ours.library.db_libversion()} (better-sqlite3 12.9.0's amalgamation) vs better-sqlite3. Medians (tinybench).`,
+  `${machine.cpu}, ${machine.cores} cores; Node ${machine.node}; ${machine.clang}. cbox/sqlite (SQLite ${ours.prepare('SELECT sqlite_version()').pluck().get() as string}, better-sqlite3 ${versionOf('better-sqlite3')}'s amalgamation, in a wasm sandbox) vs better-sqlite3 ${versionOf('better-sqlite3')} (native) and sql.js ${versionOf('sql.js')} (wasm, Emscripten). Medians (tinybench). Above 1x in the last column, cbox is faster.`,
   '',
-  '| workload | cbox (wasm sandbox) | native peer | cbox / native |',
-  '|---|---:|---:|---:|',
-  ...results.map((r) => `| ${r.workload} | ${r.cboxMs.toFixed(2)} ms | ${r.nativeMs.toFixed(2)} ms | ${r.ratio.toFixed(2)}x |`),
+  '| workload | cbox/sqlite | better-sqlite3 | sql.js | cbox / better-sqlite3 | sql.js / cbox |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...results.map((r) => `| ${r.workload} | ${r.cboxMs.toFixed(2)} ms | ${r.nativeMs.toFixed(2)} ms | ${r.sqljsMs.toFixed(2)} ms | ${r.ratio.toFixed(2)}x | ${r.sqljsVsCbox.toFixed(2)}x |`),
   '',
   `cbox/zlib (zlib 1.3.1 in a wasm sandbox) vs node:zlib (native, zlib ${process.versions.zlib}), pako ${versionOf('pako')} and fflate ${versionOf('fflate')} (JavaScript), zlib format at level 6 on generated prose (bench/text-corpus.ts; ${(corpus.length / compressed.length).toFixed(1)}:1). Above 1x in the last two columns, cbox is faster.`,
   '',
@@ -160,3 +203,4 @@ writeFileSync(path.join(resultsDir, 'real-libraries.md'), lines.join('\n'));
 console.log(lines.join('\n'));
 ours.close();
 peer.close();
+wasmPeer.close();

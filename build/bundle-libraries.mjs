@@ -1,4 +1,4 @@
-// Bundles the ready-made libraries (cbox/zlib) after `cbox build` has made their modules and
+// Bundles the ready-made libraries (cbox/zlib, cbox/sqlite) after `cbox build` has made their modules and
 // bindings (npm run build runs it last). Each library is shipped twice:
 // - dist/<name>.js (ESM): 'cbox' stays external, so it shares the runtime in dist/index.js, and the
 //   generated binding is imported from the package's wasm-modules/ at run time;
@@ -10,7 +10,10 @@ import { readFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
-const LIBRARIES = { zlib: 'libraries/zlib/index.ts' };
+const LIBRARIES = { zlib: 'libraries/zlib/index.ts', sqlite: 'libraries/sqlite/index.ts' };
+/** require() of these answers their default export itself, the named exports set on it
+ * (`const Database = require('cbox/sqlite')`, as better-sqlite3 is required). */
+const DEFAULT_IS_MODULE = new Set(['sqlite']);
 const BINDING = /[\\/]wasm-modules[\\/]([\w-]+)\.js$/;
 
 const common = {
@@ -44,5 +47,6 @@ await Promise.all(Object.entries(LIBRARIES).flatMap(([name, entry]) => [
     // import.meta.url has no CommonJS meaning: give it the bundle file's URL.
     define: { 'import.meta.url': '__cbox_bundle_url' },
     banner: { js: 'const __cbox_bundle_url = require("node:url").pathToFileURL(__filename).href;' },
+    ...(DEFAULT_IS_MODULE.has(name) ? { footer: { js: 'module.exports = Object.assign(module.exports.default, module.exports);' } } : {}),
   }),
 ]));

@@ -19,24 +19,25 @@
  *   or "more than one SQL statement" (db_exec runs scripts; prepare refuses to drop the rest).
  *   Functions returning bytes/string fail with the SQLite error message as a call error.
  *
- * Row encoding (stmt_step_row, stmt_step_rows; also the parameter list of stmt_bind_row and
- * stmt_run). All numbers little-endian, no padding, no alignment. A value is a one-byte tag,
- * which is SQLite's fundamental type code, followed by its payload:
+ * Per-value calls (point queries and single statements; see "the per-value path" below):
+ *   stmt_bind_* per parameter, stmt_step_kinds (one step, the row's column kinds packed in an
+ *   int32), stmt_column_* per value, stmt_execute (run to the end and reset, answers the change
+ *   count). Each crossing costs a few nanoseconds, less than encoding one row as bytes.
+ *
+ * Row encoding (stmt_step_rows: many rows per call). All numbers little-endian, no padding, no
+ * alignment. A value is a one-byte tag, which is SQLite's fundamental type code, followed by its
+ * payload:
  *     1 SQLITE_INTEGER  8 bytes: int64
  *     2 SQLITE_FLOAT    8 bytes: IEEE-754 double
  *     3 SQLITE_TEXT     4 bytes: uint32 byte length n, then n bytes of UTF-8 (no NUL)
  *     4 SQLITE_BLOB     4 bytes: uint32 byte length n, then n bytes
  *     5 SQLITE_NULL     nothing
  * A row is stmt_column_count() values, column 0 first.
- *   stmt_step_row(stmt):        steps once. Empty result (length 0) = SQLITE_DONE (a statement
- *                               that yields rows always has at least one column); otherwise one
- *                               row.
  *   stmt_step_rows(stmt, max):  steps up to max (>= 1) times. Result = uint32 row count, uint8
  *                               done flag (1 when SQLITE_DONE was reached, 0 when max rows came
  *                               first and more may follow), then that many rows.
- *   Both fail (call error with SQLite's message, details in db_errcode) when sqlite3_step fails;
+ *   It fails (call error with SQLite's message, details in db_errcode) when sqlite3_step fails;
  *   rows already stepped over in that call are lost.
- *   Parameter lists: the values one after another, bound to parameters 1, 2, ... in order.
  *
  * Files under WASI (what cbox.json's defines lead to)
  *   - SQLite's own __wasi__ branch: no mmap, no fchown/fchmod, pid 1, and the default VFS is
@@ -47,7 +48,7 @@
  *     opens without any locking (one sandbox per file only).
  *   - WAL needs shared memory, which the WASI build lacks: PRAGMA journal_mode=WAL only takes
  *     effect after PRAGMA locking_mode=EXCLUSIVE, and a database file left in WAL mode (such as
- *     one better-sqlite3 made) opens only in exclusive locking mode.
+ *     one better-sqlite3 made) opens only in exclusive locking mode (libraries/sqlite does both).
  *   - HAVE_PREAD/HAVE_PWRITE: page I/O is fd_pread/fd_pwrite, not fd_seek + fd_read/fd_write.
  *   - SQLITE_TEMP_STORE=2: temporary tables and sort spills stay in memory unless
  *     PRAGMA temp_store=FILE asks otherwise (a sandbox has no temp directory as a rule).
@@ -152,8 +153,25 @@ static int wasi_randomness(sqlite3_vfs *vfs, int n, char *out) {
     return n;
 }
 
+/* ---- paths ----------------------------------------------------------------------------------
+ * cbox/sqlite grants the sandbox the database's directory under its host path (/home/me/data).
+ * SQLite resolves symlinks by lstat()ing every ancestor of a path, and those ancestors (/home) are
+ * out of the sandbox's reach: wasi-libc answers ENOTCAPABLE, not the ENOENT SQLite would let
+ * pass, so every open failed with "unable to open database file". An absolute path is used as
+ * it is (the sandbox itself refuses anything outside the grant). */
+static int (*base_full_pathname)(sqlite3_vfs *, const char *, int, char *);
+
+static int wasi_full_pathname(sqlite3_vfs *vfs, const char *path, int size, char *out) {
+    if (path[0] != '/') return base_full_pathname(vfs, path, size, out);
+    size_t len = strlen(path);
+    if (len >= (size_t)size) return SQLITE_CANTOPEN;
+    memcpy(out, path, len + 1);
+    return SQLITE_OK;
+}
+
 static int glue_init(void) {
     static int initialized;
+    static const char *const vfs_names[] = { "unix", "unix-dotfile", "unix-none", "unix-excl" };
     if (initialized) return SQLITE_OK;
     int rc = sqlite3_initialize();
     if (rc != SQLITE_OK) return rc;
@@ -161,6 +179,12 @@ static int glue_init(void) {
     if (vfs && vfs->xRandomness != wasi_randomness) {
         base_randomness = vfs->xRandomness;
         vfs->xRandomness = wasi_randomness;
+    }
+    for (size_t i = 0; i < sizeof vfs_names / sizeof vfs_names[0]; i++) {
+        sqlite3_vfs *each = sqlite3_vfs_find(vfs_names[i]);
+        if (!each || each->xFullPathname == wasi_full_pathname) continue;
+        base_full_pathname = each->xFullPathname;  /* the same unixFullPathname for all of them */
+        each->xFullPathname = wasi_full_pathname;
     }
     initialized = 1;
     return SQLITE_OK;
@@ -332,6 +356,11 @@ int32_t stmt_bind_double(struct cbox_stmt *s, int32_t idx, double v) {
 int32_t stmt_bind_text(struct cbox_stmt *s, int32_t idx, const char *v) {
     return stmt_ok(s) ? sqlite3_bind_text(s->stmt, idx, v, -1, SQLITE_TRANSIENT) : SQLITE_MISUSE;
 }
+/* Text given as UTF-8 bytes: for strings a C string cannot carry (NUL characters inside). */
+int32_t stmt_bind_text_bytes(struct cbox_stmt *s, int32_t idx, const uint8_t *v, size_t len) {
+    if (!stmt_ok(s)) return SQLITE_MISUSE;
+    return sqlite3_bind_text64(s->stmt, idx, len ? (const char *)v : "", len, SQLITE_TRANSIENT, SQLITE_UTF8);
+}
 int32_t stmt_bind_blob(struct cbox_stmt *s, int32_t idx, const uint8_t *v, size_t len) {
     if (!stmt_ok(s)) return SQLITE_MISUSE;
     /* A NULL pointer would bind SQL NULL: an empty blob is a zero-length blob. */
@@ -357,96 +386,6 @@ void stmt_bind_parameter_name(struct cbox_stmt *s, int32_t idx, cbox_out *out) {
     }
     const char *name = sqlite3_bind_parameter_name(s->stmt, idx);
     cbox_return_string(out, name ? name : "");
-}
-
-/* Binds an encoded parameter list (see the top of this file) to parameters 1..n, after
- * clearing all bindings. `transient`: copy text/blob values (they live in the call's arena). */
-static int bind_list(sqlite3_stmt *st, const uint8_t *p, size_t len, int transient) {
-    sqlite3_destructor_type keep = transient ? SQLITE_TRANSIENT : SQLITE_STATIC;
-    int rc = sqlite3_clear_bindings(st);
-    if (rc != SQLITE_OK) return rc;
-    size_t at = 0;
-    int idx = 1;
-    while (at < len) {
-        uint8_t tag = p[at++];
-        uint64_t bits;
-        uint32_t n;
-        switch (tag) {
-        case SQLITE_INTEGER:
-            if (len - at < 8) return SQLITE_MISUSE;
-            memcpy(&bits, p + at, 8);
-            at += 8;
-            rc = sqlite3_bind_int64(st, idx, (sqlite3_int64)bits);
-            break;
-        case SQLITE_FLOAT: {
-            double d;
-            if (len - at < 8) return SQLITE_MISUSE;
-            memcpy(&d, p + at, 8);
-            at += 8;
-            rc = sqlite3_bind_double(st, idx, d);
-            break;
-        }
-        case SQLITE_TEXT:
-        case SQLITE_BLOB:
-            if (len - at < 4) return SQLITE_MISUSE;
-            memcpy(&n, p + at, 4);
-            at += 4;
-            if (len - at < n) return SQLITE_MISUSE;
-            if (tag == SQLITE_TEXT)
-                rc = sqlite3_bind_text64(st, idx, (const char *)(p + at), n, keep, SQLITE_UTF8);
-            else if (n == 0)
-                rc = sqlite3_bind_zeroblob(st, idx, 0);
-            else
-                rc = sqlite3_bind_blob64(st, idx, p + at, n, keep);
-            at += n;
-            break;
-        case SQLITE_NULL:
-            rc = sqlite3_bind_null(st, idx);
-            break;
-        default:
-            return SQLITE_MISUSE;
-        }
-        if (rc != SQLITE_OK) return rc;
-        idx++;
-    }
-    return SQLITE_OK;
-}
-
-/* Resets the statement, clears its bindings and binds the encoded list to parameters 1..n.
- * Answers SQLITE_OK, SQLITE_RANGE (more values than parameters) or SQLITE_MISUSE (a malformed
- * list). */
-int32_t stmt_bind_row(struct cbox_stmt *s, const uint8_t *params, size_t len) {
-    if (!stmt_ok(s)) return SQLITE_MISUSE;
-    sqlite3_reset(s->stmt);
-    return bind_list(s->stmt, params, len, 1);
-}
-
-/* One call for an INSERT/UPDATE/DELETE: reset, bind the encoded list, step until the
- * statement is done, reset and clear the bindings again. Answers 16 bytes: int64 changes,
- * int64 last insert rowid. Any rows the statement yields are skipped. */
-void stmt_run(struct cbox_stmt *s, const uint8_t *params, size_t len, cbox_out *out) {
-    if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
-    sqlite3_stmt *st = s->stmt;
-    sqlite3 *db = sqlite3_db_handle(st);
-    sqlite3_reset(st);
-    /* The values are only needed until the statement is reset below: no copies. */
-    int rc = bind_list(st, params, len, 0);
-    if (rc != SQLITE_OK) {
-        sqlite3_clear_bindings(st);
-        cbox_return_error(out, rc == SQLITE_MISUSE ? "malformed parameter list" : sqlite3_errstr(rc));
-        return;
-    }
-    do rc = sqlite3_step(st); while (rc == SQLITE_ROW);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE) {
-        cbox_return_error(out, sqlite3_errmsg(db));
-        return;
-    }
-    uint8_t *r = cbox_return_alloc(out, 16);
-    if (!r) return;
-    put_u64(r, (uint64_t)sqlite3_changes64(db));
-    put_u64(r + 8, (uint64_t)sqlite3_last_insert_rowid(db));
 }
 
 int32_t stmt_column_count(struct cbox_stmt *s) { return stmt_ok(s) ? sqlite3_column_count(s->stmt) : 0; }
@@ -498,21 +437,9 @@ static void step_failed(struct cbox_stmt *s, int rc, cbox_out *out) {
     cbox_return_error(out, copy ? copy : sqlite3_errstr(rc));
 }
 
-void stmt_step_row(struct cbox_stmt *s, cbox_out *out) {
-    if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
-    cbox_result_buffer_start(&result);
-    int rc = sqlite3_step(s->stmt);
-    if (rc == SQLITE_DONE) { cbox_return_bytes(out, "", 0); return; }
-    if (rc != SQLITE_ROW) { step_failed(s, rc, out); return; }
-    size_t used = 0;
-    if (!encode_row(s->stmt, &used)) { cbox_return_error(out, "out of memory: cannot encode the row"); return; }
-    cbox_return_bytes(out, result.data, used);
-}
-
-/* Up to max_rows rows: u32 row count, u8 done flag, the rows. A statement that is done is reset
- * at once (its read lock released); one that is not is reset too unless keep_open, so a caller
- * that wanted only the first rows needs no further call. */
-static void step_rows(struct cbox_stmt *s, int32_t max_rows, int keep_open, cbox_out *out) {
+/* Up to max_rows rows: u32 row count, u8 done flag, the rows. A statement that is done (or
+ * failed) is reset at once, releasing its read lock. */
+static void step_rows(struct cbox_stmt *s, int32_t max_rows, cbox_out *out) {
     if (max_rows < 1) { cbox_return_error(out, "max_rows must be at least 1"); return; }
     cbox_result_buffer_start(&result);
     if (!cbox_result_buffer_reserve(&result, 5)) { cbox_return_error(out, "out of memory"); return; }
@@ -526,7 +453,7 @@ static void step_rows(struct cbox_stmt *s, int32_t max_rows, int keep_open, cbox
         if (!encode_row(s->stmt, &used)) { sqlite3_reset(s->stmt); cbox_return_error(out, "out of memory: cannot encode the rows"); return; }
         rows++;
     }
-    if (done || !keep_open) sqlite3_reset(s->stmt);
+    if (done) sqlite3_reset(s->stmt);
     put_u32(result.data, rows);
     result.data[4] = done;
     cbox_return_bytes(out, result.data, used);
@@ -534,17 +461,111 @@ static void step_rows(struct cbox_stmt *s, int32_t max_rows, int keep_open, cbox
 
 void stmt_step_rows(struct cbox_stmt *s, int32_t max_rows, cbox_out *out) {
     if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
-    step_rows(s, max_rows, 1, out);
+    step_rows(s, max_rows, out);
 }
 
-/* A whole query in one call: reset, bind the encoded parameter list, then step_rows. */
-void stmt_query(struct cbox_stmt *s, const uint8_t *params, size_t len, int32_t max_rows, int32_t keep_open, cbox_out *out) {
+/* ---- the per-value path --------------------------------------------------------------------
+ * A point query or a single insert costs a few crossings of ~10 ns each when every value crosses
+ * on its own (stmt_bind_*, stmt_step_kinds, stmt_column_*, stmt_execute): cheaper than encoding
+ * and decoding a byte list for one row. */
+
+/* SQLite's type code, except 6 for an INTEGER a JavaScript number cannot hold exactly. */
+#define KIND_BIG_INTEGER 6
+#define MAX_SAFE_INTEGER 9007199254740991LL
+#define PACKED_KINDS 10  /* 3 bits each in a positive int32 */
+
+static int column_kind(sqlite3_stmt *st, int i) {
+    int type = sqlite3_column_type(st, i);
+    if (type != SQLITE_INTEGER) return type;
+    sqlite3_int64 v = sqlite3_column_int64(st, i);
+    return v > MAX_SAFE_INTEGER || v < -MAX_SAFE_INTEGER ? KIND_BIG_INTEGER : SQLITE_INTEGER;
+}
+
+int32_t stmt_column_kind(struct cbox_stmt *s, int32_t i) {
+    return column_ok(s, i) ? column_kind(s->stmt, i) : SQLITE_NULL;
+}
+
+/* Steps once. A row: the kinds of its first 10 columns, 3 bits each, column 0 lowest (> 0: every
+ * kind is at least 1; stmt_column_kind tells the rest). Done: 0, and the statement is reset. An
+ * error: minus SQLite's extended code, the statement reset (db_errmsg keeps the message). */
+int32_t stmt_step_kinds(struct cbox_stmt *s) {
+    if (!stmt_ok(s)) return -SQLITE_MISUSE;
+    sqlite3_stmt *st = s->stmt;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int n = sqlite3_column_count(st);
+        if (n > PACKED_KINDS) n = PACKED_KINDS;
+        int32_t kinds = 0;
+        for (int i = n - 1; i >= 0; i--) kinds = (kinds << 3) | column_kind(st, i);
+        return kinds;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return 0;
+    return -sqlite3_extended_errcode(sqlite3_db_handle(st));
+}
+
+/* Runs the statement to its end (rows it yields are skipped) and resets it. Answers the rows it
+ * changed (0 when it changed none, as better-sqlite3 counts), or minus SQLite's extended code. */
+double stmt_execute(struct cbox_stmt *s) {
+    if (!stmt_ok(s)) return -SQLITE_MISUSE;
+    sqlite3_stmt *st = s->stmt;
+    sqlite3 *db = sqlite3_db_handle(st);
+    sqlite3_int64 before = sqlite3_total_changes64(db);
+    int rc;
+    do rc = sqlite3_step(st); while (rc == SQLITE_ROW);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return -sqlite3_extended_errcode(db);
+    return sqlite3_total_changes64(db) == before ? 0 : (double)sqlite3_changes64(db);
+}
+
+/* The last insert rowid as a double when that is exact; NaN when db_last_insert_rowid (BigInt)
+ * must be asked. */
+double db_last_insert_rowid_number(struct cbox_db *d) {
+    if (!db_ok(d)) return 0;
+    sqlite3_int64 v = sqlite3_last_insert_rowid(d->db);
+    return v > MAX_SAFE_INTEGER || v < -MAX_SAFE_INTEGER ? __builtin_nan("") : (double)v;
+}
+
+/* Where a result column comes from (SQLITE_ENABLE_COLUMN_METADATA): which 0 origin column name,
+ * 1 table, 2 database, 3 declared type. "" when SQLite has none (an expression). */
+void stmt_column_origin(struct cbox_stmt *s, int32_t i, int32_t which, cbox_out *out) {
+    if (!column_ok(s, i)) { cbox_return_error(out, stmt_ok(s) ? "column index out of range" : bad_stmt); return; }
+    const char *text = which == 0 ? sqlite3_column_origin_name(s->stmt, i)
+                     : which == 1 ? sqlite3_column_table_name(s->stmt, i)
+                     : which == 2 ? sqlite3_column_database_name(s->stmt, i)
+                     : which == 3 ? sqlite3_column_decltype(s->stmt, i) : NULL;
+    cbox_return_string(out, text ? text : "");
+}
+
+/* The SQL with its bound values filled in (for the verbose option); "" when SQLite cannot. */
+void stmt_expanded_sql(struct cbox_stmt *s, cbox_out *out) {
     if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
-    sqlite3_reset(s->stmt);
-    int rc = bind_list(s->stmt, params, len, 1);
-    if (rc != SQLITE_OK) {
-        cbox_return_error(out, rc == SQLITE_MISUSE ? "malformed parameter list" : sqlite3_errmsg(sqlite3_db_handle(s->stmt)));
+    char *sql = sqlite3_expanded_sql(s->stmt);
+    cbox_return_string(out, sql ? sql : "");
+    sqlite3_free(sql);
+}
+
+/* ---- whole databases as bytes ------------------------------------------------------------- */
+
+/* The database `schema` ("main", "temp", an attached name) as the bytes of its file. */
+void db_serialize(struct cbox_db *d, const char *schema, cbox_out *out) {
+    if (!db_ok(d)) { cbox_return_error(out, bad_db); return; }
+    sqlite3_int64 size = 0;
+    unsigned char *bytes = sqlite3_serialize(d->db, schema, &size, 0);
+    if (!bytes) {
+        cbox_return_error(out, sqlite3_errcode(d->db) == SQLITE_OK ? "no such database, or out of memory" : sqlite3_errmsg(d->db));
         return;
     }
-    step_rows(s, max_rows, keep_open, out);
+    cbox_return_bytes(out, bytes, (size_t)size);
+    sqlite3_free(bytes);
+}
+
+/* Replaces the (in-memory) database `schema` with a copy of `bytes`, which it may then grow. */
+int32_t db_deserialize(struct cbox_db *d, const char *schema, const uint8_t *bytes, size_t len) {
+    if (!db_ok(d)) return SQLITE_MISUSE;
+    unsigned char *copy = sqlite3_malloc64(len ? len : 1);
+    if (!copy) return SQLITE_NOMEM;
+    memcpy(copy, bytes, len);
+    return sqlite3_deserialize(d->db, schema, copy, (sqlite3_int64)len, (sqlite3_int64)len,
+                               SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
 }

@@ -1,0 +1,328 @@
+// A prepared statement with better-sqlite3's API: run, get, all, iterate; pluck, expand, raw,
+// safeIntegers, bind, columns; reader, readonly, busy, source, database.
+// get() and run() cross into the sandbox once per value (see parameters.ts and the glue's
+// per-value path); all() and iterate() take rows in batches (stmt_step_rows).
+import { CboxCallError, type Handle } from 'cbox';
+import type { SqliteLibrary } from './connection.js';
+import type { Database } from './database.js';
+import { Parameters, type BindArguments } from './parameters.js';
+import { asBuffer, BatchReader, BIG_INTEGER, BLOB, FLOAT, INTEGER, NULL, TEXT, unsafeIntegerError, type SqlValue } from './values.js';
+
+export interface RunResult { changes: number; lastInsertRowid: number | bigint }
+export interface ColumnDefinition { name: string; column: string | null; table: string | null; database: string | null; type: string | null }
+
+/** row[name] = value, as an own property even for "__proto__" (a column may be named anything). */
+function setField<T>(row: Record<string, T>, name: string, value: T): void {
+  if (name === '__proto__') Object.defineProperty(row, name, { value, enumerable: true, writable: true, configurable: true });
+  else row[name] = value;
+}
+
+type Mode = 'flat' | 'pluck' | 'expand' | 'raw';
+
+const lenientUtf8 = new TextDecoder();
+/** Rows per stmt_step_rows call. */
+const ROWS_PER_CALL = 512;
+/** stmt_step_kinds packs this many column kinds, 3 bits each. */
+const PACKED_KINDS = 10;
+/** Texts and blobs in a row from which get() takes rows encoded in one crossing. */
+const WIDE_ROW = 2;
+/** Column of an expanded row that no table owns (better-sqlite3's name for it). */
+const NO_TABLE = '$';
+
+export class Statement {
+  /** Whether the statement returns rows (get/all/iterate) rather than only running (run). */
+  readonly reader: boolean;
+  /** Whether the statement leaves the database as it is. */
+  readonly readonly: boolean;
+  private readonly names: readonly string[];
+  /** No column is named "__proto__": rows can be filled by plain assignment. */
+  private readonly plainNames: boolean;
+  private readonly parameters: Parameters;
+  private mode: Mode = 'flat';
+  private safeInts: boolean;
+  private bound = false;
+  private iterating = false;
+  private tables: readonly string[] | null = null;
+  /** get() takes rows encoded in one crossing (see currentRow). */
+  private rowsAsBytes = false;
+
+  /** @internal Made by Database.prepare. */
+  constructor(readonly database: Database, private readonly handle: Handle, readonly source: string) {
+    const library = database.library;
+    const columns = library.stmt_column_count(handle);
+    this.names = Array.from({ length: columns }, (_, index) => library.stmt_column_name(handle, index));
+    this.plainNames = !this.names.includes('__proto__');
+    this.reader = columns > 0;
+    this.readonly = library.stmt_readonly(handle);
+    this.parameters = new Parameters(library, handle);
+    this.safeInts = database.defaultSafeIntegersOn;
+  }
+
+  /** An iterate() over this statement has not finished. */
+  get busy(): boolean {
+    return this.iterating;
+  }
+
+  run(...args: BindArguments): RunResult {
+    const library = this.prepareCall(args);
+    const changes = library.stmt_execute(this.handle);
+    if (changes < 0) throw this.database.sqliteError('stmt_execute', -changes);
+    return { changes, lastInsertRowid: this.database.lastInsertRowid(this.safeInts, changes) };
+  }
+
+  get(...args: BindArguments): unknown {
+    const library = this.prepareQuery(args);
+    if (this.rowsAsBytes) return this.firstRowAsBytes(library);
+    const kinds = library.stmt_step_kinds(this.handle);
+    if (kinds < 0) throw this.database.sqliteError('stmt_step', -kinds);
+    if (kinds === 0) return undefined; // done: the glue has reset the statement
+    try {
+      return this.currentRow(kinds);
+    } finally {
+      library.stmt_reset(this.handle);
+    }
+  }
+
+  all(...args: BindArguments): unknown[] {
+    this.prepareQuery(args);
+    const rows: unknown[] = [];
+    let done = false;
+    try {
+      while (!done) {
+        const reader = this.batch();
+        const header = reader.header();
+        done = header.done;
+        for (let row = 0; row < header.count; row++) rows.push(this.batchRow(reader));
+      }
+    } finally {
+      if (!done) this.database.library.stmt_reset(this.handle);
+    }
+    return rows;
+  }
+
+  iterate(...args: BindArguments): IterableIterator<unknown> {
+    this.prepareQuery(args);
+    return this.iteration();
+  }
+
+  /** Only the first column of each row (pluck(false) turns it off again). */
+  pluck(toggle = true): this {
+    return this.setMode('pluck', toggle, 'pluck');
+  }
+
+  /** Rows as { table: { column: value } } ('$' for expressions). */
+  expand(toggle = true): this {
+    return this.setMode('expand', toggle, 'expand');
+  }
+
+  /** Rows as arrays in column order. */
+  raw(toggle = true): this {
+    return this.setMode('raw', toggle, 'raw');
+  }
+
+  /** Every INTEGER as bigint (toggle false: numbers, and a RangeError for those beyond 2^53). */
+  safeIntegers(toggle = true): this {
+    this.notBusy();
+    if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
+    this.safeInts = toggle;
+    return this;
+  }
+
+  /** Binds the parameters for good: later calls take no arguments. */
+  bind(...args: BindArguments): this {
+    if (this.bound) throw new TypeError('The bind() method can only be invoked once per statement object');
+    this.database.assertOpen();
+    this.notBusy();
+    this.parameters.bind(args);
+    this.bound = true;
+    return this;
+  }
+
+  /** Where each result column comes from, as better-sqlite3's columns(). */
+  columns(): ColumnDefinition[] {
+    if (!this.reader) throw new TypeError('The columns() method is only for statements that return data');
+    const library = this.database.live();
+    const origin = (index: number, which: number): string | null => library.stmt_column_origin(this.handle, index, which) || null;
+    return this.names.map((name, index) => ({ name, column: origin(index, 0), table: origin(index, 1), database: origin(index, 2), type: origin(index, 3) }));
+  }
+
+  /** @internal The C statement, for Database.close. */
+  get cHandle(): Handle {
+    return this.handle;
+  }
+
+  /** Checks, binds (unless bind() did), tells `verbose`; answers the library to call. */
+  private prepareCall(args: BindArguments): SqliteLibrary {
+    const database = this.database;
+    const library = database.live();
+    if (this.iterating) throw new TypeError('This statement is busy executing a query');
+    if (!this.readonly && database.iterators > 0) database.assertNotBusy();
+    if (this.bound) {
+      if (args.length > 0) throw new TypeError('This statement already has bound parameters');
+    } else {
+      this.parameters.bind(args);
+    }
+    if (database.tracing) database.trace(this.handle);
+    return library;
+  }
+
+  private prepareQuery(args: BindArguments): SqliteLibrary {
+    if (!this.reader) throw new TypeError('This statement does not return data. Use run() instead');
+    return this.prepareCall(args);
+  }
+
+  private *iteration(): Generator<unknown, void, undefined> {
+    this.iterating = true;
+    this.database.iterators++;
+    let done = false;
+    try {
+      while (!done) {
+        const reader = this.batch();
+        const header = reader.header();
+        done = header.done;
+        for (let row = 0; row < header.count; row++) yield this.batchRow(reader);
+      }
+    } finally {
+      this.iterating = false;
+      this.database.iterators--;
+      // Left early (break, return, a throw): reset so the statement gives up its read lock.
+      if (!done && this.database.open) this.database.library.stmt_reset(this.handle);
+    }
+  }
+
+  /** The next batch of rows; the glue resets the statement when it is done or failed. */
+  private batch(): BatchReader {
+    const library = this.database.live();
+    let bytes: Uint8Array;
+    try {
+      bytes = library.stmt_step_rows(this.handle, ROWS_PER_CALL);
+    } catch (error) {
+      throw this.database.translate(error);
+    }
+    return new BatchReader(bytes, 0, this.safeInts);
+  }
+
+  private batchRow(reader: BatchReader): unknown {
+    const names = this.names;
+    switch (this.mode) {
+      case 'pluck': {
+        const first = reader.value(names[0]!);
+        for (let column = 1; column < names.length; column++) reader.value(names[column]!);
+        return first;
+      }
+      case 'raw':
+        return names.map((name) => reader.value(name));
+      case 'expand':
+        return this.expandRow(names.map((name) => reader.value(name)));
+      default: {
+        const row: Record<string, SqlValue> = {};
+        if (this.plainNames) for (const name of names) row[name] = reader.value(name);
+        else for (const name of names) setField(row, name, reader.value(name));
+        return row;
+      }
+    }
+  }
+
+  /** get() for rows with several texts or blobs: the row comes encoded in one crossing. */
+  private firstRowAsBytes(library: SqliteLibrary): unknown {
+    let bytes: Uint8Array;
+    try {
+      bytes = library.stmt_step_rows(this.handle, 1);
+    } catch (error) {
+      throw this.database.translate(error);
+    }
+    const reader = new BatchReader(bytes, 0, this.safeInts);
+    const header = reader.header();
+    try {
+      return header.count === 0 ? undefined : this.batchRow(reader);
+    } finally {
+      if (!header.done) library.stmt_reset(this.handle);
+    }
+  }
+
+  /** The current row of a stepped statement, value by value. */
+  private currentRow(kinds: number): unknown {
+    const names = this.names;
+    // Each text or blob costs a crossing of its own (a few hundred ns): with two or more, one
+    // encoded row is cheaper, so later get()s take that path.
+    let wide = 0;
+    for (let column = 0; column < Math.min(names.length, PACKED_KINDS); column++) {
+      const kind = (kinds >>> (3 * column)) & 7;
+      if (kind === TEXT || kind === BLOB) wide++;
+    }
+    if (wide >= WIDE_ROW || names.length > PACKED_KINDS) this.rowsAsBytes = true;
+    const mode = this.mode;
+    if (mode === 'pluck') return this.columnValue(0, kinds & 7);
+    if (mode === 'flat' && this.plainNames) {
+      const row: Record<string, SqlValue> = {};
+      for (let column = 0; column < names.length; column++) row[names[column]!] = this.columnValue(column, this.kindOf(kinds, column));
+      return row;
+    }
+    const values: SqlValue[] = [];
+    for (let column = 0; column < names.length; column++) values.push(this.columnValue(column, this.kindOf(kinds, column)));
+    if (mode === 'raw') return values;
+    if (mode === 'expand') return this.expandRow(values);
+    const row: Record<string, SqlValue> = {};
+    for (let column = 0; column < names.length; column++) setField(row, names[column]!, values[column]!);
+    return row;
+  }
+
+  private kindOf(kinds: number, column: number): number {
+    return column < PACKED_KINDS ? (kinds >>> (3 * column)) & 7 : this.database.library.stmt_column_kind(this.handle, column);
+  }
+
+  private columnValue(column: number, kind: number): SqlValue {
+    const library = this.database.library;
+    switch (kind) {
+      case INTEGER:
+        return this.safeInts ? library.stmt_column_int64(this.handle, column) : library.stmt_column_double(this.handle, column);
+      case BIG_INTEGER: {
+        const value = library.stmt_column_int64(this.handle, column);
+        if (this.safeInts) return value;
+        throw unsafeIntegerError(value, this.names[column]!);
+      }
+      case FLOAT:
+        return library.stmt_column_double(this.handle, column);
+      case TEXT:
+        try {
+          return library.stmt_column_text(this.handle, column);
+        } catch (error) {
+          // Not UTF-8 (CAST(x'ff' AS TEXT)): decoded with U+FFFD, as better-sqlite3 does.
+          if (error instanceof CboxCallError && error.code === 'bad-result') return lenientUtf8.decode(library.stmt_column_blob(this.handle, column));
+          throw error;
+        }
+      case BLOB:
+        return asBuffer(library.stmt_column_blob(this.handle, column));
+      case NULL:
+        return null;
+      default:
+        throw new Error(`cbox/sqlite: unknown column kind ${kind}`);
+    }
+  }
+
+  private expandRow(values: readonly SqlValue[]): Record<string, Record<string, SqlValue>> {
+    if (this.tables === null) {
+      const library = this.database.live();
+      this.tables = this.names.map((_, index) => library.stmt_column_origin(this.handle, index, 1) || NO_TABLE);
+    }
+    const row: Record<string, Record<string, SqlValue>> = {};
+    this.tables.forEach((table, index) => {
+      if (!Object.hasOwn(row, table)) setField(row, table, {});
+      setField(row[table]!, this.names[index]!, values[index]!);
+    });
+    return row;
+  }
+
+  private setMode(mode: Mode, toggle: boolean, method: string): this {
+    if (!this.reader) throw new TypeError(`The ${method}() method is only for statements that return data`);
+    this.notBusy();
+    if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
+    if (toggle) this.mode = mode;
+    else if (this.mode === mode) this.mode = 'flat';
+    return this;
+  }
+
+  private notBusy(): void {
+    if (this.iterating) throw new TypeError('This statement is busy executing a query');
+  }
+}
