@@ -6,7 +6,7 @@
 //   inlined); the binding's .wasm is still found in the package's wasm-modules/, next to dist/.
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
@@ -50,3 +50,8 @@ await Promise.all(Object.entries(LIBRARIES).flatMap(([name, entry]) => [
     ...(DEFAULT_IS_MODULE.has(name) ? { footer: { js: 'module.exports = Object.assign(module.exports.default, module.exports);' } } : {}),
   }),
 ]));
+
+// The libraries' declarations (tsc, after this) import their bindings' types as
+// ../../wasm-modules/<name>.js from dist/types/libraries/<name>/: put those types there too.
+mkdirSync(`${root}dist/types/wasm-modules`, { recursive: true });
+for (const name of Object.keys(LIBRARIES)) copyFileSync(`${root}wasm-modules/${name}.d.ts`, `${root}dist/types/wasm-modules/${name}.d.ts`);

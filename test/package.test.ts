@@ -72,7 +72,7 @@ describe('the npm package', () => {
     for (const entry of entries) expect(exported, entry).toContain(entry);
   });
 
-  it('type-checks a consumer of cbox, a shipped binding and a binding it generates, then runs load() and createPool()', () => {
+  it('type-checks a consumer of cbox, cbox/zlib, cbox/sqlite, a shipped binding and a binding it generates, then runs them', () => {
     writeFileSync(path.join(project, 'add.c'), '#include "cbox.h"\nint add(int a, int b) { return a + b; }\n');
     writeFileSync(path.join(project, 'cbox.json'), JSON.stringify({ name: 'adder', sources: ['add.c'], exports: { add: { params: ['a:i32', 'b:i32'], result: 'i32' } } }));
     run(path.join(project, 'node_modules/.bin/cbox'), ['build', 'cbox.json', '--out', 'generated', '--quiet'], project);
@@ -80,6 +80,8 @@ describe('the npm package', () => {
 import { CboxTrap, createPool, load, type Library } from 'cbox';
 import { binding as zooBinding, type ZooExports } from 'cbox/wasm-modules/zoo.js';
 import { binding as adderBinding } from './generated/adder.js';
+import Database from 'cbox/sqlite';
+import { gunzipSync, gzipSync } from 'cbox/zlib';
 
 const zoo: Library<ZooExports> = await load(zooBinding, { memoryLimit: '32MiB', logger: null });
 const sum: number = zoo.add(2, 3);
@@ -92,7 +94,11 @@ adder.close();
 const pool = await createPool(zooBinding, { threads: 1, logger: null });
 const pooled: number = await pool.add(4, 5);
 await pool.close();
-console.log(JSON.stringify({ sum, kind, generated, pooled }));
+const zlib: string = gunzipSync(gzipSync('zz')).toString();
+const db = new Database(':memory:');
+const sqlite = (db.prepare('SELECT 1 AS one').get() as { one: number }).one;
+db.close();
+console.log(JSON.stringify({ sum, kind, generated, pooled, zlib, sqlite }));
 `);
     writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({
       compilerOptions: {
@@ -102,7 +108,7 @@ console.log(JSON.stringify({ sum, kind, generated, pooled }));
       files: ['consumer.ts'],
     }));
     run(process.execPath, [tsc, '-p', 'tsconfig.json'], project);
-    expect(JSON.parse(run(process.execPath, ['consumer.js'], project))).toEqual({ sum: 5, kind: 'abort', generated: 42, pooled: 9 });
+    expect(JSON.parse(run(process.execPath, ['consumer.js'], project))).toEqual({ sum: 5, kind: 'abort', generated: 42, pooled: 9, zlib: 'zz', sqlite: 1 });
   }, 240_000);
 
   it("require('cbox') works from CommonJS (Node 20 requires ESM)", () => {
