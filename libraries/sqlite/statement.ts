@@ -85,19 +85,7 @@ export class Statement {
 
   all(...args: BindArguments): unknown[] {
     this.prepareQuery(args);
-    const rows: unknown[] = [];
-    let done = false;
-    try {
-      while (!done) {
-        const reader = this.batch();
-        const header = reader.header();
-        done = header.done;
-        for (let row = 0; row < header.count; row++) rows.push(this.batchRow(reader));
-      }
-    } finally {
-      if (!done) this.database.library.stmt_reset(this.handle);
-    }
-    return rows;
+    return [...this.batchedRows()];
   }
 
   iterate(...args: BindArguments): IterableIterator<unknown> {
@@ -174,6 +162,16 @@ export class Statement {
   private *iteration(): Generator<unknown, void, undefined> {
     this.iterating = true;
     this.database.iterators++;
+    try {
+      yield* this.batchedRows();
+    } finally {
+      this.iterating = false;
+      this.database.iterators--;
+    }
+  }
+
+  /** The rows, a batch per crossing. */
+  private *batchedRows(): Generator<unknown, void, undefined> {
     let done = false;
     try {
       while (!done) {
@@ -183,8 +181,6 @@ export class Statement {
         for (let row = 0; row < header.count; row++) yield this.batchRow(reader);
       }
     } finally {
-      this.iterating = false;
-      this.database.iterators--;
       // Left early (break, return, a throw): reset so the statement gives up its read lock.
       if (!done && this.database.open) this.database.library.stmt_reset(this.handle);
     }
