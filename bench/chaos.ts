@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { CboxLoadError, CboxTrap, createPool, load, type Library, type Pool, type TrapKind } from 'cbox';
 import { binding as kernelsBinding } from '../wasm-modules/kernels.js';
+import { seededRandom } from './seeded-random.js';
 import { binding as strictBinding } from '../wasm-modules/zoo-strict.js';
 import { binding as zooBinding, type ZooExports } from '../wasm-modules/zoo.js';
 import { describeMachine } from './machine.js';
@@ -48,18 +49,6 @@ interface ChildReport {
   readonly seconds: number;
 }
 
-/** mulberry32: a small seeded generator, so a failing run can be repeated exactly. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function trapOf(call: () => unknown, kind: TrapKind, check: (trap: CboxTrap) => boolean = () => true): boolean {
   try {
     call();
@@ -79,7 +68,7 @@ class Chaos {
   goodCalls = 0;
 
   constructor(readonly zoo: Library<ZooExports>, readonly strict: Library<ZooExports>, readonly pool: Pool<ZooExports>, seed: number) {
-    this.random = generator(seed);
+    this.random = seededRandom(seed);
   }
 
   get lostCalls(): number {

@@ -2,25 +2,14 @@
 // real text and would flatter both sides; this has a vocabulary with Zipf word frequencies,
 // sentences and paragraphs of varying length and a few numbers, so it deflates like prose does
 // (3.5:1 at level 6 for 4 MiB; English text is typically 3:1 to 4:1).
+import { seededRandom } from './seeded-random.js';
 
 const SYLLABLES = ['ka', 'to', 'ren', 'mi', 'sa', 'lo', 'ver', 'an', 'di', 'que', 'stro', 'pel', 'um', 'ti', 'nor', 'ex', 'ba', 'li', 'gra', 'fon'];
 const VOCABULARY_SIZE = 4000;
 
-/** mulberry32: a small seeded PRNG, so every run compresses the same bytes. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** `bytes` bytes of UTF-8 prose (ASCII, so exactly that many characters). */
 export function proseCorpus(bytes: number, seed = 1): Uint8Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = (count: number): number => Math.floor(next() * count);
   // Short words are the common ones, as in natural language.
   const vocabulary = Array.from({ length: VOCABULARY_SIZE }, (_, rank) => {
