@@ -48,20 +48,38 @@ function pathOf(source: string | URL): string {
   return source instanceof URL || source.startsWith('file:') ? fileURLToPath(source) : source;
 }
 
-function readSource(source: ModuleSource): { bytes: Uint8Array; origin: string; key: string | null } {
-  if (source instanceof Uint8Array) return { bytes: source, origin: `<${source.byteLength} bytes>`, key: null };
-  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), origin: `<${source.byteLength} bytes>`, key: null };
+/**
+ * Where a module comes from, and its cache key: a file's path, size and mtime (read only on a
+ * cache miss), or the sha256 of bytes given directly.
+ */
+function locate(source: ModuleSource): { origin: string; cacheKey: string; read(): Uint8Array } {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+    return { origin: `<${bytes.byteLength} bytes>`, cacheKey: createHash('sha256').update(bytes).digest('hex'), read: () => bytes };
+  }
   const location: unknown = typeof source === 'string' || source instanceof URL ? source : (source as { wasm?: unknown } | null)?.wasm;
   if (typeof location !== 'string' && !(location instanceof URL)) {
     throw new CboxLoadError('bad-option', 'load: the module source must be a path, a file URL, bytes or a binding from `cbox build`');
   }
   let file = String(location);
+  const unreadable = (error: unknown): CboxLoadError => new CboxLoadError('not-found', `cannot read module ${file}: ${(error as Error).message}`, { cause: error });
   try {
     file = pathOf(location);
     const info = statSync(file);
-    return { bytes: new Uint8Array(readFileSync(file)), origin: file, key: `${file}\0${info.size}\0${info.mtimeMs}` };
+    if (!info.isFile()) throw new Error('not a file');
+    return {
+      origin: file,
+      cacheKey: `${file}\0${info.size}\0${info.mtimeMs}`,
+      read: () => {
+        try {
+          return new Uint8Array(readFileSync(file));
+        } catch (error) {
+          throw unreadable(error);
+        }
+      },
+    };
   } catch (error) {
-    throw new CboxLoadError('not-found', `cannot read module ${file}: ${(error as Error).message}`, { cause: error });
+    throw unreadable(error);
   }
 }
 
@@ -70,10 +88,6 @@ function readSource(source: ModuleSource): { bytes: Uint8Array; origin: string; 
 const CACHE_ENTRIES = 64;
 interface CacheEntry { readonly promise: Promise<CompiledModule>; settled?: CompiledModule }
 const cache = new Map<string, CacheEntry>();
-
-function cacheKeyOf(bytes: Uint8Array, key: string | null): string {
-  return key ?? createHash('sha256').update(bytes).digest('hex');
-}
 
 function lookup(cacheKey: string): CacheEntry | undefined {
   const entry = cache.get(cacheKey);
@@ -96,11 +110,11 @@ function remember(cacheKey: string, promise: Promise<CompiledModule>, settled?: 
  * refusal is a CboxLoadError with a code; everything is checked on the bytes before V8 compiles.
  */
 export async function compileModule(source: ModuleSource, binding?: Binding<any>, limits: CompileLimits = {}): Promise<CompiledModule> {
-  const { bytes, origin, key } = readSource(source);
-  const cacheKey = cacheKeyOf(bytes, key);
+  const { origin, cacheKey, read } = locate(source);
   let promise = lookup(cacheKey)?.promise;
   if (!promise) {
     promise = (async () => {
+      const bytes = read();
       const checked = checkBytes(bytes, origin);
       let module: WebAssembly.Module;
       try {
@@ -120,10 +134,10 @@ export async function compileModule(source: ModuleSource, binding?: Binding<any>
 
 /** compileModule without waiting: V8 compiles on this thread (tens of ms for a large module). */
 export function compileModuleSync(source: ModuleSource, binding?: Binding<any>, limits: CompileLimits = {}): CompiledModule {
-  const { bytes, origin, key } = readSource(source);
-  const cacheKey = cacheKeyOf(bytes, key);
+  const { origin, cacheKey, read } = locate(source);
   let result = lookup(cacheKey)?.settled;
   if (!result) {
+    const bytes = read();
     const checked = checkBytes(bytes, origin);
     let module: WebAssembly.Module;
     try {
