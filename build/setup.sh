@@ -23,6 +23,9 @@ if ! have_toolchain; then
   $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
 fi
 
+# The third-party C the tests wrap (md4c, lz4), from Debian source packages.
+bash build/debian-sources.sh
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "cbox setup: npm ci"
   npm ci --no-audit --no-fund
