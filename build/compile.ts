@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { callbackImportsSource } from './callback-imports.js';
 import type { Manifest } from './manifest.js';
 import type { Toolchain } from './toolchain.js';
 
@@ -121,6 +122,15 @@ function exportedNames(manifest: Manifest): string[] {
   return [...new Set([...Object.keys(manifest.exports), ...releases])];
 }
 
+/** C that `cbox build` writes for the manifest (callback imports), kept by content in the cache folder. */
+function generatedSources(manifest: Manifest, cacheDir: string): string[] {
+  const source = callbackImportsSource(manifest.name, manifest.exports);
+  if (source === null) return [];
+  const file = path.join(cacheDir, 'generated', `${manifest.name}-callbacks-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.c`);
+  if (!existsSync(file)) writeFileAtomic(file, source);
+  return [file];
+}
+
 export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, outFile: string, options: CompileOptions = {}, component?: ComponentLink): Promise<void> {
   const strict = options.strict ?? manifest.strict;
   const simd = options.simd ?? manifest.simd;
@@ -143,6 +153,7 @@ export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, o
       args: [...common, `-DCBOX_ARENA_SIZE=${manifest.arenaSize}`, ...(strict ? ['-DCBOX_STRICT=1'] : [])],
     },
     ...(component ? [{ source: component.adapterSource, args: common }] : []),
+    ...generatedSources(manifest, cacheDir).map((source) => ({ source, args: common })),
   ];
   let done = 0;
   const objects = await mapLimit(jobs, Math.max(1, os.availableParallelism()), async ({ source, args }) => {

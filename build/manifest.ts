@@ -7,6 +7,7 @@ import {
   MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, VALUE_TYPES, exportNameProblem, isArrayType, isCIdentifier, isLibraryName, isOutType, isParamType, isResultType,
   type ExportSignature, type ParamType,
 } from '../runtime/abi.js';
+import { formatCallbackType, isCallbackType, parseCallbackType } from '../runtime/callback-type.js';
 import { WASM_PAGE, parseSize } from '../runtime/sizes.js';
 import { findDuplicateKeys } from './json-duplicates.js';
 
@@ -111,6 +112,8 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   for (const fn of native) {
     const out = exports[fn]?.params.find(isOutType);
     if (out) problems.push(`"native": ${fn} has an out-parameter (${out}), which the native glue does not support yet (keep it out of "native")`);
+    const unsupported = exports[fn]?.params.find((type) => isCallbackType(type) || type === 'userdata' || type === 'text');
+    if (unsupported) problems.push(`"native": ${fn} has a ${isCallbackType(unsupported) ? 'callback' : unsupported} parameter, which the native glue does not support (keep it out of "native")`);
     if (exports[fn]?.result === 'cstring') problems.push(`"native": ${fn} has a cstring result, which the native glue does not support yet (keep it out of "native")`);
   }
   const trusted = exportList(m.trusted, 'trusted', exports, problems);
@@ -153,11 +156,16 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
       const text = typeof entry === 'string' ? entry : '';
       // name:type; the type may hold a colon itself (err:out:i32).
       const colon = text.indexOf(':');
-      const [paramName, type] = colon >= 0 ? [text.slice(0, colon), text.slice(colon + 1)] : [`arg${index}`, text];
-      if (type === 'cstring') {
+      const [paramName, written] = colon >= 0 ? [text.slice(0, colon), text.slice(colon + 1)] : [`arg${index}`, text];
+      // A callback may be written with spaces; the stamp holds its one canonical spelling.
+      const callback = isCallbackType(written.trim()) ? parseCallbackType(written) : null;
+      const type = callback === null || 'problem' in callback ? written : formatCallbackType(callback);
+      if (callback !== null && 'problem' in callback) {
+        problems.push(`${where}.params[${index}]: ${callback.problem}`);
+      } else if (type === 'cstring') {
         problems.push(`${where}.params[${index}]: cstring is a result type (a const char * parameter is "string")`);
       } else if (!isParamType(type)) {
-        problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of ${VALUE_TYPES.filter((t) => isParamType(t)).join(' ')})`);
+        problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of ${VALUE_TYPES.filter((t) => isParamType(t)).join(' ')} userdata, or callback(...))`);
       } else if (!isCIdentifier(paramName)) {
         problems.push(`${where}.params[${index}]: ${JSON.stringify(paramName)} is not a parameter name`);
       } else if (paramNames.includes(paramName)) {

@@ -1,14 +1,20 @@
 // cbox's ABI: the manifest's value types, how each lowers to wasm, and the stamp that
 // ties a built module to its binding. `cbox build` writes the stamp; `load` checks it.
 import { createHash } from 'node:crypto';
+import { isCallbackType, parseCallbackType, type CallbackSignature, type CallbackType } from './callback-type.js';
+import { MAX_NAME_LENGTH, isCIdentifier } from './c-names.js';
 import { WASM32_MAX_BYTES, WASM_PAGE } from './sizes.js';
+import type { WasmValType } from './wasm-inspect.js';
+
+export { MAX_NAME_LENGTH, isCIdentifier };
+export type { WasmValType };
 
 export const ABI_VERSION = 1;
 export const ABI_SECTION = 'cbox.abi';
 
 /** Every type a manifest may name: the one list the manifest, the stamp check and the invokers share. */
 export const VALUE_TYPES = [
-  'i32', 'u32', 'i64', 'u64', 'i53', 'u53', 'f32', 'f64', 'bool', 'handle', 'bytes', 'string',
+  'i32', 'u32', 'i64', 'u64', 'i53', 'u53', 'f32', 'f64', 'bool', 'handle', 'bytes', 'string', 'text',
   'i8[]', 'u8[]', 'i16[]', 'u16[]', 'i32[]', 'u32[]', 'f32[]', 'f64[]',
   'out:i32', 'out:u32', 'out:i64', 'out:u64', 'out:i53', 'out:u53', 'out:f32', 'out:f64',
   'cstring',
@@ -18,10 +24,15 @@ export type ValueType = (typeof VALUE_TYPES)[number];
 export type ArrayType = Extract<ValueType, `${string}[]`>;
 /** An out-parameter: `T *` in C, no JS argument; its value comes back with the result. */
 export type OutType = Extract<ValueType, `out:${string}`>;
-export type ResultType = Exclude<ValueType, ArrayType | OutType> | 'void';
+export type ResultType = Exclude<ValueType, ArrayType | OutType | ParamOnlyType> | 'void';
+/** Types only a parameter may have besides arrays and out-parameters: `text` is C's `const char *, size_t`. */
+export type ParamOnlyType = 'text';
 /** Types only a result may have: `cstring` is C's `const char *` answer (a parameter is `string`). */
 export type ResultOnlyType = 'cstring';
-export type ParamType = Exclude<ValueType, ResultOnlyType>;
+export type ParamType = Exclude<ValueType, ResultOnlyType> | CallbackType | 'userdata';
+export type { CallbackType };
+/** A parameter passed as one JS value of a fixed kind (not a callback, out-parameter or userdata). */
+export type ValueParamType = Exclude<ParamType, OutType | CallbackType | 'userdata'>;
 /** The scalar an out-parameter answers with. */
 export type OutValueType = OutType extends `out:${infer T}` ? T & ResultType : never;
 
@@ -40,7 +51,6 @@ export const ARRAY_ELEMENTS: Readonly<Record<ArrayType, { readonly kind: string;
   'f64[]': { kind: 'Float64Array', bytes: 8, view: Float64Array },
 };
 
-export type WasmValType = 'i32' | 'i64' | 'f32' | 'f64';
 
 export interface ExportSignature {
   readonly params: readonly ParamType[];
@@ -81,14 +91,6 @@ export const RESERVED_EXPORT_NAMES: ReadonlySet<string> = new Set([
   'propertyIsEnumerable', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__',
 ]);
 
-/** Longest export, parameter or library name cbox accepts (C compilers accept more; nobody needs it). */
-export const MAX_NAME_LENGTH = 255;
-const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A C identifier of at most MAX_NAME_LENGTH characters: the only names that reach the host. */
-export function isCIdentifier(name: unknown): name is string {
-  return typeof name === 'string' && name.length <= MAX_NAME_LENGTH && C_IDENTIFIER.test(name);
-}
 
 /** A library name: lower case, digits, '-' and '_', as in "zoo" or "my-lib". */
 export function isLibraryName(name: unknown): name is string {
@@ -97,7 +99,8 @@ export function isLibraryName(name: unknown): name is string {
 
 /** Why `name` cannot be a library export (null when it can): shared by `cbox build` and `load`. */
 export function exportNameProblem(name: string): string | null {
-  if (name.length > MAX_NAME_LENGTH || !C_IDENTIFIER.test(name)) return `${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}...` : name)} is not a C function name of at most ${MAX_NAME_LENGTH} characters`;
+  const identifier: boolean = isCIdentifier(name);
+  if (!identifier) return `${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}...` : name)} is not a C function name of at most ${MAX_NAME_LENGTH} characters`;
   if (RESERVED_EXPORT_NAMES.has(name) || name.startsWith('cbox_') || name.startsWith('_')) return `the name "${name}" is reserved by cbox`;
   return null;
 }
@@ -130,22 +133,48 @@ export function outValueType(type: OutType): OutValueType {
   return type.slice(4) as OutValueType;
 }
 
+/** A parameter type; a callback type only in its canonical spelling (the manifest writes that one). */
 export function isParamType(type: string): type is ParamType {
-  return isValueType(type) && type !== 'cstring';
+  if (isCallbackType(type)) return !('problem' in parseCallbackType(type, { canonical: true }));
+  return type === 'userdata' || (isValueType(type) && type !== 'cstring');
 }
 
 export function isResultType(type: string): type is ResultType {
-  return type === 'void' || (isValueType(type) && !isArrayType(type) && !isOutType(type));
+  return type === 'void' || (isValueType(type) && !isArrayType(type) && !isOutType(type) && type !== 'text');
 }
 
 /** The positions of the parameters a JS caller passes (out-parameters take none). */
 export function jsParamIndexes(params: readonly ParamType[]): number[] {
-  return params.flatMap((type, index) => (isOutType(type) ? [] : [index]));
+  return params.flatMap((type, index) => (isOutType(type) || type === 'userdata' ? [] : [index]));
+}
+
+/** A callback parameter of an export: C calls it through a function pointer the host hands in. */
+export interface CallbackSlot {
+  /** The export and parameter it belongs to. */
+  readonly fn: string;
+  readonly param: number;
+  readonly signature: CallbackSignature;
+}
+
+/**
+ * Every callback parameter of the library, in stamp order: slot n is the module's import
+ * cbox_callback.<n>, and the JS function last passed for that parameter is what it calls.
+ */
+export function callbackSlots(exports: Readonly<Record<string, ExportSignature>>): CallbackSlot[] {
+  const slots: CallbackSlot[] = [];
+  for (const [fn, { params }] of Object.entries(exports)) {
+    params.forEach((type, param) => {
+      if (!isCallbackType(type)) return;
+      const signature = parseCallbackType(type, { canonical: true });
+      if (!('problem' in signature)) slots.push({ fn, param, signature });
+    });
+  }
+  return slots;
 }
 
 /** Parameters that take two wasm values, a pointer and a length. */
-export function isPointerWithLength(type: ParamType): type is 'bytes' | ArrayType {
-  return type === 'bytes' || isArrayType(type);
+export function isPointerWithLength(type: ParamType): type is 'bytes' | 'text' | ArrayType {
+  return type === 'bytes' || type === 'text' || isArrayType(type);
 }
 
 /** The wasm parameter list of a C function with this signature, as cbox.h lays it out. */
@@ -153,7 +182,8 @@ export function lowerParams(signature: Pick<ExportSignature, 'params' | 'result'
   const lowered: WasmValType[] = [];
   for (const type of signature.params) {
     if (isPointerWithLength(type)) lowered.push('i32', 'i32');
-    else if (isOutType(type)) lowered.push('i32');
+    // A function pointer (a table index), a `void *` context passed as NULL, a pointer to a slot.
+    else if (isCallbackType(type) || type === 'userdata' || isOutType(type)) lowered.push('i32');
     else lowered.push(lowerScalar(type));
   }
   if (returnsBuffer(signature.result)) lowered.push('i32');

@@ -1,10 +1,11 @@
 // What a C export accepts from JS, per manifest type: the checks every invoker makes before C
 // runs, and the message a refused argument gets.
-import { ARRAY_ELEMENTS, jsParamIndexes, type ExportSignature, type OutType, type ParamType } from './abi.js';
+import { ARRAY_ELEMENTS, jsParamIndexes, type ExportSignature, type ValueParamType } from './abi.js';
+import { isCallbackType } from './callback-type.js';
 import { describeValue } from './describe-value.js';
 import { CboxArgumentError } from './errors.js';
 
-export const EXPECTED: Readonly<Record<Exclude<ParamType, OutType>, string>> = {
+export const EXPECTED: Readonly<Record<ValueParamType, string>> = {
   i32: 'an integer from -2147483648 to 2147483647',
   u32: 'an integer from 0 to 4294967295',
   f32: 'a number',
@@ -16,15 +17,16 @@ export const EXPECTED: Readonly<Record<Exclude<ParamType, OutType>, string>> = {
   bool: 'a boolean',
   bytes: 'a Uint8Array (or Buffer) that is not detached',
   string: 'a well-formed string without NUL characters',
+  text: 'a well-formed string',
   handle: 'a Handle',
   ...Object.fromEntries(Object.entries(ARRAY_ELEMENTS).map(([type, { kind }]) => [type, `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind} that is not detached`])) as Record<keyof typeof ARRAY_ELEMENTS, string>,
 };
 
 export function argumentError(fn: string, signature: ExportSignature, index: number, value: unknown): CboxArgumentError {
-  const type = signature.params[index] as Exclude<ParamType, OutType>;
+  const type = signature.params[index]!;
   // Counted as the caller counts: out-parameters take no argument.
   const position = jsParamIndexes(signature.params).indexOf(index) + 1;
-  return new CboxArgumentError(`${fn}: argument ${position} (${signature.paramNames[index]}: ${type}) must be ${EXPECTED[type]}, got ${describeValue(value)}`);
+  return new CboxArgumentError(`${fn}: argument ${position} (${signature.paramNames[index]}: ${type}) must be ${isCallbackType(type) ? 'a function, or null' : EXPECTED[type as ValueParamType]}, got ${describeValue(value)}`);
 }
 
 // The engine's own accessors, called on the argument: a Proxy or a subclass that lies about its

@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ABI_SECTION, describeSignature, lowerParams, lowerResult, type AbiStamp } from './abi.js';
+import { ABI_SECTION, callbackSlots, describeSignature, lowerParams, lowerResult, type AbiStamp } from './abi.js';
+import { CALLBACK_POINTER_EXPORT } from './callback-type.js';
 import { readAbiStamp } from './abi-stamp.js';
 import type { Binding } from './binding.js';
 import { CboxLoadError } from './errors.js';
@@ -43,6 +44,8 @@ const RUNTIME_FUNCTIONS: Readonly<Record<string, FunctionType>> = {
   cbox_alloc: { params: ['i32'], results: ['i32'] },
 };
 const RUNTIME_GLOBALS = ['__stack_pointer'];
+/** A module with callback parameters answers each slot's function pointer (see callbacks.ts). */
+const CALLBACK_POINTER_TYPE: FunctionType = { params: ['i32'], results: ['i32'] };
 
 function pathOf(source: string | URL): string {
   return source instanceof URL || source.startsWith('file:') ? fileURLToPath(source) : source;
@@ -214,6 +217,10 @@ function checkExports(shape: ModuleShape, stamp: AbiStamp, origin: string): void
     const type = own(name);
     if (!type) throw new CboxLoadError('missing-export', `${origin}: lacks the cbox runtime function ${name}: rebuild with \`cbox build\``);
     if (!sameType(type, expected)) throw new CboxLoadError('signature-mismatch', `${origin}: the cbox runtime function ${name} has wasm type ${formatType(type)}, not ${formatType(expected)}`);
+  }
+  if (callbackSlots(stamp.exports).length > 0) {
+    const type = own(CALLBACK_POINTER_EXPORT);
+    if (!type || !sameType(type, CALLBACK_POINTER_TYPE)) throw new CboxLoadError('missing-export', `${origin}: has callback parameters but no ${CALLBACK_POINTER_EXPORT} export of wasm type ${formatType(CALLBACK_POINTER_TYPE)}: rebuild with \`cbox build\``);
   }
   for (const name of RUNTIME_GLOBALS) {
     if (exports.get(name)?.kind !== 'global') throw new CboxLoadError('missing-export', `${origin}: lacks the cbox runtime export ${name}: rebuild with \`cbox build\``);

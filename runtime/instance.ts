@@ -2,6 +2,9 @@
 // its own WASI host, and the arena its calls marshal through (marshalling.ts). Starting one runs
 // the module's C start-up code; whatever goes wrong there (a trap, a link error, a missing
 // export, a bad arena) is a CboxLoadError, never a raw engine error.
+import { callbackSlots } from './abi.js';
+import { CALLBACK_POINTER_EXPORT } from './callback-type.js';
+import { refusedCallbackImports } from './callbacks.js';
 import type { CompiledModule } from './compiled-module.js';
 import { CboxError, CboxLoadError } from './errors.js';
 import { linkImports, memoryDescriptor } from './linker.js';
@@ -18,12 +21,17 @@ export class SandboxInstance {
   /** Per export, in the same order: the C function that releases its owned cstring result, or null. */
   readonly frees: (ExportFn | null)[];
   readonly arena: Marshalling;
+  /** Per callback slot (callbacks.ts): the table index C calls it through. */
+  readonly callbackPointers: readonly number[];
   calls = 0;
   private readonly wasi: WasiHost;
   private readonly stackPointer: WebAssembly.Global;
 
   /** `meterPolicy`: the sandbox's deadlines and fuel, for a metered module. */
-  constructor(readonly compiled: CompiledModule, readonly generation: number, limitBytes: number, wasi: WasiOptions, meterPolicy: MeterPolicy | null = null) {
+  constructor(
+    readonly compiled: CompiledModule, readonly generation: number, limitBytes: number, wasi: WasiOptions,
+    meterPolicy: MeterPolicy | null = null, callbacks: ((instance: SandboxInstance) => WebAssembly.Imports) | null = null,
+  ) {
     const { name } = compiled.stamp;
     this.memory = new WebAssembly.Memory(memoryDescriptor(compiled.memory, limitBytes, name));
     try {
@@ -37,7 +45,7 @@ export class SandboxInstance {
     const meter = policy ? new InstanceMeter(policy) : null;
     try {
       meter?.begin({ timeoutMs: policy!.startTimeoutMs });
-      const instance = new WebAssembly.Instance(compiled.module, linkImports(this.memory, this.wasi.imports, meter?.imports));
+      const instance = new WebAssembly.Instance(compiled.module, linkImports(this.memory, this.wasi.imports, { ...meter?.imports, ...(callbacks ? callbacks(this) : refusedCallbackImports(compiled.stamp)) }));
       this.wasi.bind(this.memory);
       const exports = instance.exports as Record<string, any>;
       if (meter && !meter.bind(exports)) throw new CboxLoadError('abi-stamp-corrupt', `${name}: stamped metered, but its fuel global is not a mutable i32`);
@@ -49,6 +57,8 @@ export class SandboxInstance {
       const header = exports.cbox_arena_header() >>> 0;
       if (header === 0) throw new CboxLoadError('init-failed', `${name}: no memory for the ${compiled.stamp.arenaSize}-byte arena under the memory limit`);
       this.arena = new Marshalling(this.memory, header, exports.cbox_alloc, exports.cbox_arena_release);
+      // Tainted like every answer, but only ever handed back to C, which calls through it.
+      this.callbackPointers = callbackSlots(compiled.stamp.exports).map((_, n) => exports[CALLBACK_POINTER_EXPORT](n) >>> 0);
     } catch (error) {
       this.wasi.reset();
       if (error instanceof CboxLoadError) throw error;

@@ -6,6 +6,7 @@ import {
   ARRAY_ELEMENTS, isArrayType, isOutType, jsParamIndexes, outValueType, type ExportSignature, type OutValueType, type ResultType,
 } from './abi.js';
 import { argumentError, arrayLength, bytesLength, isString } from './arguments.js';
+import { isCallbackType } from './callback-type.js';
 import { takeCString } from './cstring-result.js';
 import { Handle } from './handles.js';
 import { i53Result, u53Result } from './int53.js';
@@ -20,7 +21,8 @@ function lowerer(box: Sandbox, fn: string, signature: ExportSignature, index: nu
   const bad = (value: unknown): never => { throw argumentError(fn, signature, index, value); };
   const param = signature.paramNames[index]!;
   const type = signature.params[index]!;
-  if (isOutType(type)) throw new TypeError(`an out-parameter takes no argument (${type})`);
+  if (isOutType(type) || type === 'userdata') throw new TypeError(`an ${type} parameter takes no argument`);
+  if (isCallbackType(type)) return (v) => (typeof v === 'function' || v === null ? v : bad(v));
   if (isArrayType(type)) {
     // Lowered to its element count (read once: a lying getter gets no second say); copied below.
     const { kind } = ARRAY_ELEMENTS[type];
@@ -40,6 +42,7 @@ function lowerer(box: Sandbox, fn: string, signature: ExportSignature, index: nu
     case 'handle': return (v) => Handle.addressFor(v, box.owner, box.generation, fn, param);
     case 'bytes': return (v) => (bytesLength(v) >= 0 ? v : bad(v));
     case 'string': return (v) => (isString(v) ? v : bad(v));
+    case 'text': return (v) => (typeof v === 'string' && v.isWellFormed() ? v : bad(v));
   }
 }
 
@@ -78,16 +81,19 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
   });
   const takesOut = result === 'bytes' || result === 'string';
   const lift = takesOut || result === 'cstring' ? null : lifter(box, fn, result);
+  const slots = params.map((type, i) => (isCallbackType(type) ? box.callbacks.slotOf(fn, i) : -1));
   return function invoke(...values: unknown[]) {
     // Every argument is checked before any is written into the sandbox.
     const lowered: unknown[] = [];
     lowers.forEach((lower, k) => { lowered[jsIndexes[k]!] = lower(values[k]); });
+    // Bound before the call, and kept: C may store the pointer and call it later.
+    slots.forEach((slot, i) => { if (slot >= 0) box.callbacks.bound[slot] = lowered[i] as AnyFunction | null; });
     const s = box.callable ?? box.unavailable();
     const arena = s.arena;
     arena.begin();
     let r;
     let out = 0;
-    const slots: number[] = [];
+    const outSlots: number[] = [];
     try {
       const wasmArgs: unknown[] = [];
       params.forEach((type, i) => {
@@ -95,11 +101,17 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
         if (type === 'bytes') {
           const length = bytesLength(value);
           wasmArgs.push(arena.putBytes(value as Uint8Array, length), length);
+        } else if (type === 'text') {
+          wasmArgs.push(arena.putString(value as string), arena.textLength);
         } else if (isArrayType(type)) {
           const count = value as number;
           wasmArgs.push(arena.putArray(values[jsIndexes.indexOf(i)] as ArrayLike<number>, count, type), count);
         } else if (isOutType(type)) {
-          wasmArgs.push(slots[i] = arena.putSlot());
+          wasmArgs.push(outSlots[i] = arena.putSlot());
+        } else if (slots[i]! >= 0) {
+          wasmArgs.push(value === null ? 0 : s.callbackPointers[slots[i]!]);
+        } else if (type === 'userdata') {
+          wasmArgs.push(0);
         } else {
           wasmArgs.push(type === 'string' ? arena.putString(value as string) : value);
         }
@@ -110,7 +122,7 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
       r = s.fns[index]!(...wasmArgs);
     } catch (e) { throw box.fail(e, fn, values); }
     // Out-parameters are read before the arena is emptied and converted after (a conversion may refuse).
-    const written = outs.map(({ i, read }) => read(arena, slots[i]!));
+    const written = outs.map(({ i, read }) => read(arena, outSlots[i]!));
     let value: unknown;
     if (lift !== null) {
       // Settled first: a refused result (bad-result) leaves the arena empty too.

@@ -11,9 +11,11 @@ import {
   ARRAY_ELEMENTS, isArrayType, isOutType, jsParamIndexes, outValueType, type ExportSignature, type OutValueType, type ResultType, type ValueType,
 } from './abi.js';
 import { argumentError, arrayLength, bytesLength } from './arguments.js';
+import { isCallbackType } from './callback-type.js';
 import { Handle } from './handles.js';
 import { i53Result, u53Result } from './int53.js';
 import { takeCString } from './cstring-result.js';
+import { canGenerateCode } from './code-generation.js';
 import { createClosureInvoker } from './invoker-closures.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -32,6 +34,7 @@ function refusal(type: ValueType, v: string): string {
     case 'u53': return `!Number.isSafeInteger(${v}) || ${v} < 0`;
     case 'bool': return `typeof ${v} !== 'boolean'`;
     case 'string': return `typeof ${v} !== 'string' || ${v}.includes('\\0') || !${v}.isWellFormed()`;
+    case 'text': return `typeof ${v} !== 'string' || !${v}.isWellFormed()`;
     default: throw new TypeError(`no argument check for type ${String(type)}`);
   }
 }
@@ -63,16 +66,19 @@ function slotReader(type: OutValueType): string {
 }
 
 /** The body of the invoker for this signature; only its types and arity shape the text. */
-function invokerSource(signature: ExportSignature): string {
+function invokerSource(box: Sandbox, fn: string, signature: ExportSignature): string {
   const { params, result } = signature;
   // Out-parameters take no JS argument: v<i> keeps the parameter's position in the signature.
   const values = jsParamIndexes(params).map((i) => `v${i}`);
   const outs = params.flatMap((type, i) => (isOutType(type) ? [{ i, type: outValueType(type) }] : []));
-  const marshals = outs.length > 0 || params.some((type) => type === 'bytes' || type === 'string' || isArrayType(type)) || result === 'bytes' || result === 'string';
+  const marshals = outs.length > 0 || params.some((type) => type === 'bytes' || type === 'string' || type === 'text' || isArrayType(type)) || result === 'bytes' || result === 'string';
   const lines: string[] = [];
+  // Callback parameters: the slot each binds (numbers cbox computed, like positions).
+  const slots = params.map((type, i) => (isCallbackType(type) ? box.callbacks.slotOf(fn, i) : -1));
   params.forEach((type, i) => {
-    if (isOutType(type)) return;
-    if (type === 'bytes') lines.push(`const n${i} = bytesLength(v${i}); if (n${i} < 0) throw argumentError(fn, signature, ${i}, v${i});`);
+    if (isOutType(type) || type === 'userdata') return;
+    if (isCallbackType(type)) lines.push(`if (typeof v${i} !== 'function' && v${i} !== null) throw argumentError(fn, signature, ${i}, v${i});`);
+    else if (type === 'bytes') lines.push(`const n${i} = bytesLength(v${i}); if (n${i} < 0) throw argumentError(fn, signature, ${i}, v${i});`);
     // The class name comes from cbox's own table, for a type matched against it.
     else if (isArrayType(type)) lines.push(`const n${i} = arrayLength(v${i}, '${ARRAY_ELEMENTS[type].kind}'); if (n${i} < 0) throw argumentError(fn, signature, ${i}, v${i});`);
     else if (type !== 'handle') lines.push(`if (${refusal(type, `v${i}`)}) throw argumentError(fn, signature, ${i}, v${i});`);
@@ -80,14 +86,21 @@ function invokerSource(signature: ExportSignature): string {
   params.forEach((type, i) => {
     if (type === 'handle') lines.push(`const h${i} = Handle.addressFor(v${i}, box.owner, box.generation, fn, signature.paramNames[${i}]);`);
   });
+  // Bound before the call, and kept: C may store the pointer and call it later.
+  params.forEach((type, i) => {
+    if (slots[i]! >= 0) lines.push(`box.callbacks.bound[${slots[i]}] = v${i};`);
+  });
   lines.push('const s = box.callable ?? box.unavailable();');
   const lowered: string[] = [];
   const puts: string[] = [];
   params.forEach((type, i) => {
     if (type === 'bytes') { puts.push(`const p${i} = a.putBytes(v${i}, n${i});`); lowered.push(`p${i}`, `n${i}`); }
     else if (type === 'string') { puts.push(`const p${i} = a.putString(v${i});`); lowered.push(`p${i}`); }
+    else if (type === 'text') { puts.push(`const p${i} = a.putString(v${i}); const n${i} = a.textLength;`); lowered.push(`p${i}`, `n${i}`); }
     else if (isArrayType(type)) { puts.push(`const p${i} = a.putArray(v${i}, n${i}, '${type}');`); lowered.push(`p${i}`, `n${i}`); }
     else if (isOutType(type)) { puts.push(`q${i} = a.putSlot();`); lowered.push(`q${i}`); }
+    else if (slots[i]! >= 0) lowered.push(`v${i} === null ? 0 : s.callbackPointers[${slots[i]}]`);
+    else if (type === 'userdata') lowered.push('0');
     else if (type === 'bool') lowered.push(`v${i} ? 1 : 0`);
     else if (type === 'handle') lowered.push(`h${i}`);
     // V8 passes a wasm i64 only as a bigint: the one BigInt of an i53 call is made here.
@@ -124,20 +137,10 @@ function invokerSource(signature: ExportSignature): string {
   return `return function invoke(${values.join(', ')}) {\n  ${lines.join('\n  ')}\n};`;
 }
 
-/** Whether this process may compile code from strings (not under --disallow-code-generation-from-strings). */
-const canGenerate = ((): boolean => {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the probe for the switch above
-    return new Function('return true')() === true;
-  } catch {
-    return false;
-  }
-})();
-
 export function createInvoker(box: Sandbox, fn: string, index: number, signature: ExportSignature): AnyFunction {
-  const invoke = canGenerate
+  const invoke = canGenerateCode
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-export code generation from constant snippets (see above)
-    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'arrayLength', 'Handle', 'i53Result', 'u53Result', 'takeCString', invokerSource(signature))(box, fn, index, signature, argumentError, bytesLength, arrayLength, Handle, i53Result, u53Result, takeCString) as AnyFunction
+    ? new Function('box', 'fn', 'index', 'signature', 'argumentError', 'bytesLength', 'arrayLength', 'Handle', 'i53Result', 'u53Result', 'takeCString', invokerSource(box, fn, signature))(box, fn, index, signature, argumentError, bytesLength, arrayLength, Handle, i53Result, u53Result, takeCString) as AnyFunction
     : createClosureInvoker(box, fn, index, signature);
   return Object.defineProperty(invoke, 'name', { value: fn });
 }

@@ -1,11 +1,12 @@
 // What the cbox host gives a module, in one table: the build's import check, the load-time import
 // check and the instantiation all read it, so a module `cbox build` accepts is one `load` links,
 // and nothing links that the host does not provide.
-import type { AbiStamp } from './abi.js';
+import { callbackSlots, type AbiStamp } from './abi.js';
+import { CALLBACK_IMPORT_MODULE, lowerCallback } from './callback-type.js';
 import { CboxLoadError } from './errors.js';
 import { WASM_PAGE } from './sizes.js';
 import { METER_IMPORT_MODULE, METER_IMPORT_NAME } from './metering/abi.js';
-import type { ExternKind, ImportEntry, MemoryType } from './wasm-inspect.js';
+import type { ExternKind, FunctionType, ImportEntry, MemoryType } from './wasm-inspect.js';
 import { WASI_FUNCTIONS, WASI_MODULE, type WasiPreview1Imports } from './wasi/preview1.js';
 
 export interface HostImport { readonly module: string; readonly name: string; readonly kind: ExternKind }
@@ -45,7 +46,16 @@ function provides(entry: HostImport, stamp: AbiStamp): boolean {
 export function unprovidedImports(imports: readonly ImportEntry[], stamp: AbiStamp): ImportEntry[] {
   const memoryKey = keyOf(MEMORY_IMPORT);
   const memories = imports.filter((entry) => keyOf(entry) === memoryKey).length;
-  return imports.filter((entry) => !provides(entry, stamp) || (keyOf(entry) === memoryKey && memories > 1));
+  const callbacks = callbackSlots(stamp.exports).map((slot) => lowerCallback(slot.signature));
+  return imports.filter((entry) => !(provides(entry, stamp) || isCallbackImport(entry, callbacks)) || (keyOf(entry) === memoryKey && memories > 1));
+}
+
+/** cbox_callback.<n>: slot n of the stamp's callbacks, imported with exactly its wasm type (callbacks.ts). */
+function isCallbackImport(entry: ImportEntry, callbacks: readonly FunctionType[]): boolean {
+  if (entry.module !== CALLBACK_IMPORT_MODULE || entry.kind !== 'function' || !/^(0|[1-9][0-9]{0,3})$/.test(entry.name)) return false;
+  const expected = callbacks[Number(entry.name)];
+  return expected !== undefined && entry.type !== undefined
+    && entry.type.params.join() === expected.params.join() && entry.type.results.join() === expected.results.join();
 }
 
 export function describeImport(entry: HostImport): string {

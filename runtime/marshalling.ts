@@ -34,6 +34,10 @@ export class Marshalling {
   private readonly oomSlot: number;
   private readonly touchedSlot: number;
   private cursor: number;
+  /** Where a call's arguments start: the base, or above what the calls a callback interrupted hold. */
+  private floor: number;
+  /** Per callback in progress (innermost last): the floor, the host's and C's cursors and the OOM flag to restore. */
+  private readonly frames: number[] = [];
   private buffer: ArrayBuffer;
   private u8: Uint8Array;
   private u32: Uint32Array;
@@ -60,7 +64,7 @@ export class Marshalling {
     this.spilledSlot = (header + HEADER_SPILLED) >>> 2;
     this.oomSlot = (header + HEADER_OOM) >>> 2;
     this.touchedSlot = (header + HEADER_TOUCHED) >>> 2;
-    this.cursor = this.base;
+    this.cursor = this.floor = this.base;
   }
 
   /** Views are re-made when the memory grew (a grow replaces memory.buffer). */
@@ -94,7 +98,30 @@ export class Marshalling {
 
   /** Every marshalling call starts from an empty arena, whatever a failed call left. */
   begin(): void {
-    this.cursor = this.base;
+    this.cursor = this.floor;
+  }
+
+  /**
+   * A callback starts: calls it makes into the library marshal above everything the interrupted
+   * calls hold (their arguments, and C's scratch up to C's own cursor), so none is overwritten.
+   */
+  enterFrame(): void {
+    this.views();
+    const cCursor = this.u32[this.cursorSlot]!;
+    this.frames.push(this.floor, this.cursor, cCursor, this.u32[this.oomSlot]!);
+    this.floor = this.cursor = (Math.max(this.cursor, cCursor <= this.end ? cCursor : this.end) + 15) & ~15;
+    this.u32[this.cursorSlot] = this.cursor;
+  }
+
+  /** The callback returned (or threw): the interrupted call's arena as it was; it settles when it returns. */
+  exitFrame(): void {
+    this.views();
+    const frames = this.frames;
+    this.u32[this.oomSlot] = frames.pop()!;
+    this.u32[this.cursorSlot] = frames.pop()!;
+    this.cursor = frames.pop()!;
+    this.floor = frames.pop()!;
+    this.u32[this.touchedSlot] = 1;
   }
 
   putBytes(data: Uint8Array, length: number): number {
@@ -118,6 +145,10 @@ export class Marshalling {
     return pointer;
   }
 
+  /** UTF-8 bytes of the last string put (without its NUL): a `text` parameter's length. */
+  textLength = 0;
+
+  /** A string as UTF-8 with a NUL after it; its byte length is left in textLength. */
   putString(text: string): number {
     if (text.length <= SHORT_STRING) {
       // Short ASCII strings: a plain loop beats encodeInto's call into C++.
@@ -131,6 +162,7 @@ export class Marshalling {
       }
       if (written < text.length) written = utf8Encoder.encodeInto(text, memory.subarray(pointer, pointer + text.length * 3)).written;
       memory[pointer + written] = 0;
+      this.textLength = written;
       return pointer;
     }
     // Longer strings get exactly their UTF-8 size, so a big text costs its bytes, not 3x them.
@@ -139,6 +171,7 @@ export class Marshalling {
     const memory = this.views();
     utf8Encoder.encodeInto(text, memory.subarray(pointer, pointer + size));
     memory[pointer + size] = 0;
+    this.textLength = size;
     return pointer;
   }
 
@@ -204,11 +237,13 @@ export class Marshalling {
   /** After every call: the arena is empty again; spilled heap blocks are freed; the OOM flag cleared. */
   reset(): void {
     this.views();
-    this.cursor = this.base;
-    this.u32[this.cursorSlot] = this.base;
+    this.cursor = this.floor;
+    this.u32[this.cursorSlot] = this.floor;
     this.u32[this.oomSlot] = 0;
     this.u32[this.touchedSlot] = 0;
-    if (this.u32[this.spilledSlot] !== 0) this.release();
+    // Inside a callback, spilled blocks may hold the interrupted call's arguments: the outermost
+    // call's reset frees them all.
+    if (this.u32[this.spilledSlot] !== 0 && this.frames.length === 0) this.release();
   }
 
   /** malloc failed since the last reset (set by the wrapped sbrk). */
@@ -256,6 +291,19 @@ export class Marshalling {
     const end = pointer < memory.byteLength ? memory.indexOf(0, pointer) : -1;
     if (end < 0) throw new CboxCallError(fn, `the C function returned a string at 0x${pointer.toString(16)} that does not end inside the sandbox memory`, 'bad-result');
     return this.decode(pointer, end - pointer, fn);
+  }
+
+  /** A copy of `length` bytes C passed at `pointer` (a callback's argument), checked against the memory. */
+  bytesAt(pointer: number, length: number, fn: string): Uint8Array {
+    const memory = this.views();
+    if (pointer + length > memory.byteLength) throw new CboxCallError(fn, `C passed ${length} bytes at 0x${pointer.toString(16)}, which lie outside the sandbox memory`, 'bad-result');
+    return memory.slice(pointer, pointer + length);
+  }
+
+  /** `length` bytes of UTF-8 C passed at `pointer` (a callback's argument), as a string. */
+  textAt(pointer: number, length: number, fn: string): string {
+    if (pointer + length > this.views().byteLength) throw new CboxCallError(fn, `C passed ${length} bytes of text at 0x${pointer.toString(16)}, which lie outside the sandbox memory`, 'bad-result');
+    return this.decode(pointer, length, fn);
   }
 
   /** `length` bytes of C's UTF-8 at `data` (already checked against the memory) as a string. */

@@ -7,6 +7,7 @@
 // sandbox goes "down", calls get the start error as a CboxLoadError at once, and restarts are
 // tried again with a growing delay until one works.
 import { CboxClosedError, CboxError, CboxLoadError, CboxTrap, CboxCallError, emptyTrapCounts, type TrapKind } from './errors.js';
+import { CallbackTable } from './callbacks.js';
 import { crashReport, writeCrashReport, type CrashReportOptions } from './crash-report.js';
 import { LibraryEmitter, type LibraryEvents } from './events.js';
 import type { CompiledModule } from './compiled-module.js';
@@ -71,11 +72,14 @@ export class Sandbox {
 
   /** The module instances are made from; replaced by a hot reload (replaceModule). */
   compiled: CompiledModule;
+  /** The library's callback parameters and the JS functions bound to them. */
+  readonly callbacks: CallbackTable;
 
   /** Throws the CboxLoadError of the first instance's start: a sandbox that never started does not exist. */
   constructor(compiled: CompiledModule, readonly options: SandboxOptions) {
     this.compiled = compiled;
     this.owner = new HandleOwner(compiled.stamp.name);
+    this.callbacks = new CallbackTable(compiled.stamp);
     this.output = new OutputQueue(options.logger);
     this.current = this.newInstance();
     this.callable = this.current;
@@ -88,11 +92,16 @@ export class Sandbox {
   private readonly stdout = (line: string): void => { this.output.stdout(line); this.callable?.arena.markTouched(); };
   private readonly stderr = (line: string): void => { this.output.stderr(line); this.callable?.arena.markTouched(); };
 
+  private readonly callbackImports = (instance: SandboxInstance): WebAssembly.Imports => this.callbacks.imports(this, instance);
+
   get name(): string { return this.compiled.stamp.name; }
   get generation(): number { return this.current.generation; }
 
   private newInstance(): SandboxInstance {
-    return new SandboxInstance(this.compiled, ++this.generations, this.options.memoryLimit, { ...this.options.wasi, stdout: this.stdout, stderr: this.stderr }, this.options.meter);
+    return new SandboxInstance(
+      this.compiled, ++this.generations, this.options.memoryLimit, { ...this.options.wasi, stdout: this.stdout, stderr: this.stderr },
+      this.options.meter, this.callbackImports,
+    );
   }
 
   /** A spare, or null when none can start now (the next recycle will tell). */
@@ -121,6 +130,7 @@ export class Sandbox {
   private goLive(next: SandboxInstance, reason: string, fromGeneration: number, usedSpare: boolean): void {
     this.current = next;
     this.callable = next;
+    this.callbacks.clear();
     this.events.emit('recycle', { library: this.name, reason, fromGeneration, toGeneration: next.generation, usedSpare });
     this.deliverOutput();
     this.scheduleHousekeeping();
@@ -229,11 +239,19 @@ export class Sandbox {
 
   /** Hands the lines C wrote to the logger (never while C runs: a logger may call this library). */
   deliverOutput(): void {
-    if (this.output.pending) this.output.deliver(this.name);
+    if (this.output.pending && this.callbacks.depth === 0) this.output.deliver(this.name);
   }
 
   /** Called by an invoker when the wasm call threw: classify, report, recycle. Returns what to throw. */
-  fail(error: unknown, fn: string, args: readonly unknown[]): Error {
+  fail(error: unknown, fn: string, args: readonly unknown[]): unknown {
+    // A callback's exception unwound C's frames: that instance is suspect (its shadow stack, any
+    // lock C held). Recycled once, by the innermost call it crossed; the caller gets the exception.
+    const unwound = this.callbacks.takeUnwound(error);
+    if (unwound !== null) {
+      if (this.callable === unwound) this.recycle(`a callback threw through C in ${fn}`);
+      this.deliverOutput();
+      return error;
+    }
     // cbox's own refusals (closed, arena full) are not traps; the instance stays as it is.
     if (error instanceof CboxError) {
       this.deliverOutput();

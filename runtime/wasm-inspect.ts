@@ -3,7 +3,8 @@
 // signature, and the custom sections (the cbox.abi stamp). Only the sections that say so are
 // decoded; everything else is skipped by size. The bytes are hostile: every count and length is
 // checked against the bytes that are there, and every problem is a WasmFormatError.
-import type { WasmValType } from './abi.js';
+/** A wasm value type cbox modules use (no v128 or references at the boundary). */
+export type WasmValType = 'i32' | 'i64' | 'f32' | 'f64';
 
 export interface FunctionType { readonly params: readonly WasmValType[]; readonly results: readonly WasmValType[] }
 export interface MemoryType { readonly minPages: number; readonly maxPages: number | null; readonly memory64: boolean; readonly shared: boolean }
@@ -15,6 +16,8 @@ export interface ImportEntry {
   readonly kind: ExternKind;
   readonly memory?: MemoryType;
   readonly table?: TableType;
+  /** A function import's type (undefined when its type index is out of range). */
+  readonly type?: FunctionType;
 }
 export interface ExportEntry {
   readonly name: string;
@@ -121,7 +124,7 @@ export function inspectModule(bytes: Uint8Array): ModuleShape {
   if (version !== 1) throw new WasmFormatError('not-wasm', `WebAssembly binary version ${version} is not a core module (a component? cbox loads core wasm32 modules)`);
   const reader = new Reader(bytes, 8, bytes.length);
   const types: FunctionType[] = [];
-  const imports: ImportEntry[] = [];
+  const imports: (ImportEntry & { typeIndex?: number })[] = [];
   const functionTypes: number[] = [];
   const importedFunctionTypes: number[] = [];
   const memories: MemoryType[] = [];
@@ -159,7 +162,7 @@ export function inspectModule(bytes: Uint8Array): ModuleShape {
           const name = section.name();
           const kind = KINDS[section.byte()];
           if (!kind) throw new WasmFormatError('invalid-wasm', `unknown import kind for ${module}.${name}`);
-          if (kind === 'function') { importedFunctionTypes.push(section.u32()); imports.push({ module, name, kind }); }
+          if (kind === 'function') { importedFunctionTypes.push(section.u32()); imports.push({ module, name, kind, typeIndex: importedFunctionTypes.at(-1)! }); }
           else if (kind === 'memory') imports.push({ module, name, kind, memory: section.memoryType() });
           else if (kind === 'table') imports.push({ module, name, kind, table: section.tableType() });
           else if (kind === 'global') { section.byte(); section.byte(); imports.push({ module, name, kind }); }
@@ -190,7 +193,7 @@ export function inspectModule(bytes: Uint8Array): ModuleShape {
     reader.at = end;
   }
   return {
-    imports,
+    imports: imports.map(({ typeIndex, ...entry }) => (typeIndex === undefined ? entry : { ...entry, type: types[typeIndex] })),
     memories,
     tables,
     hasStart,

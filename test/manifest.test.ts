@@ -41,7 +41,20 @@ describe('manifest', () => {
 
   it('refuses an unknown type, naming the export and parameter', () => {
     expect(problemsOf({ ...base, exports: { add: { params: ['a:int', 'b:i32'], result: 'i32' } } }))
-      .toEqual(['"exports.add".params[0]: unknown type "int" (use one of i32 u32 i64 u64 i53 u53 f32 f64 bool handle bytes string i8[] u8[] i16[] u16[] i32[] u32[] f32[] f64[] out:i32 out:u32 out:i64 out:u64 out:i53 out:u53 out:f32 out:f64)']);
+      .toEqual(['"exports.add".params[0]: unknown type "int" (use one of i32 u32 i64 u64 i53 u53 f32 f64 bool handle bytes string text i8[] u8[] i16[] u16[] i32[] u32[] f32[] f64[] out:i32 out:u32 out:i64 out:u64 out:i53 out:u53 out:f32 out:f64 userdata, or callback(...))']);
+  });
+
+  it('reads a callback type written with spaces into its canonical spelling, and refuses a malformed one', () => {
+    const manifest = parseManifest({ ...base, exports: { each: { params: ['fn: callback( value : i32 , userdata ) -> i32', 'ud:userdata'], result: 'void' } } }, dir);
+    expect(manifest.exports.each!.params).toEqual(['callback(value:i32,userdata:userdata)->i32', 'userdata']);
+    expect(problemsOf({ ...base, exports: { each: { params: ['fn:callback(value:int)'] } } }))
+      .toEqual(['"exports.each".params[0]: callback argument 0: unknown type "int" (use one of i32 u32 i53 u53 i64 u64 f32 f64 bool handle string text bytes userdata)']);
+    expect(problemsOf({ ...base, exports: { each: { params: ['fn:callback(i32)->text'] } } }))
+      .toEqual(['"exports.each".params[0]: a callback\'s result must be one of void i32 u32 i53 u53 i64 u64 f32 f64 bool (got "text")']);
+    expect(problemsOf({ ...base, exports: { each: { params: ['fn:callback(a:i32,a:i32)'] } } })).toEqual(['"exports.each".params[0]: callback argument name "a" is used twice']);
+    expect(problemsOf({ ...base, exports: { each: { params: ['fn:callback(i32'] } } })[0]).toMatch(/is not a callback type such as/);
+    expect(problemsOf({ ...base, exports: { each: { params: ['fn:callback(i32)'] } }, native: ['each'] }))
+      .toEqual(['"native": each has a callback parameter, which the native glue does not support (keep it out of "native")']);
     expect(problemsOf({ ...base, exports: { add: { params: [], result: 'float' } } })[0]).toMatch(/"exports.add".result: unknown type "float"/);
   });
 

@@ -1,13 +1,14 @@
 // From a C prototype to a manifest signature, or the precise reason there is none yet. Only
 // types the manifest knows today are emitted; everything else is named with what it would need.
-import { RESERVED_EXPORT_NAMES, isOutType, type ArrayType, type ResultType, type ValueType } from '../../runtime/abi.js';
+import { RESERVED_EXPORT_NAMES, isOutType, type ArrayType, type ParamType, type ResultType } from '../../runtime/abi.js';
 import type { CFunctionType, CType } from './c-type.js';
+import { mapCallback } from './map-callback.js';
 import type { HeaderFunction } from './header-functions.js';
 import type { TagFacts } from './probe.js';
 
 export interface MappedParam {
   readonly name: string;
-  readonly type: ValueType;
+  readonly type: ParamType;
 }
 
 export type FunctionMapping =
@@ -23,7 +24,8 @@ export interface MapOptions {
 }
 
 type IntInfo = { bits: number; signed: boolean };
-type Step = { type: ValueType; consumed: 1 | 2 } | { reason: string };
+type Step = { type: ParamType; consumed: 1 | 2 } | { reason: string };
+type ParamOptions = MapOptions & { readonly takesCallback: boolean };
 
 /** A length parameter by its name: n, len, size, count, nbytes, buf_len, dataSize, nByte... */
 const LENGTH_NAME = /^(n|sz|len|length|size|count|bytes|nbytes?)$|(len|length|size|count|bytes)$/i;
@@ -49,8 +51,10 @@ export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined,
   const given = fn.paramNames.length === type.params.length ? fn.paramNames : type.params.map(() => '');
   const names = paramNames(given);
   const params: MappedParam[] = [];
+  // A `void *` beside a callback is the context C hands back to it: JS closures carry their own.
+  const takesCallback = type.params.some((param) => param.kind === 'pointer' && param.pointee.kind === 'function');
   for (let i = 0; i < type.params.length;) {
-    const step = mapParam(type.params, names, given, i, tags, options);
+    const step = mapParam(type.params, names, given, i, tags, { ...options, takesCallback });
     if ('reason' in step) return refuse(`parameter ${names[i]} (${type.params[i]!.spelling}): ${step.reason}`);
     params.push({ name: names[i]!, type: step.type });
     i += step.consumed;
@@ -111,20 +115,21 @@ type LengthKind = 'length' | 'unclear' | null;
 
 /**
  * Whether the parameter after a pointer is its length: a 32-bit integer named like a length, or
- * an unnamed size_t. A size_t named otherwise (`size_t rounds`) is 'unclear': cbox does not guess.
+ * an unnamed size_t or integer typedef named like one (MD_SIZE). A size_t named otherwise (`size_t rounds`) is 'unclear': cbox does not guess.
  */
 function lengthKind(type: CType | undefined, name: string): LengthKind {
   if (type?.kind !== 'int' || type.bits !== 32) return null;
   const isSize = type.typedefs.includes('size_t');
-  if (name === '') return isSize ? 'length' : null;
+  // Unnamed (a callback's arguments never have names): a size_t, or a typedef named like a length (MD_SIZE).
+  if (name === '') return isSize || type.typedefs.some((typedef) => LENGTH_NAME.test(typedef)) ? 'length' : null;
   if (LENGTH_NAME.test(name) || LENGTH_NAME_N.test(name)) return 'length';
   return isSize ? 'unclear' : null;
 }
 
-function mapParam(params: readonly CType[], names: readonly string[], given: readonly string[], i: number, tags: TagLookup, options: MapOptions): Step {
+function mapParam(params: readonly CType[], names: readonly string[], given: readonly string[], i: number, tags: TagLookup, options: ParamOptions): Step {
   const type = params[i]!;
   const scalar = mapScalar(type, tags, 'param', options);
-  if (scalar !== null) return typeof scalar === 'string' ? { type: scalar, consumed: 1 } : scalar;
+  if (scalar !== null) return typeof scalar === 'string' ? { type: scalar as ParamType, consumed: 1 } : scalar;
   switch (type.kind) {
     case 'pointer': {
       const next = params[i + 1];
@@ -137,13 +142,17 @@ function mapParam(params: readonly CType[], names: readonly string[], given: rea
   }
 }
 
-function mapPointerParam(pointee: CType, next: CType | undefined, length: LengthKind, nextName: string, tags: TagLookup, options: MapOptions): Step {
-  if (pointee.kind === 'function') return { reason: 'a function pointer: callbacks not supported yet' };
+function mapPointerParam(pointee: CType, next: CType | undefined, length: LengthKind, nextName: string, tags: TagLookup, options: ParamOptions): Step {
+  if (pointee.kind === 'function') {
+    const callback = mapCallback(pointee, (type, position) => mapScalar(type, tags, position, options), (type) => lengthKind(type, '') === 'length');
+    return typeof callback === 'string' ? { type: callback, consumed: 1 } : callback;
+  }
+  if (pointee.kind === 'void' && options.takesCallback && length === null) return { type: 'userdata', consumed: 1 };
   if (pointee.kind === 'record') return opaqueOrStruct(pointee, tags);
   if (pointee.kind === 'pointer') return { reason: 'a pointer to a pointer (an out-parameter or an array of pointers): not supported yet' };
   const isByte = pointee.kind === 'void' || (pointee.kind === 'int' && pointee.bits === 8);
-  // const char * is text; a length after it stays a parameter of its own.
-  if (pointee.kind === 'int' && pointee.char && pointee.const) return { type: 'string', consumed: 1 };
+  // const char * is a string; with a length after it, one `text` parameter (the length is its UTF-8 size).
+  if (pointee.kind === 'int' && pointee.char && pointee.const) return length === 'length' ? { type: 'text', consumed: 2 } : { type: 'string', consumed: 1 };
   if (isByte) {
     if (length === 'length') {
       return pointee.const ? { type: 'bytes', consumed: 2 } : { reason: `an output buffer with its length (${nextName}): output buffers not supported yet` };

@@ -22,6 +22,15 @@
  *                   With "free": "x_free" in the export (or "free": "free"), the result is a
  *                   char * the caller owns: after the copy cbox calls x_free(result), which the
  *                   build exports for it (declare it void x_free(char *)).
+ *   callback param ("fn:callback(value:i32, userdata)->i32") -> a function pointer,
+ *                   int32_t (*fn)(int32_t value, void *userdata); JS passes a function (or null:
+ *                   NULL) that the pointer calls while C runs. Its arguments: the scalars above,
+ *                   handle (a C object pointer), string (const char *, NUL-terminated), text
+ *                   (const char *, size_t), bytes (const void *, size_t), userdata (void *, not
+ *                   passed to JS); its result void or a scalar. C may keep the pointer and call it
+ *                   in later calls (it reaches the JS function last passed for that parameter), but
+ *                   only during a call into the library, never from start-up code.
+ *   userdata param -> void * (no JS argument; always NULL: a JS closure carries its own context)
  *   void result  -> void
  *   bytes or string result -> the C function returns void and takes one extra, last
  *                   parameter `cbox_out *out`; it answers with cbox_return_* below.

@@ -63,6 +63,8 @@ export class InstanceMeter {
   private budget = Infinity;
   private deadline = Infinity;
   private timeoutMs = 0;
+  /** A wrapped call is running (C's frames are below any call a callback makes). */
+  private active = false;
 
   constructor(private readonly policy: MeterPolicy) {
     this.imports = { [METER_IMPORT_MODULE]: { [METER_IMPORT_NAME]: () => this.spent() } };
@@ -99,13 +101,16 @@ export class InstanceMeter {
     return used;
   }
 
-  /** Calls `fn` under the policy's current limits. */
+  /** Calls `fn` under the policy's current limits; a call a callback makes runs under its caller's. */
   wrap<F extends (...args: any[]) => unknown>(fn: F): F {
     return ((...args: unknown[]) => {
+      if (this.active) return fn(...args);
+      this.active = true;
       this.begin();
       try {
         return fn(...args);
       } finally {
+        this.active = false;
         this.end();
       }
     }) as F;

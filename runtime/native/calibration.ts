@@ -4,7 +4,7 @@
 // clearly faster: the median speedup must pass the bar by a margin and four rounds in five must
 // pass the bar itself, so an export near the bar stays in the sandbox every time instead of
 // flipping between calibrations. Everything else stays in the wasm sandbox.
-import type { AbiStamp, ExportSignature, ValueType } from '../abi.js';
+import type { AbiStamp, ExportSignature, ParamType } from '../abi.js';
 import type { Binding } from '../binding.js';
 import type { Library } from '../library-api.js';
 import { loadAddon } from './addon.js';
@@ -64,7 +64,7 @@ const DERIVATIONS: readonly { readonly name: string; readonly integer: (index: n
   { name: `integers ${SQUARE}, ${SQUARE}, then 2, bytes ${SQUARE}*${SQUARE}*4`, integer: (_, nth) => nth < 2 ? SQUARE : 2, bytes: SQUARE * SQUARE * 4 },
 ];
 
-function deriveArguments(params: readonly ValueType[], derivation: (typeof DERIVATIONS)[number]): unknown[] {
+function deriveArguments(params: readonly ParamType[], derivation: (typeof DERIVATIONS)[number]): unknown[] {
   let integers = 0;
   return params.map((type, index) => {
     switch (type) {
@@ -73,7 +73,7 @@ function deriveArguments(params: readonly ValueType[], derivation: (typeof DERIV
       case 'f32': case 'f64': return index + 1.5;
       case 'bool': return true;
       case 'bytes': return new TextEncoder().encode(sampleText(derivation.bytes));
-      case 'string': return sampleText(1024);
+      case 'string': case 'text': return sampleText(1024);
       case 'handle': return undefined;
     }
   });
@@ -145,7 +145,7 @@ export function stayReason(stamp: AbiStamp, fn: string, signature: ExportSignatu
 type AnyFunctions = Record<string, (...args: unknown[]) => unknown>;
 
 /** The first argument list both engines answer without an error, and where it came from. */
-function workingArguments(fn: string, params: readonly ValueType[], wasm: AnyFunctions, native: AnyFunctions, given: readonly unknown[] | undefined):
+function workingArguments(fn: string, params: readonly ParamType[], wasm: AnyFunctions, native: AnyFunctions, given: readonly unknown[] | undefined):
   { args: readonly unknown[]; from: string } | { error: string } {
   const tries = given ? [{ args: given, from: 'the given arguments' }]
     : DERIVATIONS.map((derivation) => ({ args: deriveArguments(params, derivation), from: `derived arguments (${derivation.name})` }));

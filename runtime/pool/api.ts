@@ -111,15 +111,17 @@ type IsAny<X> = 0 extends 1 & X ? true : false;
 
 /**
  * Exports that take or return a Handle are not offered: a handle points into one worker's
- * sandbox, and the pool would have to pin every later call to that worker. Use load() for them.
+ * sandbox, and the pool would have to pin every later call to that worker. Nor are exports that
+ * take a callback: a JS function of this thread, which C in a worker cannot call. Use load() for them.
  */
-type UsesHandle<F> = F extends (...args: infer A) => infer R
-  ? IsAny<A[number] | R> extends true ? false : [Extract<A[number] | R, Handle>] extends [never] ? false : true
+type MainThreadOnly<F> = F extends (...args: infer A) => infer R
+  ? IsAny<A[number] | R> extends true ? false
+    : [Extract<A[number] | R, Handle>] extends [never] ? ([Extract<A[number], (...args: any[]) => unknown>] extends [never] ? false : true) : true
   : false;
 
-/** Each handle-free export of T, returning a Promise of what the sync binding returns. */
+/** Each export of T a worker can serve, returning a Promise of what the sync binding returns. */
 export type PoolFunctions<T> = {
-  readonly [K in keyof T as T[K] extends (...args: any[]) => unknown ? (UsesHandle<T[K]> extends true ? never : K) : never]:
+  readonly [K in keyof T as T[K] extends (...args: any[]) => unknown ? (MainThreadOnly<T[K]> extends true ? never : K) : never]:
     T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 };
 

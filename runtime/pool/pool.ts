@@ -5,6 +5,7 @@
 // Every worker starts under a start deadline; when none can start (hostile start-up code, a
 // granted directory that is gone), calls fail with the typed start error while the pool keeps
 // retrying with backoff. Start-up code of a new module (reload) only ever runs in workers.
+import { mainThreadOnly, type Refusals } from './main-thread-only.js';
 import { availableParallelism } from 'node:os';
 import { isBinding, type Binding, type GenericExports } from '../binding.js';
 import { compileModule, type CompiledModule, type ModuleSource } from '../compiled-module.js';
@@ -63,8 +64,8 @@ class WorkerPool implements WorkerHost {
   readonly threads: number;
   /** Export names in ABI stamp order: a call names its export by index. */
   readonly names: readonly string[];
-  /** Indexes of exports that take or return a handle (refused: see PoolFunctions). */
-  private readonly handleExports: ReadonlySet<number>;
+  /** Exports that take or return a handle or take a callback (refused: see PoolFunctions). */
+  private readonly refusals: Refusals;
   private readonly timeoutMs: number;
   private readonly startTimeoutMs: number;
   private readonly crashReports: CrashReportOptions | undefined;
@@ -104,10 +105,7 @@ class WorkerPool implements WorkerHost {
     const { stamp } = compiled;
     this.name = stamp.name;
     this.names = Object.keys(stamp.exports);
-    this.handleExports = new Set(this.names.flatMap((fn, index) => {
-      const { params, result } = stamp.exports[fn]!;
-      return params.includes('handle') || result === 'handle' ? [index] : [];
-    }));
+    this.refusals = mainThreadOnly(stamp);
     this.threads = wholeNumber(options.threads, availableParallelism(), 1, MAX_THREADS, 'threads');
     this.maxQueue = wholeNumber(options.maxQueue, DEFAULT_MAX_QUEUE, 0, Number.MAX_SAFE_INTEGER, 'maxQueue');
     this.pipeline = wholeNumber(options.pipeline, DEFAULT_PIPELINE, 1, MAX_PIPELINE, 'pipeline');
@@ -213,9 +211,8 @@ class WorkerPool implements WorkerHost {
   call(fnIndex: number, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
     const fn = this.names[fnIndex]!;
     if (this.closedFor !== null) return Promise.reject(new CboxClosedError(this.closedFor));
-    if (this.handleExports.has(fnIndex)) {
-      return Promise.reject(new CboxError('handle-export', `${fn} takes or returns a handle, which points into one worker's sandbox: a pool cannot call it (use load() for handle-based APIs)`));
-    }
+    const refusal = this.refusals.get(fnIndex);
+    if (refusal) return Promise.reject(refusal());
     if (options?.timeoutMs !== undefined && !isDeadline(options.timeoutMs)) return Promise.reject(new CboxArgumentError(describeDeadline(`${fn}: timeoutMs`, options.timeoutMs)));
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     const signal = options?.signal;
@@ -429,7 +426,7 @@ class WorkerPool implements WorkerHost {
         const next = await reloadCandidate(source, this.compiled, this.memoryLimit, this.tableLimit);
         const { probe } = options;
         if (probe) {
-          const limits = { memoryLimit: this.memoryLimit, callTimeoutMs: this.timeoutMs === Infinity ? this.startTimeoutMs : this.timeoutMs, handleExports: this.handleExports };
+          const limits = { memoryLimit: this.memoryLimit, callTimeoutMs: this.timeoutMs === Infinity ? this.startTimeoutMs : this.timeoutMs, refusals: this.refusals };
           await probeInWorker(this.specFor(next), limits, (candidate) => runProbe(next, () => probe(candidate as never)));
         }
         await this.swapModule(next);

@@ -3,8 +3,9 @@
 // be stopped. The probe gets the new module's handle-free exports as async functions; the worker
 // starts under the start deadline, each probe call runs under a deadline, and the worker is
 // terminated afterwards (what the probe did there is dropped).
+import type { Refusals } from './main-thread-only.js';
 import type { CompiledModule } from '../compiled-module.js';
-import { CboxArgumentError, CboxError } from '../errors.js';
+import { CboxArgumentError } from '../errors.js';
 import { errorFromData } from './error-transport.js';
 import { CboxWorkerExitError } from './errors.js';
 import { settle, type Job } from './job.js';
@@ -20,7 +21,8 @@ export interface ProbeLimits {
   /** Deadline of each probe call (ms from when it starts running). */
   readonly callTimeoutMs: number;
   /** Export indexes that take or return a handle (refused, as in the pool). */
-  readonly handleExports: ReadonlySet<number>;
+  /** Exports the probe cannot call (main-thread-only.ts). */
+  readonly refusals: Refusals;
 }
 
 class ProbeHost implements WorkerHost {
@@ -56,9 +58,8 @@ export async function probeInWorker(spawn: WorkerSpawn, limits: ProbeLimits, pro
   try {
     await worker.ready;
     const call = (fnIndex: number, args: unknown[]): Promise<unknown> => {
-      if (limits.handleExports.has(fnIndex)) {
-        return Promise.reject(new CboxError('handle-export', `${names[fnIndex]} takes or returns a handle, which a pool cannot call`));
-      }
+      const refusal = limits.refusals.get(fnIndex);
+      if (refusal) return Promise.reject(refusal());
       return new Promise((resolve, reject) => {
         const job: Job = {
           fnIndex, args, timeoutMs: limits.callTimeoutMs, signal: undefined, transfer: false, enqueuedAt: epochMs(),
