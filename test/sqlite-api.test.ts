@@ -108,11 +108,9 @@ describe('Database methods', () => {
     db.close();
   });
 
-  it('function(), aggregate() and table() are refused clearly until the runtime has callbacks', () => {
+  it('table() (virtual tables) and loadExtension() are refused clearly', () => {
     const db = new Database();
-    expect(() => db.function()).toThrow(new TypeError('cbox/sqlite does not support function() yet: it needs calls from C back into JavaScript, which the cbox runtime does not offer yet'));
-    expect(() => db.aggregate()).toThrow(/does not support aggregate\(\) yet/);
-    expect(() => db.table()).toThrow(/does not support table\(\) yet/);
+    expect(() => db.table()).toThrow(new TypeError('cbox/sqlite does not support table() yet: virtual tables are not implemented'));
     expect(() => db.loadExtension()).toThrow(TypeError);
     db.close();
   });

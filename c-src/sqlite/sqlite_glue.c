@@ -569,3 +569,60 @@ int32_t db_deserialize(struct cbox_db *d, const char *schema, const uint8_t *byt
     return sqlite3_deserialize(d->db, schema, copy, (sqlite3_int64)len, (sqlite3_int64)len,
                                SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
 }
+
+/*
+ * User functions (Database.function / aggregate). Every call SQLite makes to a JS function of the
+ * connection goes through one callback, which JS passes each time it registers a function; `id`
+ * (the function's user data) says which one, `call` what SQLite asks: 0 a scalar call, 1 an
+ * aggregate step, 2 its final result, 3 a window's current value, 4 a window's inverse step.
+ * `state` tells aggregate invocations apart (the address of SQLite's aggregate context, unique
+ * while the invocation lives; 0 for scalars). The callback reads the arguments with fn_arg_*
+ * and answers with fn_result_*: calls back into this library, which cbox supports from inside a
+ * callback. A JS function that throws answers fn_result_error: SQLite then fails the statement.
+ */
+typedef void (*fn_dispatch_t)(int32_t id, int32_t call, sqlite3_context *ctx, int32_t state, int32_t argc, sqlite3_value **argv);
+static fn_dispatch_t fn_dispatch;
+
+static int32_t fn_id(sqlite3_context *ctx) { return (int32_t)(intptr_t)sqlite3_user_data(ctx); }
+
+static void fn_aggregate(sqlite3_context *ctx, int32_t call, int argc, sqlite3_value **argv) {
+    void *state = sqlite3_aggregate_context(ctx, 1);
+    if (!state) { sqlite3_result_error_nomem(ctx); return; }
+    fn_dispatch(fn_id(ctx), call, ctx, (int32_t)(intptr_t)state, argc, argv);
+}
+static void fn_scalar(sqlite3_context *ctx, int argc, sqlite3_value **argv) { fn_dispatch(fn_id(ctx), 0, ctx, 0, argc, argv); }
+static void fn_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) { fn_aggregate(ctx, 1, argc, argv); }
+static void fn_final(sqlite3_context *ctx) { fn_aggregate(ctx, 2, 0, NULL); }
+static void fn_value(sqlite3_context *ctx) { fn_aggregate(ctx, 3, 0, NULL); }
+static void fn_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv) { fn_aggregate(ctx, 4, argc, argv); }
+
+/* kind: 0 scalar, 1 aggregate, 2 aggregate that is also a window function. flags: SQLITE_DETERMINISTIC... */
+int32_t db_function(struct cbox_db *d, const char *name, int32_t nargs, int32_t flags, int32_t id, int32_t kind, fn_dispatch_t dispatch) {
+    if (!db_ok(d)) return SQLITE_MISUSE;
+    fn_dispatch = dispatch;
+    void *data = (void *)(intptr_t)id;
+    int encoding = SQLITE_UTF8 | flags;
+    if (kind == 0) return sqlite3_create_function_v2(d->db, name, nargs, encoding, data, fn_scalar, NULL, NULL, NULL);
+    if (kind == 1) return sqlite3_create_function_v2(d->db, name, nargs, encoding, data, NULL, fn_step, fn_final, NULL);
+    return sqlite3_create_window_function(d->db, name, nargs, encoding, data, fn_step, fn_final, fn_value, fn_inverse, NULL);
+}
+
+int32_t fn_arg_type(sqlite3_value **argv, int32_t i) { return sqlite3_value_type(argv[i]); }
+int64_t fn_arg_int64(sqlite3_value **argv, int32_t i) { return sqlite3_value_int64(argv[i]); }
+double fn_arg_double(sqlite3_value **argv, int32_t i) { return sqlite3_value_double(argv[i]); }
+void fn_arg_text(sqlite3_value **argv, int32_t i, cbox_out *out) {
+    const unsigned char *text = sqlite3_value_text(argv[i]);
+    if (!text) { cbox_return_error(out, "out of memory"); return; }
+    cbox_return_bytes(out, text, (size_t)sqlite3_value_bytes(argv[i]));
+}
+void fn_arg_blob(sqlite3_value **argv, int32_t i, cbox_out *out) {
+    const void *blob = sqlite3_value_blob(argv[i]);
+    cbox_return_bytes(out, blob ? blob : (const void *)"", (size_t)sqlite3_value_bytes(argv[i]));
+}
+
+void fn_result_int64(sqlite3_context *ctx, int64_t value) { sqlite3_result_int64(ctx, value); }
+void fn_result_double(sqlite3_context *ctx, double value) { sqlite3_result_double(ctx, value); }
+void fn_result_text(sqlite3_context *ctx, const char *text, size_t len) { sqlite3_result_text64(ctx, text, len, SQLITE_TRANSIENT, SQLITE_UTF8); }
+void fn_result_blob(sqlite3_context *ctx, const uint8_t *data, size_t len) { sqlite3_result_blob64(ctx, data, len, SQLITE_TRANSIENT); }
+void fn_result_null(sqlite3_context *ctx) { sqlite3_result_null(ctx); }
+void fn_result_error(sqlite3_context *ctx, const char *message, size_t len) { sqlite3_result_error(ctx, message, (int)len); }

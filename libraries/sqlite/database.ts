@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { CboxCallError, type Handle } from 'cbox';
 import { isWalFile, openConnection, openSandbox, placeOf, type SqliteLibrary } from './connection.js';
 import { SqliteError } from './errors.js';
+import { UserFunctions, type AggregateOptions, type RegistrationOptions } from './functions.js';
 import { Statement } from './statement.js';
 import { makeTransaction, type Transaction, type VariableArgFunction } from './transaction.js';
 
@@ -41,10 +42,6 @@ function optionBoolean(options: Options, key: 'readonly' | 'fileMustExist'): boo
   return value;
 }
 
-function unsupported(method: string): never {
-  throw new TypeError(`cbox/sqlite does not support ${method}() yet: it needs calls from C back into JavaScript, which the cbox runtime does not offer yet`);
-}
-
 export class Database {
   /** better-sqlite3 exposes its error class here too. */
   static readonly SqliteError = SqliteError;
@@ -59,6 +56,7 @@ export class Database {
   /** @internal Iterations in progress: writes wait for them (better-sqlite3's "busy"). */
   iterators = 0;
   private readonly handle: Handle;
+  private readonly functions: UserFunctions;
   private readonly generation: number;
   private readonly verbose: ((message?: unknown) => void) | null;
   private closed = false;
@@ -91,6 +89,7 @@ export class Database {
       throw error;
     }
     this.generation = this.library.generation;
+    this.functions = new UserFunctions(this.library, this.handle, () => this.defaultSafeIntegersOn);
     this.name = serialized === null ? (filename as string) : ':memory:';
     this.memory = place.memory;
     this.readonly = readonly;
@@ -210,19 +209,28 @@ export class Database {
     return this;
   }
 
-  /** Not yet: user functions need calls from C back into JavaScript. */
-  function(): never {
-    return unsupported('function');
+  /**
+   * A SQL function that calls `fn` (better-sqlite3's function()): SQLite calls it from inside the
+   * sandbox through a cbox callback. Options: varargs, deterministic, directOnly, safeIntegers.
+   */
+  function(name: string, fn: (...args: any[]) => unknown): this;
+  function(name: string, options: RegistrationOptions, fn: (...args: any[]) => unknown): this;
+  function(name: string, optionsOrFn: unknown, fn?: unknown): this {
+    this.live();
+    this.functions.defineFunction(name, optionsOrFn, fn);
+    return this;
   }
 
-  /** Not yet, as function(). */
-  aggregate(): never {
-    return unsupported('aggregate');
+  /** A SQL aggregate (with `inverse`, also a window function), as better-sqlite3's aggregate(). */
+  aggregate<T>(name: string, options: AggregateOptions<T>): this {
+    this.live();
+    this.functions.defineAggregate(name, options);
+    return this;
   }
 
-  /** Not yet, as function(). */
+  /** Not yet: virtual tables are generators SQLite would drive from C. */
   table(): never {
-    return unsupported('table');
+    throw new TypeError('cbox/sqlite does not support table() yet: virtual tables are not implemented');
   }
 
   loadExtension(): never {
@@ -248,6 +256,8 @@ export class Database {
 
   /** @internal The library, once the database is known to be open. */
   live(): SqliteLibrary {
+    // better-sqlite3 refuses the connection's use from inside its own user functions.
+    if (this.functions?.running > 0) throw new TypeError('This database connection is busy executing a query');
     if (!this.closed && this.library.generation === this.generation) return this.library;
     if (this.closed) throw new TypeError('The database connection is not open');
     throw new TypeError('The database connection is not open: its sandbox crashed (a CboxTrap was thrown) and was replaced; open the database again');
@@ -264,12 +274,17 @@ export class Database {
   }
 
   /** @internal The SqliteError for what SQLite just answered with `errcode`. */
-  sqliteError(fn: string, errcode: number): SqliteError {
+  sqliteError(fn: string, errcode: number): unknown {
+    // A user function threw: the statement failed because of it, and throws it (as better-sqlite3).
+    const thrown = this.functions.takeError();
+    if (thrown !== null) return thrown.error;
     return new SqliteError(fn, this.library.db_errmsg(this.handle), errcode);
   }
 
   /** @internal A failed glue call that SQLite explains becomes a SqliteError; traps pass as they are. */
   translate(error: unknown): unknown {
+    const thrown = this.functions.takeError();
+    if (thrown !== null) return thrown.error;
     if (!(error instanceof CboxCallError) || error instanceof SqliteError || error.code !== 'call-failed' || !this.open) return error;
     const errcode = this.library.db_errcode(this.handle);
     return errcode === SQLITE_OK ? error : new SqliteError(error.function, error.detail, errcode);

@@ -5,6 +5,7 @@ import { Database } from './database.js';
 
 export { Database };
 export { SqliteError } from './errors.js';
+export type { AggregateOptions, RegistrationOptions } from './functions.js';
 export { DEFAULT_MEMORY_LIMIT } from './connection.js';
 export type { Options, PragmaOptions, SerializeOptions, BackupOptions, BackupMetadata } from './database.js';
 export type { Statement, RunResult, ColumnDefinition } from './statement.js';
