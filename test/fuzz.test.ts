@@ -13,16 +13,20 @@ const SEED = 20261127;
 
 it('a few thousand mutated modules and stamps, and the hostile corpus: every load ends in a CboxLoadError or a safe library', async () => {
   const zoo = new Uint8Array(readFileSync(modulePath('zoo')));
+  // A module with callback imports too: its stamp's callback types and its imports are mutated.
+  const callbacks = new Uint8Array(readFileSync(modulePath('callbacks')));
   const corpus = await corpusCases(HOSTILE_MODULES);
   const counts = { bytes: 1000, stamps: 1000 };
+  const callbackCounts = { bytes: 300, stamps: 300 };
   function* cases() {
     yield* corpus;
     yield* mutatedCases(zoo, SEED, counts);
+    yield* mutatedCases(callbacks, SEED + 2, callbackCounts);
   }
   // One worker: the other core stays with the test files vitest runs alongside (some time deadlines).
   const report = await runCases(cases(), { workers: 1, watchdogMs: 60_000 });
   console.log(formatReport(report));
-  expect(report.cases).toBe(corpus.length + counts.bytes + counts.stamps);
+  expect(report.cases).toBe(corpus.length + counts.bytes + counts.stamps + callbackCounts.bytes + callbackCounts.stamps);
   expect(report.raw).toEqual([]);
   expect(report.unsafe).toEqual([]);
   expect(report.crashes).toEqual([]);

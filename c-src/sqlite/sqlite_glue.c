@@ -576,21 +576,29 @@ int32_t db_deserialize(struct cbox_db *d, const char *schema, const uint8_t *byt
  * (the function's user data) says which one, `call` what SQLite asks: 0 a scalar call, 1 an
  * aggregate step, 2 its final result, 3 a window's current value, 4 a window's inverse step.
  * `state` tells aggregate invocations apart (the address of SQLite's aggregate context, unique
- * while the invocation lives; 0 for scalars). The callback reads the arguments with fn_arg_*
+ * while the invocation lives; 0 for scalars). `kinds` packs the types of the first ten arguments,
+ * three bits each (SQLITE_INTEGER... SQLITE_NULL), saving a crossing per argument. The callback
+ * reads the arguments with fn_arg_*
  * and answers with fn_result_*: calls back into this library, which cbox supports from inside a
  * callback. A JS function that throws answers fn_result_error: SQLite then fails the statement.
  */
-typedef void (*fn_dispatch_t)(int32_t id, int32_t call, sqlite3_context *ctx, int32_t state, int32_t argc, sqlite3_value **argv);
+typedef void (*fn_dispatch_t)(int32_t id, int32_t call, sqlite3_context *ctx, int32_t state, int32_t argc, sqlite3_value **argv, int32_t kinds);
 static fn_dispatch_t fn_dispatch;
 
 static int32_t fn_id(sqlite3_context *ctx) { return (int32_t)(intptr_t)sqlite3_user_data(ctx); }
 
+static int32_t fn_kinds(int argc, sqlite3_value **argv) {
+    int32_t kinds = 0;
+    for (int i = 0; i < argc && i < 10; i++) kinds |= sqlite3_value_type(argv[i]) << (3 * i);
+    return kinds;
+}
+
 static void fn_aggregate(sqlite3_context *ctx, int32_t call, int argc, sqlite3_value **argv) {
     void *state = sqlite3_aggregate_context(ctx, 1);
     if (!state) { sqlite3_result_error_nomem(ctx); return; }
-    fn_dispatch(fn_id(ctx), call, ctx, (int32_t)(intptr_t)state, argc, argv);
+    fn_dispatch(fn_id(ctx), call, ctx, (int32_t)(intptr_t)state, argc, argv, fn_kinds(argc, argv));
 }
-static void fn_scalar(sqlite3_context *ctx, int argc, sqlite3_value **argv) { fn_dispatch(fn_id(ctx), 0, ctx, 0, argc, argv); }
+static void fn_scalar(sqlite3_context *ctx, int argc, sqlite3_value **argv) { fn_dispatch(fn_id(ctx), 0, ctx, 0, argc, argv, fn_kinds(argc, argv)); }
 static void fn_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) { fn_aggregate(ctx, 1, argc, argv); }
 static void fn_final(sqlite3_context *ctx) { fn_aggregate(ctx, 2, 0, NULL); }
 static void fn_value(sqlite3_context *ctx) { fn_aggregate(ctx, 3, 0, NULL); }

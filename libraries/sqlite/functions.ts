@@ -122,13 +122,13 @@ export class UserFunctions {
   }
 
   /** SQLite's call of a user function, from inside a statement (see sqlite_glue.c). */
-  private readonly dispatch = (id: number, call: number, ctx: Handle | null, state: number, argc: number, argv: Handle | null): void => {
+  private readonly dispatch = (id: number, call: number, ctx: Handle | null, state: number, argc: number, argv: Handle | null, kinds: number): void => {
     const entry = this.entries[id - 1];
     if (!entry || ctx === null) return;
     this.running++;
     try {
       const safe = entry.safeIntegers ?? this.defaultSafeIntegers();
-      const args = argc > 0 && argv !== null ? this.argumentsOf(argv, argc, safe) : [];
+      const args = argc > 0 && argv !== null ? this.argumentsOf(argv, argc, kinds, safe) : [];
       if (entry.kind === 'scalar') {
         this.answer(ctx, entry, entry.fn(...args));
         return;
@@ -154,11 +154,12 @@ export class UserFunctions {
     }
   };
 
-  private argumentsOf(argv: Handle, argc: number, safeIntegers: boolean): unknown[] {
+  /** `kinds`: the first ten arguments' types, three bits each (see sqlite_glue.c). */
+  private argumentsOf(argv: Handle, argc: number, kinds: number, safeIntegers: boolean): unknown[] {
     const library = this.library;
     const args: unknown[] = new Array(argc);
     for (let i = 0; i < argc; i++) {
-      switch (library.fn_arg_type(argv, i)) {
+      switch (i < 10 ? (kinds >>> (3 * i)) & 7 : library.fn_arg_type(argv, i)) {
         case SQLITE_INTEGER: args[i] = safeIntegers ? library.fn_arg_int64(argv, i) : library.fn_arg_double(argv, i); break;
         case SQLITE_FLOAT: args[i] = library.fn_arg_double(argv, i); break;
         case SQLITE_TEXT: args[i] = library.fn_arg_text(argv, i); break;

@@ -17,6 +17,10 @@ const HOSTILE_VALUES: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom<unknown>(
     null, true, false, 0, -1, 1.5, 2 ** 31, 2 ** 32, 2 ** 53, 1e308, -1e308, '', 'i32', 'void', 'bytes', 'string', 'i128',
     [], {}, [null], ['i32'], ['i32', 'i32'], { params: [], paramNames: [], result: 'void' }, 65536, 4294967296, 4294967295 * 65536,
+    // Callback and text types: canonical, not canonical, malformed, hostile names inside.
+    'userdata', 'text', 'callback()', 'callback(a:i32)->i32', 'callback(a:text,userdata:userdata)', 'callback( a:i32 )', 'callback(i32)',
+    'callback(a:i32)->text', 'callback(__proto__:i32)', 'callback(a:i32,a:i32)', `callback(${Array.from({ length: 17 }, (_, i) => `a${i}:i32`).join(',')})`,
+    'callback(a:callback(b:i32))', ['callback(a:handle)->bool', 'userdata'],
   ),
   fc.constantFrom(...HOSTILE_NAMES),
   fc.jsonValue({ maxDepth: 3 }),
