@@ -5,6 +5,7 @@
 // the statement then throws that very exception (takeError), as better-sqlite3 does.
 import type { Handle } from 'cbox';
 import type { SqliteLibrary } from './connection.js';
+import { BLOB, FLOAT, INT64_MAX, INT64_MIN, INTEGER, TEXT } from './values.js';
 
 export interface RegistrationOptions {
   varargs?: boolean;
@@ -34,15 +35,9 @@ const STEP = 1;
 const FINAL = 2;
 const INVERSE = 4;
 
-const SQLITE_INTEGER = 1;
-const SQLITE_FLOAT = 2;
-const SQLITE_TEXT = 3;
-const SQLITE_BLOB = 4;
 const SQLITE_UTF8_DETERMINISTIC = 0x800;
 const SQLITE_DIRECTONLY = 0x80000;
 const MAX_ARGUMENTS = 100;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 function booleanOption(options: object, key: keyof RegistrationOptions): boolean {
   const value = (options as Record<string, unknown>)[key];
@@ -160,10 +155,10 @@ export class UserFunctions {
     const args: unknown[] = new Array(argc);
     for (let i = 0; i < argc; i++) {
       switch (i < 10 ? (kinds >>> (3 * i)) & 7 : library.fn_arg_type(argv, i)) {
-        case SQLITE_INTEGER: args[i] = safeIntegers ? library.fn_arg_int64(argv, i) : library.fn_arg_double(argv, i); break;
-        case SQLITE_FLOAT: args[i] = library.fn_arg_double(argv, i); break;
-        case SQLITE_TEXT: args[i] = library.fn_arg_text(argv, i); break;
-        case SQLITE_BLOB: args[i] = Buffer.from(library.fn_arg_blob(argv, i)); break;
+        case INTEGER: args[i] = safeIntegers ? library.fn_arg_int64(argv, i) : library.fn_arg_double(argv, i); break;
+        case FLOAT: args[i] = library.fn_arg_double(argv, i); break;
+        case TEXT: args[i] = library.fn_arg_text(argv, i); break;
+        case BLOB: args[i] = Buffer.from(library.fn_arg_blob(argv, i)); break;
         default: args[i] = null;
       }
     }

@@ -6,6 +6,7 @@
 import type { Handle, Library } from 'cbox';
 import type { SqliteExports } from '../../wasm-modules/sqlite.js';
 import { SqliteError } from './errors.js';
+import { INT64_MAX, INT64_MIN } from './values.js';
 
 /** What a statement call may take: values, arrays of values, and one object of named values. */
 export type BindArguments = readonly unknown[];
@@ -17,8 +18,6 @@ const SQLITE_OK = 0;
 const SQLITE_NOMEM = 7;
 const SQLITE_TOOBIG = 18;
 const SQLITE_RANGE = 25;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 const utf8 = new TextEncoder();
 

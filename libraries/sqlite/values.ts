@@ -17,6 +17,9 @@ export const BLOB = 4;
 export const NULL = 5;
 /** stmt_step_kinds / stmt_column_kind: an INTEGER beyond Number.MAX_SAFE_INTEGER. */
 export const BIG_INTEGER = 6;
+/** What SQLite's INTEGER holds: a signed 64-bit integer. */
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
 
 const TWO_32 = 2 ** 32;
 /** A high word in this range and any low word make a safe integer (|n| < 2^53). */
