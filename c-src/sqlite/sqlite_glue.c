@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>  /* getentropy: WASI random_get */
+#include <time.h>        /* clock_gettime: WASI clock_time_get */
 
 #include "sqlite3.h"
 #include "cbox.h"
@@ -69,6 +70,8 @@
 struct cbox_db {
     uint32_t magic;
     sqlite3 *db;
+    int64_t deadline_ns;  /* CLOCK_MONOTONIC; meaningful while the progress handler is set */
+    int timed_out;        /* the handler interrupted a statement since the deadline was set */
 };
 
 struct cbox_stmt {
@@ -228,6 +231,8 @@ struct cbox_db *db_open(const char *path, int32_t flags) {
     }
     d->magic = DB_MAGIC;
     d->db = db;
+    d->deadline_ns = 0;
+    d->timed_out = 0;
     open_errcode = 0;
     open_error[0] = 0;
     return d;
@@ -270,6 +275,44 @@ int32_t db_busy_timeout(struct cbox_db *d, int32_t ms) {
     if (!db_ok(d)) return SQLITE_MISUSE;
     return sqlite3_busy_timeout(d->db, ms);
 }
+
+/* ---- deadlines (per-statement timeouts) ------------------------------------------------------
+ * db_deadline(db, ms) with ms > 0 gives the statements that run next until now + ms: SQLite's
+ * progress handler looks at the clock every DEADLINE_CHECK_OPS virtual-machine instructions and
+ * interrupts the statement past it (SQLITE_INTERRUPT, as sqlite3_interrupt does: the statement
+ * stops and its changes are undone, and a write in an explicit transaction rolls the transaction
+ * back; the connection goes on). db_deadline(db, 0)
+ * takes the deadline away, so other statements run without the handler (and without its cost). */
+#define DEADLINE_CHECK_OPS 4000
+
+static int64_t monotonic_ns(void) {
+    struct timespec now;
+    if (clock_gettime(CLOCK_MONOTONIC, &now) != 0) return INT64_MAX;  /* no clock: stop rather than run on */
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+static int past_deadline(void *context) {
+    struct cbox_db *d = context;
+    if (monotonic_ns() < d->deadline_ns) return 0;
+    d->timed_out = 1;
+    return 1;
+}
+
+int32_t db_deadline(struct cbox_db *d, int32_t ms) {
+    if (!db_ok(d)) return SQLITE_MISUSE;
+    if (ms <= 0) {
+        sqlite3_progress_handler(d->db, 0, NULL, NULL);
+        return SQLITE_OK;
+    }
+    d->timed_out = 0;
+    d->deadline_ns = monotonic_ns() + (int64_t)ms * 1000000;
+    sqlite3_progress_handler(d->db, DEADLINE_CHECK_OPS, past_deadline, d);
+    return SQLITE_OK;
+}
+
+/* 1 when the deadline interrupted a statement since the last db_deadline(db, ms > 0): told
+ * after the deadline is taken away, when the caller turns the failure into an error. */
+int db_timed_out(struct cbox_db *d) { return db_ok(d) ? d->timed_out : 0; }
 
 /* 1 when outside an explicit transaction (autocommit mode). */
 int db_autocommit(struct cbox_db *d) { return db_ok(d) ? sqlite3_get_autocommit(d->db) != 0 : 0; }

@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { CboxCallError, type Handle } from 'cbox';
 import { isWalFile, openConnection, openSandbox, placeOf, type SqliteLibrary } from './connection.js';
-import { SqliteError } from './errors.js';
+import { SqliteError, SqliteTimeoutError } from './errors.js';
 import { UserFunctions, type AggregateOptions, type RegistrationOptions } from './functions.js';
 import { Statement } from './statement.js';
 import { makeTransaction, type Transaction, type VariableArgFunction } from './transaction.js';
@@ -21,6 +21,15 @@ export interface Options {
   /** cbox's own: the sandbox's memory limit ("64MiB", bytes; default 256 MiB). SQLite answers
    * SQLITE_NOMEM past it, and the database goes on. */
   memoryLimit?: number | string;
+  /** cbox's own: how long (ms) SQLite may work on one call of a statement (run, get, all, each
+   * batch of iterate) or one exec() before it is interrupted with a SqliteTimeoutError; statements
+   * take it unless prepare() gives them their own. Default: none. */
+  timeoutMs?: number | null;
+}
+
+export interface StatementOptions {
+  /** cbox's own: this statement's timeoutMs (null: none) instead of the database's. */
+  timeoutMs?: number | null;
 }
 
 export interface PragmaOptions { simple?: boolean }
@@ -29,6 +38,7 @@ export interface BackupMetadata { totalPages: number; remainingPages: number }
 export interface BackupOptions { attached?: string }
 
 const SQLITE_OK = 0;
+const SQLITE_INTERRUPT = 9;
 const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** SQL (a pragma, or a script with one) asking for WAL mode: the WASI build has no shared memory
@@ -39,6 +49,15 @@ function optionBoolean(options: Options, key: 'readonly' | 'fileMustExist'): boo
   const value = options[key];
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw new TypeError(`Expected the "${key}" option to be a boolean`);
+  return value;
+}
+
+/** A timeoutMs option: a positive integer of ms, or null (none); 0 when none is given. */
+function timeoutOption(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value === null) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new TypeError('Expected the "timeoutMs" option to be a positive integer or null');
+  if (value > MAX_TIMEOUT_MS) throw new RangeError(`Option "timeoutMs" cannot be greater than ${MAX_TIMEOUT_MS}`);
   return value;
 }
 
@@ -55,6 +74,10 @@ export class Database {
   defaultSafeIntegersOn = false;
   /** @internal Iterations in progress: writes wait for them (better-sqlite3's "busy"). */
   iterators = 0;
+  /** @internal The timeoutMs statements take by default (0: none). */
+  readonly defaultTimeoutMs: number;
+  /** The timeoutMs of the deadline set last: the one a SQLITE_INTERRUPT came from. */
+  private deadlineMs = 0;
   private readonly handle: Handle;
   private readonly functions: UserFunctions;
   private readonly generation: number;
@@ -77,6 +100,7 @@ export class Database {
     if (!Number.isInteger(timeout) || timeout < 0) throw new TypeError('Expected the "timeout" option to be a positive integer');
     if (timeout > MAX_TIMEOUT_MS) throw new RangeError(`Option "timeout" cannot be greater than ${MAX_TIMEOUT_MS}`);
     if (options.verbose != null && typeof options.verbose !== 'function') throw new TypeError('Expected the "verbose" option to be a function');
+    this.defaultTimeoutMs = timeoutOption(options.timeoutMs, 0);
 
     const place = placeOf(serialized === null ? (filename as string) : ':memory:', readonly && serialized === null);
     // A read-only file with changes in a -wal beside it is read in exclusive mode, without locks.
@@ -115,8 +139,10 @@ export class Database {
     return this.open && !this.library.db_autocommit(this.handle);
   }
 
-  prepare(source: string): Statement {
+  prepare(source: string, options: StatementOptions = {}): Statement {
     if (typeof source !== 'string') throw new TypeError('Expected first argument to be a string');
+    if (options === null || typeof options !== 'object') throw new TypeError('Expected second argument to be an options object');
+    const timeoutMs = timeoutOption(options.timeoutMs, this.defaultTimeoutMs);
     const library = this.live();
     const handle = library.stmt_prepare(this.handle, source);
     if (!handle) {
@@ -127,7 +153,7 @@ export class Database {
       throw new SqliteError('stmt_prepare', reason, errcode === SQLITE_OK ? 1 : errcode);
     }
     this.statements.add(handle);
-    const statement = new Statement(this, handle, source);
+    const statement = new Statement(this, handle, source, timeoutMs);
     this.unreachable.register(statement, handle, statement);
     return statement;
   }
@@ -139,7 +165,8 @@ export class Database {
     this.assertNotBusy();
     this.verbose?.(source);
     this.beforeWal(source);
-    if (library.db_exec(this.handle, source) !== SQLITE_OK) throw this.sqliteError('db_exec', library.db_errcode(this.handle));
+    const rc = this.defaultTimeoutMs === 0 ? library.db_exec(this.handle, source) : this.timed(this.defaultTimeoutMs, () => library.db_exec(this.handle, source));
+    if (rc !== SQLITE_OK) throw this.sqliteError('db_exec', library.db_errcode(this.handle));
     return this;
   }
 
@@ -273,12 +300,27 @@ export class Database {
     if (this.iterators > 0 && !this.unsafe) throw new TypeError('This database connection is busy executing a query');
   }
 
+  /** @internal Runs `call` (a call into SQLite) with a deadline `timeoutMs` from now, past which
+   * SQLite interrupts what it is running (the glue's db_deadline). */
+  timed<T>(timeoutMs: number, call: () => T): T {
+    const library = this.library;
+    library.db_deadline(this.handle, timeoutMs);
+    this.deadlineMs = timeoutMs;
+    try {
+      return call();
+    } finally {
+      // After a trap the connection is gone with its sandbox: no deadline left to take away.
+      if (this.open) library.db_deadline(this.handle, 0);
+    }
+  }
+
   /** @internal The SqliteError for what SQLite just answered with `errcode`. */
-  sqliteError(fn: string, errcode: number): unknown {
+  sqliteError(fn: string, errcode: number, message?: string): unknown {
     // A user function threw: the statement failed because of it, and throws it (as better-sqlite3).
     const thrown = this.functions.takeError();
     if (thrown !== null) return thrown.error;
-    return new SqliteError(fn, this.library.db_errmsg(this.handle), errcode);
+    if ((errcode & 0xff) === SQLITE_INTERRUPT && this.library.db_timed_out(this.handle)) return new SqliteTimeoutError(fn, errcode, this.deadlineMs);
+    return new SqliteError(fn, message ?? this.library.db_errmsg(this.handle), errcode);
   }
 
   /** @internal A failed glue call that SQLite explains becomes a SqliteError; traps pass as they are. */
@@ -287,7 +329,7 @@ export class Database {
     if (thrown !== null) return thrown.error;
     if (!(error instanceof CboxCallError) || error instanceof SqliteError || error.code !== 'call-failed' || !this.open) return error;
     const errcode = this.library.db_errcode(this.handle);
-    return errcode === SQLITE_OK ? error : new SqliteError(error.function, error.detail, errcode);
+    return errcode === SQLITE_OK ? error : this.sqliteError(error.function, errcode, error.detail);
   }
 
   /** @internal run()'s lastInsertRowid: a number, or a bigint with safeIntegers. */

@@ -65,3 +65,17 @@ export class SqliteError extends CboxCallError {
     return { ...super.toJSON(), errcode: this.errcode };
   }
 }
+
+/** A statement stopped at its `timeoutMs` (SQLite's SQLITE_INTERRUPT, so `code` is
+ * 'SQLITE_INTERRUPT'): its changes were undone (a write in an explicit transaction rolls the
+ * whole transaction back, as SQLite does on any interrupt) and the database goes on working. */
+export class SqliteTimeoutError extends SqliteError {
+  constructor(fn: string, errcode: number, readonly timeoutMs: number) {
+    super(fn, `interrupted: the statement ran longer than its timeoutMs (${timeoutMs} ms)`, errcode);
+    this.name = 'SqliteTimeoutError';
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), timeoutMs: this.timeoutMs };
+  }
+}

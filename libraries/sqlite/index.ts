@@ -4,10 +4,10 @@
 import { Database } from './database.js';
 
 export { Database };
-export { SqliteError } from './errors.js';
+export { SqliteError, SqliteTimeoutError } from './errors.js';
 export type { AggregateOptions, RegistrationOptions } from './functions.js';
 export { DEFAULT_MEMORY_LIMIT } from './connection.js';
-export type { Options, PragmaOptions, SerializeOptions, BackupOptions, BackupMetadata } from './database.js';
+export type { Options, StatementOptions, PragmaOptions, SerializeOptions, BackupOptions, BackupMetadata } from './database.js';
 export type { Statement, RunResult, ColumnDefinition } from './statement.js';
 export type { Transaction } from './transaction.js';
 export type { SqlValue } from './values.js';

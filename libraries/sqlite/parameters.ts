@@ -3,7 +3,7 @@
 // come from one plain object; the counts must match exactly. Each value crosses into the sandbox
 // on its own (stmt_bind_double/int64/text/blob/null): for a few values that is cheaper than
 // encoding a list in JavaScript and decoding it in C.
-import type { Handle, Library } from 'cbox';
+import { CboxArgumentError, type Handle, type Library } from 'cbox';
 import type { SqliteExports } from '../../wasm-modules/sqlite.js';
 import { SqliteError } from './errors.js';
 import { INT64_MAX, INT64_MIN } from './values.js';
@@ -50,17 +50,16 @@ export class Parameters {
 
   /** Binds every parameter from `args`, or throws better-sqlite3's TypeError or RangeError. */
   bind(args: BindArguments): void {
-    // The common case first: only anonymous parameters, one plain value each.
+    // The common case first: only anonymous parameters (1..count), one plain value each. An array
+    // or object stops it, and the general path binds everything again from the start.
     if (this.named.length === 0 && args.length === this.count) {
-      let plain = true;
-      for (let position = 0; position < args.length && plain; position++) {
+      let position = 0;
+      for (; position < args.length; position++) {
         const value = args[position];
-        plain = typeof value !== 'object' || value === null || ArrayBuffer.isView(value);
+        if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) break;
+        this.value(value, position + 1);
       }
-      if (plain) {
-        for (let position = 0; position < args.length; position++) this.value(args[position], this.anonymous[position]!);
-        return;
-      }
+      if (position === args.length) return;
     }
     this.bindGeneral(args);
   }
@@ -113,10 +112,14 @@ export class Parameters {
         rc = library.stmt_bind_double(this.handle, index, value);
         break;
       case 'string':
-        // A C string ends at NUL, and lone surrogates are not UTF-8: such text goes as bytes.
-        rc = value.includes('\0') || !value.isWellFormed()
-          ? library.stmt_bind_text_bytes(this.handle, index, utf8.encode(value))
-          : library.stmt_bind_text(this.handle, index, value);
+        try {
+          rc = library.stmt_bind_text(this.handle, index, value);
+        } catch (error) {
+          // A C string ends at NUL, and lone surrogates are not UTF-8: the call refuses such text
+          // (before C runs), which then goes as bytes.
+          if (!(error instanceof CboxArgumentError)) throw error;
+          rc = library.stmt_bind_text_bytes(this.handle, index, utf8.encode(value));
+        }
         break;
       case 'bigint':
         if (value < INT64_MIN || value > INT64_MAX) throw new RangeError('The bound string, buffer, or bigint is too big');

@@ -46,8 +46,8 @@ export class Statement {
   /** get() takes rows encoded in one crossing (see currentRow). */
   private rowsAsBytes = false;
 
-  /** @internal Made by Database.prepare. */
-  constructor(readonly database: Database, private readonly handle: Handle, readonly source: string) {
+  /** @internal Made by Database.prepare; `timeoutMs` 0: none. */
+  constructor(readonly database: Database, private readonly handle: Handle, readonly source: string, private readonly timeoutMs: number) {
     const library = database.library;
     const columns = library.stmt_column_count(handle);
     this.names = Array.from({ length: columns }, (_, index) => library.stmt_column_name(handle, index));
@@ -65,15 +65,15 @@ export class Statement {
 
   run(...args: BindArguments): RunResult {
     const library = this.prepareCall(args);
-    const changes = library.stmt_execute(this.handle);
+    const changes = this.timeoutMs === 0 ? library.stmt_execute(this.handle) : this.database.timed(this.timeoutMs, () => library.stmt_execute(this.handle));
     if (changes < 0) throw this.database.sqliteError('stmt_execute', -changes);
     return { changes, lastInsertRowid: this.database.lastInsertRowid(this.safeInts, changes) };
   }
 
   get(...args: BindArguments): unknown {
     const library = this.prepareQuery(args);
-    if (this.rowsAsBytes) return this.firstRowAsBytes(library);
-    const kinds = library.stmt_step_kinds(this.handle);
+    if (this.rowsAsBytes) return this.timeoutMs === 0 ? this.firstRowAsBytes(library) : this.database.timed(this.timeoutMs, () => this.firstRowAsBytes(library));
+    const kinds = this.timeoutMs === 0 ? library.stmt_step_kinds(this.handle) : this.database.timed(this.timeoutMs, () => library.stmt_step_kinds(this.handle));
     if (kinds < 0) throw this.database.sqliteError('stmt_step', -kinds);
     if (kinds === 0) return undefined; // done: the glue has reset the statement
     try {
@@ -85,7 +85,8 @@ export class Statement {
 
   all(...args: BindArguments): unknown[] {
     this.prepareQuery(args);
-    return [...this.batchedRows()];
+    // One deadline for the whole call (every batch).
+    return this.timeoutMs === 0 ? [...this.batchedRows()] : this.database.timed(this.timeoutMs, () => [...this.batchedRows()]);
   }
 
   iterate(...args: BindArguments): IterableIterator<unknown> {
@@ -163,19 +164,19 @@ export class Statement {
     this.iterating = true;
     this.database.iterators++;
     try {
-      yield* this.batchedRows();
+      yield* this.batchedRows(this.timeoutMs);
     } finally {
       this.iterating = false;
       this.database.iterators--;
     }
   }
 
-  /** The rows, a batch per crossing. */
-  private *batchedRows(): Generator<unknown, void, undefined> {
+  /** The rows, a batch per crossing; with `batchTimeoutMs`, each batch has that long. */
+  private *batchedRows(batchTimeoutMs = 0): Generator<unknown, void, undefined> {
     let done = false;
     try {
       while (!done) {
-        const reader = this.batch();
+        const reader = batchTimeoutMs === 0 ? this.batch() : this.database.timed(batchTimeoutMs, () => this.batch());
         const header = reader.header();
         done = header.done;
         for (let row = 0; row < header.count; row++) yield this.batchRow(reader);

@@ -25,14 +25,16 @@ const controllers = new WeakMap<Database, Record<Behaviour, Controller>>();
 function controllerOf(db: Database): Record<Behaviour, Controller> {
   let controller = controllers.get(db);
   if (!controller) {
+    // No timeoutMs for these: the function's own statements have theirs.
+    const prepare = (source: string): Statement => db.prepare(source, { timeoutMs: null });
     const shared = {
-      commit: db.prepare('COMMIT'),
-      rollback: db.prepare('ROLLBACK'),
-      savepoint: db.prepare(`SAVEPOINT ${SAVEPOINT}`),
-      release: db.prepare(`RELEASE ${SAVEPOINT}`),
-      rollbackTo: db.prepare(`ROLLBACK TO ${SAVEPOINT}`),
+      commit: prepare('COMMIT'),
+      rollback: prepare('ROLLBACK'),
+      savepoint: prepare(`SAVEPOINT ${SAVEPOINT}`),
+      release: prepare(`RELEASE ${SAVEPOINT}`),
+      rollbackTo: prepare(`ROLLBACK TO ${SAVEPOINT}`),
     };
-    const make = (behaviour: Behaviour): Controller => ({ begin: db.prepare(BEGIN[behaviour]), ...shared });
+    const make = (behaviour: Behaviour): Controller => ({ begin: prepare(BEGIN[behaviour]), ...shared });
     controller = { default: make('default'), deferred: make('deferred'), immediate: make('immediate'), exclusive: make('exclusive') };
     controllers.set(db, controller);
   }
