@@ -67,10 +67,11 @@ export class Marshalling {
     this.cursor = this.floor = this.base;
   }
 
-  /** Views are re-made when the memory grew (a grow replaces memory.buffer). */
+  /** Views are re-made when the memory grew: a grow detaches the old buffer, which leaves the old
+   * views empty (a length read is far cheaper than the memory.buffer getter, ~20 ns a call). */
   private views(): Uint8Array {
-    const buffer = this.memory.buffer;
-    if (buffer !== this.buffer) {
+    if (this.u8.length === 0) {
+      const buffer = this.memory.buffer;
       this.buffer = buffer;
       this.u8 = new Uint8Array(buffer);
       this.u32 = new Uint32Array(buffer);
