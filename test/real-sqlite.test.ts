@@ -132,6 +132,42 @@ describe('cbox/sqlite against better-sqlite3', () => {
     peer.close();
   });
 
+  it('run() stores what better-sqlite3 stores, on each of its paths (a few numbers, values sent with the call, bind(), verbose)', () => {
+    const [ours, peer] = twins();
+    const values: unknown[] = [
+      0, -0, 7, 2.5, -1e308, Number.NaN, Number.POSITIVE_INFINITY, 2n ** 62n, -(2n ** 63n), 2n ** 63n - 1n, null, undefined,
+      '', 'ascii', 'Zoë ✓ 東京 🚀', 'a\u0000b', '\ud800 lone', 'x'.repeat(40), 'é'.repeat(5000),
+      Buffer.alloc(0), Buffer.from([0, 255, 1]), new Uint16Array([1, 2]), new Uint8Array(new ArrayBuffer(8), 2, 3), Buffer.alloc(300_000, 7),
+    ];
+    for (const db of [ours, peer]) db.exec('CREATE TABLE bound (a ANY, b ANY, c ANY, d ANY, e ANY, f ANY, g ANY, h ANY); CREATE TABLE pair (a ANY, b ANY)');
+    const read = (db: AnyDatabase): unknown => db.prepare('SELECT a, typeof(a), b, typeof(b), c, d, e, f, g, h FROM bound UNION ALL SELECT a, typeof(a), b, typeof(b), 0, 0, 0, 0, 0, 0 FROM pair').safeIntegers().raw().all();
+    for (const value of values) {
+      expectSame(ours, peer, (db) => db.prepare('INSERT INTO pair VALUES (?, ?)').run(value, 1), `pair ${String(value)}`);
+      expectSame(ours, peer, (db) => db.prepare('INSERT INTO bound VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(value, 'text', 1, 2, 3, 4, 5, value), `eight ${String(value)}`);
+      expectSame(ours, peer, (db) => db.prepare('INSERT INTO pair VALUES (:x, @y)').run({ x: value, y: 'named' }), `named ${String(value)}`);
+    }
+    expectSame(ours, peer, read);
+    for (const db of [ours, peer]) db.exec('DELETE FROM bound; DELETE FROM pair');
+    // bind() keeps its values for every run; verbose sees them bound.
+    expectSame(ours, peer, (db) => {
+      const statement = db.prepare('INSERT INTO pair VALUES (?, ?)').bind('kept', Buffer.from([9]));
+      return [statement.run(), statement.run()];
+    });
+    const traced: [unknown[], unknown[]] = [[], []];
+    const [oursTraced, peerTraced] = [new Database(':memory:', { verbose: (sql) => traced[0].push(sql) }), new BetterSqlite3(':memory:', { verbose: (sql) => traced[1].push(sql) })];
+    for (const db of [oursTraced, peerTraced]) db.exec('CREATE TABLE pair (a ANY, b ANY)');
+    expectSame(oursTraced, peerTraced, (db) => db.prepare('INSERT INTO pair VALUES (?, ?)').run("it's", 1.5));
+    expect(traced[0]).toEqual(traced[1]);
+    expectSame(ours, peer, read);
+    // Refused on every path, with better-sqlite3's errors; nothing is stored.
+    for (const bad of [true, new Date(0), Symbol('s'), 2n ** 64n, { a: 1 }, [1, 2]]) {
+      expectSame(ours, peer, (db) => db.prepare('INSERT INTO pair VALUES (?, ?)').run(bad, 1), `pair ${String(bad)}`);
+      expectSame(ours, peer, (db) => db.prepare('INSERT INTO bound VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('text', 1, 2, 3, 4, 5, 6, bad), `eight ${String(bad)}`);
+    }
+    expectSame(ours, peer, read);
+    for (const db of [ours, peer, oursTraced, peerTraced]) db.close();
+  });
+
   it('throws the same SqliteErrors (extended codes), RangeErrors and TypeErrors', () => {
     const [ours, peer] = twins();
     const calls: ((db: AnyDatabase) => unknown)[] = [

@@ -561,6 +561,63 @@ double stmt_execute(struct cbox_stmt *s) {
     return sqlite3_total_changes64(db) == before ? 0 : (double)sqlite3_changes64(db);
 }
 
+/* stmt_run's answer when binding parameter `index` failed with `rc`: below BIND_FAILED, so it is
+ * told apart from a failed step (minus an extended code, above -65536). */
+#define BIND_FAILED (-(double)(1 << 24))
+
+static uint32_t get_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+/* Binds parameters 1..n from `params` (the row encoding above, one value per parameter; text and
+ * blobs bound in place, SQLITE_STATIC, since they stay in the call's arena until it returns),
+ * runs the statement as stmt_execute does, then unbinds every parameter (NULL) so nothing points
+ * into the arena afterwards. Answers as stmt_execute, or BIND_FAILED - rc * 65536 - index when
+ * value `index` could not be bound (SQLITE_TOOBIG, SQLITE_NOMEM; SQLITE_RANGE for more values
+ * than parameters; SQLITE_MISUSE for bytes that do not decode). */
+double stmt_run(struct cbox_stmt *s, const uint8_t *params, size_t len) {
+    if (!stmt_ok(s)) return -SQLITE_MISUSE;
+    sqlite3_stmt *st = s->stmt;
+    size_t at = 0;
+    int index = 0;
+    int rc = SQLITE_OK;
+    while (at < len && rc == SQLITE_OK) {
+        uint8_t tag = params[at++];
+        index++;
+        if (tag == SQLITE_INTEGER || tag == SQLITE_FLOAT) {
+            if (len - at < 8) { rc = SQLITE_MISUSE; break; }
+            if (tag == SQLITE_INTEGER) {
+                int64_t v;
+                memcpy(&v, params + at, 8);
+                rc = sqlite3_bind_int64(st, index, v);
+            } else {
+                double v;
+                memcpy(&v, params + at, 8);
+                rc = sqlite3_bind_double(st, index, v);
+            }
+            at += 8;
+        } else if (tag == SQLITE_TEXT || tag == SQLITE_BLOB) {
+            if (len - at < 4) { rc = SQLITE_MISUSE; break; }
+            size_t n = get_u32(params + at);
+            at += 4;
+            if (len - at < n) { rc = SQLITE_MISUSE; break; }
+            const void *data = params + at;
+            if (tag == SQLITE_TEXT) rc = sqlite3_bind_text64(st, index, n ? data : "", n, SQLITE_STATIC, SQLITE_UTF8);
+            else rc = n ? sqlite3_bind_blob64(st, index, data, n, SQLITE_STATIC) : sqlite3_bind_zeroblob(st, index, 0);
+            at += n;
+        } else if (tag == SQLITE_NULL) {
+            rc = sqlite3_bind_null(st, index);
+        } else {
+            rc = SQLITE_MISUSE;
+        }
+    }
+    if (rc != SQLITE_OK) {
+        sqlite3_clear_bindings(st);
+        return BIND_FAILED - (double)rc * 65536 - index;
+    }
+    double answer = stmt_execute(s);
+    sqlite3_clear_bindings(st);
+    return answer;
+}
+
 /* The last insert rowid as a double when that is exact; NaN when db_last_insert_rowid (BigInt)
  * must be asked. */
 double db_last_insert_rowid_number(struct cbox_db *d) {

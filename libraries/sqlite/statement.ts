@@ -5,7 +5,7 @@
 import { CboxCallError, type Handle } from 'cbox';
 import type { SqliteLibrary } from './connection.js';
 import type { Database } from './database.js';
-import { Parameters, type BindArguments } from './parameters.js';
+import { bindError, Parameters, type BindArguments } from './parameters.js';
 import { asBuffer, BatchReader, BIG_INTEGER, BLOB, FLOAT, INTEGER, NULL, TEXT, unsafeIntegerError, type SqlValue } from './values.js';
 
 export interface RunResult { changes: number; lastInsertRowid: number | bigint }
@@ -20,6 +20,8 @@ function setField<T>(row: Record<string, T>, name: string, value: T): void {
 type Mode = 'flat' | 'pluck' | 'expand' | 'raw';
 
 const lenientUtf8 = new TextDecoder();
+/** stmt_run's answers at or below this tell a value it could not bind (see the glue). */
+const BIND_FAILED = -(2 ** 24);
 /** Rows per stmt_step_rows call. */
 const ROWS_PER_CALL = 512;
 /** stmt_step_kinds packs this many column kinds, 3 bits each. */
@@ -64,16 +66,25 @@ export class Statement {
   }
 
   run(...args: BindArguments): RunResult {
-    const library = this.prepareCall(args);
-    const changes = this.timeoutMs === 0 ? library.stmt_execute(this.handle) : this.database.timed(this.timeoutMs, () => library.stmt_execute(this.handle));
-    if (changes < 0) throw this.database.sqliteError('stmt_execute', -changes);
+    // Text and blobs travel with the call that runs the statement (one crossing: see forRun),
+    // unless bind() fixed the values or `verbose` must see them bound first.
+    let library: SqliteLibrary;
+    let values: Uint8Array | null = null;
+    if (this.bound || this.database.tracing) {
+      library = this.prepareCall(args);
+    } else {
+      library = this.checkCall();
+      values = this.parameters.forRun(args);
+    }
+    const changes = this.timeoutMs === 0 ? this.execute(library, values) : this.database.timed(this.timeoutMs, this.execute.bind(this, library, values));
+    if (changes < 0) throw changes <= BIND_FAILED ? this.bindFailure(-changes + BIND_FAILED) : this.database.sqliteError('stmt_execute', -changes);
     return { changes, lastInsertRowid: this.database.lastInsertRowid(this.safeInts, changes) };
   }
 
   get(...args: BindArguments): unknown {
     const library = this.prepareQuery(args);
-    if (this.rowsAsBytes) return this.timeoutMs === 0 ? this.firstRowAsBytes(library) : this.database.timed(this.timeoutMs, () => this.firstRowAsBytes(library));
-    const kinds = this.timeoutMs === 0 ? library.stmt_step_kinds(this.handle) : this.database.timed(this.timeoutMs, () => library.stmt_step_kinds(this.handle));
+    if (this.rowsAsBytes) return this.timeoutMs === 0 ? this.firstRowAsBytes(library) : this.database.timed(this.timeoutMs, this.firstRowAsBytes.bind(this, library));
+    const kinds = this.timeoutMs === 0 ? library.stmt_step_kinds(this.handle) : this.database.timed(this.timeoutMs, library.stmt_step_kinds.bind(null, this.handle));
     if (kinds < 0) throw this.database.sqliteError('stmt_step', -kinds);
     if (kinds === 0) return undefined; // done: the glue has reset the statement
     try {
@@ -86,7 +97,7 @@ export class Statement {
   all(...args: BindArguments): unknown[] {
     this.prepareQuery(args);
     // One deadline for the whole call (every batch).
-    return this.timeoutMs === 0 ? [...this.batchedRows()] : this.database.timed(this.timeoutMs, () => [...this.batchedRows()]);
+    return this.timeoutMs === 0 ? this.allRows() : this.database.timed(this.timeoutMs, this.allRows.bind(this));
   }
 
   iterate(...args: BindArguments): IterableIterator<unknown> {
@@ -143,9 +154,7 @@ export class Statement {
   /** Checks, binds (unless bind() did), tells `verbose`; answers the library to call. */
   private prepareCall(args: BindArguments): SqliteLibrary {
     const database = this.database;
-    const library = database.live();
-    if (this.iterating) throw new TypeError('This statement is busy executing a query');
-    if (!this.readonly && database.iterators > 0) database.assertNotBusy();
+    const library = this.checkCall();
     if (this.bound) {
       if (args.length > 0) throw new TypeError('This statement already has bound parameters');
     } else {
@@ -153,6 +162,20 @@ export class Statement {
     }
     if (database.tracing) database.trace(this.handle);
     return library;
+  }
+
+  /** The library to call, once the statement may run now. */
+  private checkCall(): SqliteLibrary {
+    const database = this.database;
+    const library = database.live();
+    if (this.iterating) throw new TypeError('This statement is busy executing a query');
+    if (!this.readonly && database.iterators > 0) database.assertNotBusy();
+    return library;
+  }
+
+  /** stmt_run could not bind a value: `code` is SQLite's result code * 65536 + the parameter's index. */
+  private bindFailure(code: number): Error {
+    return bindError(Math.floor(code / 65536), code % 65536);
   }
 
   private prepareQuery(args: BindArguments): SqliteLibrary {
@@ -171,12 +194,21 @@ export class Statement {
     }
   }
 
+  private allRows(): unknown[] {
+    return [...this.batchedRows()];
+  }
+
+  /** Binds (`values`, see Parameters.forRun) and runs the statement: its change count, or minus an error code. */
+  private execute(library: SqliteLibrary, values: Uint8Array | null): number {
+    return values === null ? library.stmt_execute(this.handle) : library.stmt_run(this.handle, values);
+  }
+
   /** The rows, a batch per crossing; with `batchTimeoutMs`, each batch has that long. */
   private *batchedRows(batchTimeoutMs = 0): Generator<unknown, void, undefined> {
     let done = false;
     try {
       while (!done) {
-        const reader = batchTimeoutMs === 0 ? this.batch() : this.database.timed(batchTimeoutMs, () => this.batch());
+        const reader = batchTimeoutMs === 0 ? this.batch() : this.database.timed(batchTimeoutMs, this.batch.bind(this));
         const header = reader.header();
         done = header.done;
         for (let row = 0; row < header.count; row++) yield this.batchRow(reader);
