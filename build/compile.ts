@@ -138,16 +138,19 @@ export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, o
   mkdirSync(cacheDir, { recursive: true });
   const progress = options.onProgress ?? (() => {});
   const common = [
-    '--target=wasm32-wasi', `--sysroot=${toolchain.sysroot}`, '-O2', '-fno-color-diagnostics',
+    '--target=wasm32-wasi', `--sysroot=${toolchain.sysroot}`, `-${manifest.optimize}`, '-fno-color-diagnostics',
     `-I${CBOX_INCLUDE_DIR}`, ...manifest.include.map((dir) => `-I${dir}`),
     ...Object.entries(manifest.defines).map(([key, value]) => `-D${key}=${value}`),
     ...(simd ? ['-msimd128'] : []),
   ];
+  // LTO: the library's sources and the cbox_return_* answers they call are bitcode, optimized
+  // together at link time; cbox_rt.c (the sbrk wrapper, the arena) stays an ordinary object.
+  const lto = manifest.lto ? ['-flto'] : [];
   const jobs = [
     ...manifest.sources.map((source) => ({
-      source, args: [...common, ...(strict ? ['-fsanitize=null,pointer-overflow'] : []), ...manifest.cflags],
+      source, args: [...common, ...lto, ...(strict ? ['-fsanitize=null,pointer-overflow'] : []), ...manifest.cflags],
     })),
-    { source: CBOX_OUT_SOURCE, args: common },
+    { source: CBOX_OUT_SOURCE, args: [...common, ...lto] },
     {
       source: CBOX_RUNTIME_SOURCE,
       args: [...common, `-DCBOX_ARENA_SIZE=${manifest.arenaSize}`, ...(strict ? ['-DCBOX_STRICT=1'] : [])],
@@ -189,7 +192,9 @@ export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, o
   const linkArgs = [
     '--target=wasm32-wasi', `--sysroot=${toolchain.sysroot}`, `-fuse-ld=${resolveWasmLd(toolchain.wasmLd)}`,
     '-mexec-model=reactor', ...objects, '-o', outFile,
-    // No -O here: clang would run any wasm-opt on PATH, which strips the name section.
+    // No -O here: clang would run any wasm-opt on PATH, which strips the name section. LTO's own
+    // optimization level is wasm-ld's (-O3 for "O3", else -O2; optsize attributes stay in the bitcode).
+    ...(manifest.lto ? ['-flto', `-Wl,--lto-O${manifest.optimize === 'O3' ? 3 : manifest.optimize === 'O1' ? 1 : 2}`] : []),
     '-Wl,--stack-first', `-Wl,-z,stack-size=${manifest.stackSize}`, '-Wl,--strip-debug', '-Wl,--wrap=sbrk',
     ...(component
       // A component host sets no memory limit of its own: the module exports its memory with the

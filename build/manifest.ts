@@ -27,10 +27,20 @@ export interface Manifest {
   readonly simd: boolean;
   /** Instrumented for deadlines and fuel on the main thread (`cbox build --metered`). */
   readonly metered: boolean;
+  /** clang's optimization level for every source (default "O2"). */
+  readonly optimize: OptimizeLevel;
+  /** Link-time optimization: sources compiled to bitcode with -flto, optimized together by wasm-ld. */
+  readonly lto: boolean;
   readonly exports: Readonly<Record<string, ExportSignature>>;
   readonly native: readonly string[];
   readonly trusted: readonly string[];
 }
+
+/** The optimization levels a manifest may ask for ("optimize"): clang's -O flags, no -O0 (cbox modules are never built unoptimized). */
+export const OPTIMIZE_LEVELS = ['O1', 'O2', 'O3', 'Os', 'Oz'] as const;
+export type OptimizeLevel = (typeof OPTIMIZE_LEVELS)[number];
+
+const isOptimizeLevel = (value: unknown): value is OptimizeLevel => (OPTIMIZE_LEVELS as readonly unknown[]).includes(value);
 
 export class ManifestError extends Error {
   constructor(readonly file: string, readonly problems: readonly string[]) {
@@ -41,7 +51,7 @@ export class ManifestError extends Error {
 
 const KNOWN_FIELDS = new Set([
   'name', 'sources', 'include', 'defines', 'cflags', 'stackSize', 'memory', 'arenaSize', 'strict',
-  'simd', 'metered', 'exports', 'native', 'trusted', 'description', '$schema', 'skipped',
+  'simd', 'metered', 'optimize', 'lto', 'exports', 'native', 'trusted', 'description', '$schema', 'skipped',
 ]);
 
 export function readManifest(file: string): Manifest {
@@ -78,8 +88,9 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   const cflags = stringList(m.cflags, 'cflags', problems);
   for (const flag of cflags) {
     if (/^-O/.test(flag) || /^-Wl,/.test(flag) || flag === '-o' || flag === '-c' || /^--target/.test(flag) || /^--sysroot/.test(flag)) {
-      problems.push(`"cflags": ${JSON.stringify(flag)} is set by cbox build itself and may not be overridden`);
+      problems.push(`"cflags": ${JSON.stringify(flag)} is set by cbox build itself and may not be overridden${/^-O/.test(flag) ? ' (ask for another level with "optimize")' : ''}`);
     }
+    if (/^-f(no-)?lto\b/.test(flag)) problems.push(`"cflags": ${JSON.stringify(flag)}: ask for link-time optimization with "lto": true`);
   }
 
   const defines: Record<string, string> = {};
@@ -123,13 +134,15 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   if (m.skipped !== undefined && (!Array.isArray(m.skipped) || m.skipped.some((entry) => typeof entry?.name !== 'string' || typeof entry?.reason !== 'string'))) {
     problems.push('"skipped" must be a list of { "name": ..., "reason": ... } (as cbox init writes it)');
   }
-  for (const flag of ['strict', 'simd', 'metered'] as const) {
+  if (m.optimize !== undefined && !isOptimizeLevel(m.optimize)) problems.push(`"optimize" must be one of ${OPTIMIZE_LEVELS.map((level) => `"${level}"`).join(', ')} (got ${JSON.stringify(m.optimize)})`);
+  for (const flag of ['strict', 'simd', 'metered', 'lto'] as const) {
     if (m[flag] !== undefined && typeof m[flag] !== 'boolean') problems.push(`"${flag}" must be true or false`);
   }
   if (problems.length > 0) throw new ManifestError(file, problems);
   return {
     name, dir, sources: resolvedSources, include, defines, cflags, stackSize, memoryMaximum, arenaSize,
-    strict: m.strict === true, simd: m.simd !== false, metered: m.metered === true, exports, native, trusted,
+    strict: m.strict === true, simd: m.simd !== false, metered: m.metered === true,
+    optimize: isOptimizeLevel(m.optimize) ? m.optimize : 'O2', lto: m.lto === true, exports, native, trusted,
   };
 }
 

@@ -119,6 +119,29 @@ describe('cbox build: the object cache', () => {
     expect(changed.lines.some((line) => /value\.c \(\d+ ms\)$/.test(line))).toBe(true);
   });
 
+  it('"optimize" and "lto" are part of the cache key: O3 with LTO compiles again and links a working module with its C names', async () => {
+    const dir = scratch({ 'add.c': addC, 'cbox.json': addManifest() });
+    const cacheDir = path.join(dir, 'cache');
+    const build = async (extra: object) => {
+      writeFileSync(path.join(dir, 'cbox.json'), addManifest(extra));
+      const lines: string[] = [];
+      const result = await buildLibrary(path.join(dir, 'cbox.json'), { outDir: path.join(dir, 'out'), cacheDir, onProgress: (line) => lines.push(line) });
+      const library = await load<{ add(a: number, b: number): number }>(result.wasmFile, { logger: null });
+      try {
+        return { sum: library.add(2, 3), lines, names: WebAssembly.Module.customSections(new WebAssembly.Module(readFileSync(result.wasmFile)), 'name').length };
+      } finally {
+        library.close();
+      }
+    };
+    const compiledAgain = (lines: readonly string[]): boolean => lines.some((line) => /add\.c \(\d+ ms\)$/.test(line));
+    expect(compiledAgain((await build({})).lines)).toBe(true);
+    expect(compiledAgain((await build({})).lines)).toBe(false);
+    const optimized = await build({ optimize: 'O3', lto: true });
+    expect(optimized).toMatchObject({ sum: 5, names: 1 });
+    expect(compiledAgain(optimized.lines)).toBe(true);
+    expect(compiledAgain((await build({ optimize: 'O3' })).lines)).toBe(true);
+  });
+
   it('reads clang dependency files: continuations and escaped spaces', () => {
     expect(parseDepfile('out.o: a.c /usr/include/x.h \\\n  my\\ dir/y.h \\\n  z.h\n')).toEqual(['a.c', '/usr/include/x.h', 'my dir/y.h', 'z.h']);
   });

@@ -102,9 +102,22 @@ describe('manifest', () => {
     expect(problems).toEqual([
       'unknown field "colour"',
       '"name" must be a lower-case identifier such as "zoo" (got "Bad Name")',
-      '"cflags": "-O0" is set by cbox build itself and may not be overridden',
+      '"cflags": "-O0" is set by cbox build itself and may not be overridden (ask for another level with "optimize")',
       '"cflags": "-Wl,--export-all" is set by cbox build itself and may not be overridden',
     ]);
+  });
+
+  it('optimize and lto: O2 without LTO by default; a level and LTO when asked; anything else refused', () => {
+    expect(parseManifest(base, dir)).toMatchObject({ optimize: 'O2', lto: false });
+    expect(parseManifest({ ...base, optimize: 'O3', lto: true }, dir)).toMatchObject({ optimize: 'O3', lto: true });
+    expect(parseManifest({ ...base, optimize: 'Oz' }, dir)).toMatchObject({ optimize: 'Oz', lto: false });
+    expect(problemsOf({ ...base, optimize: 'O0', lto: 'yes', cflags: ['-flto=thin', '-fno-lto'] })).toEqual([
+      '"cflags": "-flto=thin": ask for link-time optimization with "lto": true',
+      '"cflags": "-fno-lto": ask for link-time optimization with "lto": true',
+      '"optimize" must be one of "O1", "O2", "O3", "Os", "Oz" (got "O0")',
+      '"lto" must be true or false',
+    ]);
+    expect(problemsOf({ ...base, optimize: 3 })).toEqual(['"optimize" must be one of "O1", "O2", "O3", "Os", "Oz" (got 3)']);
   });
 
   it('says so when the file is not JSON or not there', () => {
