@@ -1,9 +1,12 @@
 // Real C libraries built by cbox against the peers Node users run today, in one run: SQLite (cbox
 // build of better-sqlite3's amalgamation) vs better-sqlite3, and cbox/zlib (zlib 1.3.1 in a
 // sandbox, the built package's dist/zlib.js) vs node:zlib (native) and the JavaScript ports pako
-// and fflate, on small and large inputs, both directions. Writes bench/results/real-libraries.{json,md}.
+// and fflate, on small and large inputs, both directions. Also what cbox/sqlite's timeoutMs costs.
+// Writes bench/results/real-libraries.{json,md}.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import zlib from 'node:zlib';
 import BetterSqlite3 from 'better-sqlite3';
 import Database from 'cbox/sqlite';
@@ -15,6 +18,10 @@ import { Bench } from 'tinybench';
 import { describeMachine } from './machine.js';
 import { resultsDir, root } from './paths.js';
 import { proseCorpus } from './text-corpus.js';
+
+// Every wasm module (cbox's, sql.js's) compiled by TurboFan up front: the steady state, not when a
+// background thread of a loaded machine got round to optimising SQLite's biggest functions.
+setFlagsFromString('--no-liftoff');
 
 interface Workload { readonly name: string; readonly cbox: () => unknown; readonly native: () => unknown; readonly sqljs: () => unknown }
 interface Result { readonly workload: string; readonly cboxMs: number; readonly nativeMs: number; readonly sqljsMs: number; readonly ratio: number; readonly sqljsVsCbox: number }
@@ -60,6 +67,9 @@ function sqljsAll(statement: ReturnType<typeof wasmPeer.prepare>): Record<string
   return rows;
 }
 const oursInsert = ours.prepare('INSERT INTO scratch VALUES (?, ?, ?)');
+// The same statements with a deadline (timeoutMs): SQLite's progress handler watches the clock.
+const TIMEOUT_MS = 60_000;
+const oursTimedInsert = ours.prepare('INSERT INTO scratch VALUES (?, ?, ?)', { timeoutMs: TIMEOUT_MS });
 const peerInsert = peer.prepare('INSERT INTO scratch VALUES (?, ?, ?)');
 const oursGet = ours.prepare('SELECT city, days FROM visits WHERE id = ?');
 const peerGet = peer.prepare('SELECT city, days FROM visits WHERE id = ?');
@@ -76,6 +86,7 @@ const TOP = 'SELECT id, city, score FROM visits ORDER BY score DESC, id LIMIT 10
 const JOIN = `SELECT c.region, count(*) AS n, sum(v.days * c.rate) AS cost FROM visits v JOIN cities c ON c.name = v.city
   WHERE v.score > 20 GROUP BY c.region ORDER BY cost DESC`;
 const oursReport = ours.prepare(REPORT);
+const oursTimedReport = ours.prepare(REPORT, { timeoutMs: TIMEOUT_MS });
 const peerReport = peer.prepare(REPORT);
 const oursTop = ours.prepare(TOP);
 const peerTop = peer.prepare(TOP);
@@ -151,6 +162,18 @@ for (const workload of workloads) {
   bench.add(`${workload.name} | native`, workload.native);
   bench.add(`${workload.name} | sql.js`, workload.sqljs);
 }
+const timedWorkloads: { readonly name: string; readonly plain: () => unknown; readonly timed: () => unknown }[] = [
+  {
+    name: `${CALLS} prepared inserts in a transaction`,
+    plain: workloads[0]!.cbox,
+    timed: () => { ours.exec('BEGIN'); for (let i = 0; i < CALLS; i++) oursTimedInsert.run(i, 'name', i * 1.5); ours.exec('COMMIT'); ours.exec('DELETE FROM scratch'); },
+  },
+  { name: `group-by report over ${ROWS / 1000}k rows`, plain: () => oursReport.all(), timed: () => oursTimedReport.all() },
+];
+for (const workload of timedWorkloads) {
+  bench.add(`timeoutMs: ${workload.name} | none`, workload.plain);
+  bench.add(`timeoutMs: ${workload.name} | timed`, workload.timed);
+}
 for (const workload of zlibWorkloads) {
   for (const name of PEER_NAMES) bench.add(`zlib: ${workload.name} | ${name}`, () => workload.run(ZLIB_PEERS[name]));
 }
@@ -175,6 +198,12 @@ const zlibResults: ZlibResult[] = zlibWorkloads.map(({ name }) => {
   return { workload: name, ms, cboxVsNode: ms.cbox / ms.node, pakoVsCbox: ms.pako / ms.cbox, fflateVsCbox: ms.fflate / ms.cbox };
 });
 
+const timedResults = timedWorkloads.map(({ name }) => {
+  const plainMs = median(`timeoutMs: ${name} | none`);
+  const timedMs = median(`timeoutMs: ${name} | timed`);
+  return { workload: name, plainMs, timedMs, ratio: timedMs / plainMs };
+});
+
 const deflatedSizes = Object.fromEntries(PEER_NAMES.map((name) => [name, ZLIB_PEERS[name].deflate(corpus).length])) as Record<ZlibPeerName, number>;
 
 const machine = describeMachine();
@@ -182,11 +211,17 @@ const versionOf = (name: string): string => (JSON.parse(readFileSync(path.join(r
 const lines = [
   '# Real libraries: cbox builds vs the native peers',
   '',
-  `${machine.cpu}, ${machine.cores} cores; Node ${machine.node}; ${machine.clang}. cbox/sqlite (SQLite ${ours.prepare('SELECT sqlite_version()').pluck().get() as string}, better-sqlite3 ${versionOf('better-sqlite3')}'s amalgamation, in a wasm sandbox) vs better-sqlite3 ${versionOf('better-sqlite3')} (native) and sql.js ${versionOf('sql.js')} (wasm, Emscripten). Medians (tinybench). Above 1x in the last column, cbox is faster.`,
+  `${machine.cpu}, ${machine.cores} cores (load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} at the end); Node ${machine.node}; ${machine.clang}; ${machine.date}; every wasm module compiled by TurboFan up front (--no-liftoff). cbox/sqlite (SQLite ${ours.prepare('SELECT sqlite_version()').pluck().get() as string}, better-sqlite3 ${versionOf('better-sqlite3')}'s amalgamation, in a wasm sandbox) vs better-sqlite3 ${versionOf('better-sqlite3')} (native) and sql.js ${versionOf('sql.js')} (wasm, Emscripten). Medians (tinybench). Above 1x in the last column, cbox is faster.`,
   '',
   '| workload | cbox/sqlite | better-sqlite3 | sql.js | cbox / better-sqlite3 | sql.js / cbox |',
   '|---|---:|---:|---:|---:|---:|',
   ...results.map((r) => `| ${r.workload} | ${r.cboxMs.toFixed(2)} ms | ${r.nativeMs.toFixed(2)} ms | ${r.sqljsMs.toFixed(2)} ms | ${r.ratio.toFixed(2)}x | ${r.sqljsVsCbox.toFixed(2)}x |`),
+  '',
+  `cbox/sqlite with a per-statement deadline (\`prepare(sql, { timeoutMs: ${TIMEOUT_MS} })\`) against the same statements without one.`,
+  '',
+  '| workload | no timeoutMs | timeoutMs | timed / none |',
+  '|---|---:|---:|---:|',
+  ...timedResults.map((r) => `| ${r.workload} | ${r.plainMs.toFixed(2)} ms | ${r.timedMs.toFixed(2)} ms | ${r.ratio.toFixed(2)}x |`),
   '',
   `cbox/zlib (zlib 1.3.1 in a wasm sandbox) vs node:zlib (native, zlib ${process.versions.zlib}), pako ${versionOf('pako')} and fflate ${versionOf('fflate')} (JavaScript), zlib format at level 6 on generated prose (bench/text-corpus.ts; ${(corpus.length / compressed.length).toFixed(1)}:1). Above 1x in the last two columns, cbox is faster.`,
   '',
@@ -198,7 +233,7 @@ const lines = [
   '',
 ];
 mkdirSync(resultsDir, { recursive: true });
-writeFileSync(path.join(resultsDir, 'real-libraries.json'), `${JSON.stringify({ machine, results, zlib: zlibResults, zlibDeflatedSizes: deflatedSizes }, null, 2)}\n`);
+writeFileSync(path.join(resultsDir, 'real-libraries.json'), `${JSON.stringify({ machine, results, timeoutMs: timedResults, zlib: zlibResults, zlibDeflatedSizes: deflatedSizes }, null, 2)}\n`);
 writeFileSync(path.join(resultsDir, 'real-libraries.md'), lines.join('\n'));
 console.log(lines.join('\n'));
 ours.close();
