@@ -70,7 +70,8 @@
 struct cbox_db {
     uint32_t magic;
     sqlite3 *db;
-    int64_t deadline_ns;  /* CLOCK_MONOTONIC; meaningful while the progress handler is set */
+    int64_t deadline_ns;  /* CLOCK_MONOTONIC; 0 until the progress handler first runs */
+    int64_t timeout_ns;   /* the deadline's distance from that first run */
     int timed_out;        /* the handler interrupted a statement since the deadline was set */
 };
 
@@ -232,6 +233,7 @@ struct cbox_db *db_open(const char *path, int32_t flags) {
     d->magic = DB_MAGIC;
     d->db = db;
     d->deadline_ns = 0;
+    d->timeout_ns = 0;
     d->timed_out = 0;
     open_errcode = 0;
     open_error[0] = 0;
@@ -277,12 +279,14 @@ int32_t db_busy_timeout(struct cbox_db *d, int32_t ms) {
 }
 
 /* ---- deadlines (per-statement timeouts) ------------------------------------------------------
- * db_deadline(db, ms) with ms > 0 gives the statements that run next until now + ms: SQLite's
+ * db_deadline(db, ms) with ms > 0 gives the statements that run next ms milliseconds: SQLite's
  * progress handler looks at the clock every DEADLINE_CHECK_OPS virtual-machine instructions and
- * interrupts the statement past it (SQLITE_INTERRUPT, as sqlite3_interrupt does: the statement
- * stops and its changes are undone, and a write in an explicit transaction rolls the transaction
- * back; the connection goes on). db_deadline(db, 0)
- * takes the deadline away, so other statements run without the handler (and without its cost). */
+ * interrupts the statement past its deadline (SQLITE_INTERRUPT, as sqlite3_interrupt does: the
+ * statement stops and its changes are undone, and a write in an explicit transaction rolls the
+ * transaction back; the connection goes on). The clock is first read at the first check and the
+ * deadline counts from there (the instructions before it take microseconds), so a statement
+ * shorter than that (a single-row insert) reads no clock at all. db_deadline(db, 0) takes the
+ * deadline away, so other statements run without the handler (and without its cost). */
 #define DEADLINE_CHECK_OPS 4000
 
 static int64_t monotonic_ns(void) {
@@ -293,7 +297,9 @@ static int64_t monotonic_ns(void) {
 
 static int past_deadline(void *context) {
     struct cbox_db *d = context;
-    if (monotonic_ns() < d->deadline_ns) return 0;
+    int64_t now = monotonic_ns();
+    if (d->deadline_ns == 0) d->deadline_ns = now == INT64_MAX ? now : now + d->timeout_ns;
+    if (now < d->deadline_ns) return 0;
     d->timed_out = 1;
     return 1;
 }
@@ -305,7 +311,8 @@ int32_t db_deadline(struct cbox_db *d, int32_t ms) {
         return SQLITE_OK;
     }
     d->timed_out = 0;
-    d->deadline_ns = monotonic_ns() + (int64_t)ms * 1000000;
+    d->deadline_ns = 0;
+    d->timeout_ns = (int64_t)ms * 1000000;
     sqlite3_progress_handler(d->db, DEADLINE_CHECK_OPS, past_deadline, d);
     return SQLITE_OK;
 }
