@@ -48,6 +48,11 @@ describe('timeoutMs', () => {
     expect(timeoutOf(() => db.prepare(ENDLESS_ROWS, { timeoutMs: 20 }).all()).timeoutMs).toBe(20);
     expect(timeoutOf(() => db.prepare(`INSERT INTO t ${ENDLESS_ROWS}`, { timeoutMs: 20 }).run()).timeoutMs).toBe(20);
     expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(3);
+    // get() on a row of several texts: from the second call on it binds, steps and resets in one crossing.
+    const wide = db.prepare("SELECT 'a' AS a, 'b' AS b, (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) FROM c) AS n", { timeoutMs: 20 });
+    expect(wide.get(10)).toEqual({ a: 'a', b: 'b', n: 10 });
+    expect(timeoutOf(() => wide.get(1e15)).timeoutMs).toBe(20);
+    expect(wide.get(5)).toEqual({ a: 'a', b: 'b', n: 5 });
     // iterate: each batch of rows has the whole timeoutMs, so a loop that stops itself ends well.
     let seen = 0;
     for (const row of db.prepare(ENDLESS_ROWS, { timeoutMs: 1000 }).pluck().iterate()) {

@@ -575,47 +575,56 @@ double stmt_execute(struct cbox_stmt *s) {
 static uint32_t get_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
 /* Binds parameters 1..n from `params` (the row encoding above, one value per parameter; text and
- * blobs bound in place, SQLITE_STATIC, since they stay in the call's arena until it returns),
- * runs the statement as stmt_execute does, then unbinds every parameter (NULL) so nothing points
- * into the arena afterwards. Answers as stmt_execute, or BIND_FAILED - rc * 65536 - index when
- * value `index` could not be bound (SQLITE_TOOBIG, SQLITE_NOMEM; SQLITE_RANGE for more values
- * than parameters; SQLITE_MISUSE for bytes that do not decode). */
-double stmt_run(struct cbox_stmt *s, const uint8_t *params, size_t len) {
-    if (!stmt_ok(s)) return -SQLITE_MISUSE;
-    sqlite3_stmt *st = s->stmt;
+ * blobs bound in place, SQLITE_STATIC: they stay in the call's arena until it returns, and the
+ * caller unbinds them before it does). SQLITE_OK, or the failed bind's code with *index the
+ * parameter (SQLITE_MISUSE for bytes that do not decode). */
+static int bind_encoded(sqlite3_stmt *st, const uint8_t *params, size_t len, int *index) {
     size_t at = 0;
-    int index = 0;
     int rc = SQLITE_OK;
+    *index = 0;
     while (at < len && rc == SQLITE_OK) {
         uint8_t tag = params[at++];
-        index++;
+        ++*index;
         if (tag == SQLITE_INTEGER || tag == SQLITE_FLOAT) {
-            if (len - at < 8) { rc = SQLITE_MISUSE; break; }
+            if (len - at < 8) return SQLITE_MISUSE;
             if (tag == SQLITE_INTEGER) {
                 int64_t v;
                 memcpy(&v, params + at, 8);
-                rc = sqlite3_bind_int64(st, index, v);
+                rc = sqlite3_bind_int64(st, *index, v);
             } else {
                 double v;
                 memcpy(&v, params + at, 8);
-                rc = sqlite3_bind_double(st, index, v);
+                rc = sqlite3_bind_double(st, *index, v);
             }
             at += 8;
         } else if (tag == SQLITE_TEXT || tag == SQLITE_BLOB) {
-            if (len - at < 4) { rc = SQLITE_MISUSE; break; }
+            if (len - at < 4) return SQLITE_MISUSE;
             size_t n = get_u32(params + at);
             at += 4;
-            if (len - at < n) { rc = SQLITE_MISUSE; break; }
+            if (len - at < n) return SQLITE_MISUSE;
             const void *data = params + at;
-            if (tag == SQLITE_TEXT) rc = sqlite3_bind_text64(st, index, n ? data : "", n, SQLITE_STATIC, SQLITE_UTF8);
-            else rc = n ? sqlite3_bind_blob64(st, index, data, n, SQLITE_STATIC) : sqlite3_bind_zeroblob(st, index, 0);
+            if (tag == SQLITE_TEXT) rc = sqlite3_bind_text64(st, *index, n ? data : "", n, SQLITE_STATIC, SQLITE_UTF8);
+            else rc = n ? sqlite3_bind_blob64(st, *index, data, n, SQLITE_STATIC) : sqlite3_bind_zeroblob(st, *index, 0);
             at += n;
         } else if (tag == SQLITE_NULL) {
-            rc = sqlite3_bind_null(st, index);
+            rc = sqlite3_bind_null(st, *index);
         } else {
-            rc = SQLITE_MISUSE;
+            return SQLITE_MISUSE;
         }
     }
+    return rc;
+}
+
+/* Binds parameters 1..n from `params` (bind_encoded), runs the statement as stmt_execute does,
+ * then unbinds every parameter (NULL) so nothing points into the arena afterwards. Answers as
+ * stmt_execute, or BIND_FAILED - rc * 65536 - index when value `index` could not be bound
+ * (SQLITE_TOOBIG, SQLITE_NOMEM; SQLITE_RANGE for more values than parameters; SQLITE_MISUSE for
+ * bytes that do not decode). */
+double stmt_run(struct cbox_stmt *s, const uint8_t *params, size_t len) {
+    if (!stmt_ok(s)) return -SQLITE_MISUSE;
+    sqlite3_stmt *st = s->stmt;
+    int index;
+    int rc = bind_encoded(st, params, len, &index);
     if (rc != SQLITE_OK) {
         sqlite3_clear_bindings(st);
         return BIND_FAILED - (double)rc * 65536 - index;
@@ -623,6 +632,23 @@ double stmt_run(struct cbox_stmt *s, const uint8_t *params, size_t len) {
     double answer = stmt_execute(s);
     sqlite3_clear_bindings(st);
     return answer;
+}
+
+/* get(): binds `params` as stmt_run does (none given: the statement keeps the values bound
+ * already), steps once and answers as stmt_step_rows(s, 1) would, with the statement reset and
+ * (when `params` were given) unbound: the whole call in one crossing. */
+void stmt_get(struct cbox_stmt *s, const uint8_t *params, size_t len, cbox_out *out) {
+    if (!stmt_ok(s)) { cbox_return_error(out, bad_stmt); return; }
+    sqlite3_stmt *st = s->stmt;
+    int index;
+    int rc = bind_encoded(st, params, len, &index);
+    if (rc == SQLITE_OK) {
+        step_rows(s, 1, out);
+        sqlite3_reset(st);
+    } else {
+        cbox_return_error(out, sqlite3_errstr(rc));
+    }
+    if (len) sqlite3_clear_bindings(st);
 }
 
 /* The last insert rowid as a double when that is exact; NaN when db_last_insert_rowid (BigInt)

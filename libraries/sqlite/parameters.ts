@@ -74,6 +74,12 @@ export class Parameters {
     for (let position = 0; position < values.length; position++) this.value(values[position], position + 1);
   }
 
+  /** Every parameter's value from `args`, encoded for stmt_get or stmt_run (a view of shared
+   * scratch bytes: pass it on at once). */
+  encode(args: BindArguments): Uint8Array {
+    return encodeParameters(this.values(args));
+  }
+
   /**
    * Gets run()'s values ready. A few numbers (or nulls, bigints) are bound one at a time, each a
    * cheap crossing (answers null); text, blobs and longer lists come back encoded for stmt_run,

@@ -28,6 +28,8 @@ const ROWS_PER_CALL = 512;
 const PACKED_KINDS = 10;
 /** Texts and blobs in a row from which get() takes rows encoded in one crossing. */
 const WIDE_ROW = 2;
+/** stmt_get's parameters when they are bound already. */
+const NO_VALUES = new Uint8Array(0);
 /** Column of an expanded row that no table owns (better-sqlite3's name for it). */
 const NO_TABLE = '$';
 
@@ -82,8 +84,20 @@ export class Statement {
   }
 
   get(...args: BindArguments): unknown {
+    if (this.rowsAsBytes) {
+      // One crossing: the values go with the call that steps, encodes the row and resets, unless
+      // bind() fixed them or `verbose` must see them bound first.
+      let library: SqliteLibrary;
+      let values: Uint8Array = NO_VALUES;
+      if (this.bound || this.database.tracing) {
+        library = this.prepareQuery(args);
+      } else {
+        library = this.checkQuery();
+        values = this.parameters.encode(args);
+      }
+      return this.timeoutMs === 0 ? this.rowAsBytes(library, values) : this.database.timed(this.timeoutMs, this.rowAsBytes.bind(this, library, values));
+    }
     const library = this.prepareQuery(args);
-    if (this.rowsAsBytes) return this.timeoutMs === 0 ? this.firstRowAsBytes(library) : this.database.timed(this.timeoutMs, this.firstRowAsBytes.bind(this, library));
     const kinds = this.timeoutMs === 0 ? library.stmt_step_kinds(this.handle) : this.database.timed(this.timeoutMs, library.stmt_step_kinds.bind(null, this.handle));
     if (kinds < 0) throw this.database.sqliteError('stmt_step', -kinds);
     if (kinds === 0) return undefined; // done: the glue has reset the statement
@@ -179,8 +193,13 @@ export class Statement {
   }
 
   private prepareQuery(args: BindArguments): SqliteLibrary {
-    if (!this.reader) throw new TypeError('This statement does not return data. Use run() instead');
+    this.checkQuery();
     return this.prepareCall(args);
+  }
+
+  private checkQuery(): SqliteLibrary {
+    if (!this.reader) throw new TypeError('This statement does not return data. Use run() instead');
+    return this.checkCall();
   }
 
   private *iteration(): Generator<unknown, void, undefined> {
@@ -252,28 +271,25 @@ export class Statement {
     }
   }
 
-  /** get() for rows with several texts or blobs: the row comes encoded in one crossing. */
-  private firstRowAsBytes(library: SqliteLibrary): unknown {
+  /** get() for rows with texts or blobs: bound (`values`, or as bound already), stepped, the row
+   * encoded and the statement reset, in one crossing (stmt_get). */
+  private rowAsBytes(library: SqliteLibrary, values: Uint8Array): unknown {
     let bytes: Uint8Array;
     try {
-      bytes = library.stmt_step_rows(this.handle, 1);
+      bytes = library.stmt_get(this.handle, values);
     } catch (error) {
       throw this.database.translate(error);
     }
     const reader = new BatchReader(bytes, 0, this.safeInts);
-    const header = reader.header();
-    try {
-      return header.count === 0 ? undefined : this.batchRow(reader);
-    } finally {
-      if (!header.done) library.stmt_reset(this.handle);
-    }
+    return reader.header().count === 0 ? undefined : this.batchRow(reader);
   }
 
   /** The current row of a stepped statement, value by value. */
   private currentRow(kinds: number): unknown {
     const names = this.names;
-    // Each text or blob costs a crossing of its own (a few hundred ns): with two or more, one
-    // encoded row is cheaper, so later get()s take that path.
+    // Each text or blob costs a crossing with memory of its own: with two or more, one encoded row
+    // (stmt_get: binding, step, row and reset in one crossing) is cheaper, so later get()s take that
+    // path. With one, the crossings one at a time are cheaper than decoding a row.
     let wide = 0;
     for (let column = 0; column < Math.min(names.length, PACKED_KINDS); column++) {
       const kind = (kinds >>> (3 * column)) & 7;
