@@ -70,6 +70,19 @@ describe('timeoutMs', () => {
     timed.close();
   });
 
+  it('stops a runaway query that calls a user function on every row; the function works afterwards', () => {
+    const db = withRows({ timeoutMs: 20 });
+    let calls = 0;
+    db.function('counted', (x: unknown) => {
+      calls++;
+      return x;
+    });
+    timeoutOf(() => db.prepare(RUNAWAY.replace('count(*)', 'count(counted(x))')).get());
+    expect(calls).toBeGreaterThan(0);
+    expect(db.prepare('SELECT counted(sum(x)) FROM t').pluck().get()).toBe(6);
+    db.close();
+  });
+
   it('a read that times out inside a transaction leaves the transaction open; a write that times out rolls it back, as SQLite does on an interrupt', () => {
     const db = withRows({ timeoutMs: 20 });
     db.exec('BEGIN');
