@@ -156,12 +156,6 @@ const workloads: Workload[] = [
   { name: `SQLite: join ${ROWS / 1000}k rows to a lookup table, group by`, cbox: () => oursJoin.all(), native: () => peerJoin.all(), sqljs: () => sqljsAll(sqljsJoin) },
 ];
 
-const bench = new Bench({ time: 400, iterations: 5, warmupIterations: 2, throws: true });
-for (const workload of workloads) {
-  bench.add(`${workload.name} | cbox`, workload.cbox);
-  bench.add(`${workload.name} | native`, workload.native);
-  bench.add(`${workload.name} | sql.js`, workload.sqljs);
-}
 const timedWorkloads: { readonly name: string; readonly plain: () => unknown; readonly timed: () => unknown }[] = [
   {
     name: `${CALLS} prepared inserts in a transaction`,
@@ -170,10 +164,34 @@ const timedWorkloads: { readonly name: string; readonly plain: () => unknown; re
   },
   { name: `group-by report over ${ROWS / 1000}k rows`, plain: () => oursReport.all(), timed: () => oursTimedReport.all() },
 ];
-for (const workload of timedWorkloads) {
-  bench.add(`timeoutMs: ${workload.name} | none`, workload.plain);
-  bench.add(`timeoutMs: ${workload.name} | timed`, workload.timed);
+
+/**
+ * The SQLite workloads run in rounds: each round runs every workload once on every peer, in an
+ * order that turns round by round, so a change of load on a shared machine (seconds long) falls on
+ * all peers alike rather than on whichever tinybench task ran then. Medians of SQL_ROUNDS rounds.
+ */
+const SQL_ROUNDS = 15;
+const SQL_WARMUP_ROUNDS = 2;
+function interleaved(tasks: ReadonlyMap<string, () => unknown>): Map<string, number> {
+  const names = [...tasks.keys()];
+  const times = new Map(names.map((name) => [name, [] as number[]]));
+  for (let round = -SQL_WARMUP_ROUNDS; round < SQL_ROUNDS; round++) {
+    const shift = ((round % names.length) + names.length) % names.length;
+    for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
+      const started = performance.now();
+      tasks.get(name)!();
+      if (round >= 0) times.get(name)!.push(performance.now() - started);
+    }
+  }
+  return new Map([...times].map(([name, values]) => [name, [...values].sort((a, b) => a - b)[values.length >> 1]!]));
 }
+const sqlTimes = interleaved(new Map<string, () => unknown>([
+  ...workloads.flatMap(({ name, cbox, native, sqljs }) => [[`${name} | cbox`, cbox], [`${name} | native`, native], [`${name} | sql.js`, sqljs]] as const),
+  ...timedWorkloads.flatMap(({ name, plain, timed }) => [[`timeoutMs: ${name} | none`, plain], [`timeoutMs: ${name} | timed`, timed]] as const),
+]));
+const sqlMedian = (name: string): number => sqlTimes.get(name)!;
+
+const bench = new Bench({ time: 400, iterations: 5, warmupIterations: 2, throws: true });
 for (const workload of zlibWorkloads) {
   for (const name of PEER_NAMES) bench.add(`zlib: ${workload.name} | ${name}`, () => workload.run(ZLIB_PEERS[name]));
 }
@@ -186,9 +204,9 @@ const median = (name: string): number => {
   return value;
 };
 const results: Result[] = workloads.map(({ name }) => {
-  const cboxMs = median(`${name} | cbox`);
-  const nativeMs = median(`${name} | native`);
-  const sqljsMs = median(`${name} | sql.js`);
+  const cboxMs = sqlMedian(`${name} | cbox`);
+  const nativeMs = sqlMedian(`${name} | native`);
+  const sqljsMs = sqlMedian(`${name} | sql.js`);
   return { workload: name, cboxMs, nativeMs, sqljsMs, ratio: cboxMs / nativeMs, sqljsVsCbox: sqljsMs / cboxMs };
 });
 
@@ -199,8 +217,8 @@ const zlibResults: ZlibResult[] = zlibWorkloads.map(({ name }) => {
 });
 
 const timedResults = timedWorkloads.map(({ name }) => {
-  const plainMs = median(`timeoutMs: ${name} | none`);
-  const timedMs = median(`timeoutMs: ${name} | timed`);
+  const plainMs = sqlMedian(`timeoutMs: ${name} | none`);
+  const timedMs = sqlMedian(`timeoutMs: ${name} | timed`);
   return { workload: name, plainMs, timedMs, ratio: timedMs / plainMs };
 });
 
@@ -211,7 +229,7 @@ const versionOf = (name: string): string => (JSON.parse(readFileSync(path.join(r
 const lines = [
   '# Real libraries: cbox builds vs the native peers',
   '',
-  `${machine.cpu}, ${machine.cores} cores (load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} at the end); Node ${machine.node}; ${machine.clang}; ${machine.date}; every wasm module compiled by TurboFan up front (--no-liftoff). cbox/sqlite (SQLite ${ours.prepare('SELECT sqlite_version()').pluck().get() as string}, better-sqlite3 ${versionOf('better-sqlite3')}'s amalgamation, in a wasm sandbox) vs better-sqlite3 ${versionOf('better-sqlite3')} (native) and sql.js ${versionOf('sql.js')} (wasm, Emscripten). Medians (tinybench). Above 1x in the last column, cbox is faster.`,
+  `${machine.cpu}, ${machine.cores} cores (load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} at the end); Node ${machine.node}; ${machine.clang}; ${machine.date}; every wasm module compiled by TurboFan up front (--no-liftoff). cbox/sqlite (SQLite ${ours.prepare('SELECT sqlite_version()').pluck().get() as string}, better-sqlite3 ${versionOf('better-sqlite3')}'s amalgamation, in a wasm sandbox) vs better-sqlite3 ${versionOf('better-sqlite3')} (native) and sql.js ${versionOf('sql.js')} (wasm, Emscripten). Medians of ${SQL_ROUNDS} rounds, each running every workload on every peer in turn. Above 1x in the last column, cbox is faster.`,
   '',
   '| workload | cbox/sqlite | better-sqlite3 | sql.js | cbox / better-sqlite3 | sql.js / cbox |',
   '|---|---:|---:|---:|---:|---:|',

@@ -1,5 +1,6 @@
-// cbox/sqlite's manifest built other ways, in one run: -O3, LTO (-O3), and metered (`--metered`,
-// what a main-thread deadline on any C code would cost) against the shipped build (-O2), on the
+// cbox/sqlite's manifest built other ways, in one run: -O3, LTO (-O3), two more SQLite options,
+// without SIMD, and metered (`--metered`, what a main-thread deadline on any C code would cost)
+// against the shipped build (-O2), on the
 // glue calls cbox/sqlite makes for real-libraries' workloads. Runs alternate build by build
 // within each round, so a change of load on a shared machine stays out of the ratios.
 // Writes bench/results/sqlite-builds.{json,md}.
@@ -20,10 +21,14 @@ import { formatDuration, formatRatio, geomean } from './report/format.js';
 setFlagsFromString('--no-liftoff');
 
 interface Variant { readonly name: string; readonly manifest: Record<string, unknown>; readonly flags: readonly string[] }
+const shippedDefines = (JSON.parse(readFileSync(path.join(root, 'c-src', 'sqlite', 'cbox.json'), 'utf8')) as { defines: Record<string, string> }).defines;
 const VARIANTS: readonly Variant[] = [
   { name: 'shipped (-O2)', manifest: {}, flags: [] },
   { name: '-O3', manifest: { optimize: 'O3' }, flags: [] },
   { name: 'LTO -O3', manifest: { optimize: 'O3', lto: true }, flags: [] },
+  // Two of SQLite's recommended compile-time options the shipped build does not set.
+  { name: 'USE_ALLOCA, OMIT_AUTOINIT', manifest: { defines: { ...shippedDefines, SQLITE_USE_ALLOCA: '1', SQLITE_OMIT_AUTOINIT: '1' } }, flags: [] },
+  { name: 'no SIMD', manifest: { simd: false }, flags: [] },
   { name: 'metered', manifest: {}, flags: ['--metered'] },
 ];
 const ROWS = 100_000;
