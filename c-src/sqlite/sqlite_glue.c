@@ -22,7 +22,12 @@
  * Per-value calls (point queries and single statements; see "the per-value path" below):
  *   stmt_bind_* per parameter, stmt_step_kinds (one step, the row's column kinds packed in an
  *   int32), stmt_column_* per value, stmt_execute (run to the end and reset, answers the change
- *   count). Each crossing costs a few nanoseconds, less than encoding one row as bytes.
+ *   count). A crossing with numbers only costs a few nanoseconds, less than encoding one row.
+ *   Text and blobs cost a crossing with memory each, so they travel encoded (the row encoding
+ *   below) with the one call that binds, runs and resets: stmt_run (run) and stmt_get (a row).
+ *
+ * Deadlines: db_deadline() has SQLite's progress handler interrupt the statements that run next
+ *   once their time is up (per-statement timeouts; see "deadlines" below).
  *
  * Row encoding (stmt_step_rows: many rows per call). All numbers little-endian, no padding, no
  * alignment. A value is a one-byte tag, which is SQLite's fundamental type code, followed by its
