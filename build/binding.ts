@@ -2,15 +2,20 @@
 // location (no runtime code, so it works with whatever copy of cbox the user has), and
 // <name>.d.ts types every export from the manifest.
 import {
-  ARRAY_ELEMENTS, isOutType, jsParamIndexes, outValueType, type AbiStamp, type ExportSignature, type ParamType, type ResultType, type ValueParamType,
+  ARRAY_ELEMENTS, answeredValueType, isOutStructType, jsParamIndexes, structParamName, type AbiStamp, type ExportSignature, type ParamType, type ResultType,
+  type ValueParamType,
 } from '../runtime/abi.js';
 import { isCallbackType, parseCallbackType, type CallbackArgType, type CallbackResultType } from '../runtime/callback-type.js';
+import { structDeclarations, structTypeNames } from './struct-declarations.js';
 
+const SCALAR_TS = {
+  i32: 'number', u32: 'number', f32: 'number', f64: 'number', i64: 'bigint', u64: 'bigint', i53: 'number', u53: 'number',
+} as const;
 const PARAM_TS: Record<ValueParamType, string> = {
-  i32: 'number', u32: 'number', f32: 'number', f64: 'number', i64: 'bigint', u64: 'bigint',
-  i53: 'number', u53: 'number',
-  bool: 'boolean', handle: 'Handle', bytes: 'Uint8Array', string: 'string', text: 'string',
-  ...Object.fromEntries(Object.entries(ARRAY_ELEMENTS).map(([type, { kind }]) => [type, kind])) as Record<keyof typeof ARRAY_ELEMENTS, string>,
+  ...SCALAR_TS,
+  ...Object.fromEntries(Object.entries(SCALAR_TS).map(([type, ts]) => [`mut:${type}`, ts])) as Record<`mut:${keyof typeof SCALAR_TS}`, string>,
+  bool: 'boolean', handle: 'Handle', bytes: 'Uint8Array', string: 'string', text: 'string', 'u8*': 'Uint8Array', 'mut:u8*': 'Uint8Array',
+  ...Object.fromEntries(Object.entries(ARRAY_ELEMENTS).flatMap(([type, { kind }]) => [[type, kind], [`mut:${type}`, kind]])) as Record<Extract<ValueParamType, `${string}[]`>, string>,
 };
 const RESULT_TS: Record<ResultType, string> = { ...PARAM_TS, handle: 'Handle | null', cstring: 'string | null', void: 'void' };
 /** What a JS callback receives for each C argument (userdata is not passed). */
@@ -22,7 +27,10 @@ const CALLBACK_RESULT_TS: Record<CallbackResultType, string> = {
   void: 'void', i32: 'number', u32: 'number', i53: 'number', u53: 'number', f32: 'number', f64: 'number', i64: 'bigint', u64: 'bigint', bool: 'boolean',
 };
 
-function paramTs(type: ParamType): string {
+/** A parameter's TS type: a struct by its interface, a callback as a function type. */
+function paramTs(type: ParamType, structs: ReadonlyMap<string, string>): string {
+  const struct = structParamName(type);
+  if (struct !== null) return structs.get(struct)!;
   if (!isCallbackType(type)) return PARAM_TS[type as ValueParamType];
   const signature = parseCallbackType(type, { canonical: true });
   if ('problem' in signature) throw new TypeError(signature.problem);
@@ -31,7 +39,7 @@ function paramTs(type: ParamType): string {
 }
 
 function usesHandles(stamp: AbiStamp): boolean {
-  return Object.values(stamp.exports).some((s) => s.result === 'handle' || s.params.some((type) => type === 'handle'
+  return Object.values(stamp.exports).some((s) => s.result === 'handle' || s.params.some((type) => type === 'handle' || type === 'out:handle'
     || (isCallbackType(type) && /:handle[,)]/.test(type))));
 }
 
@@ -50,23 +58,32 @@ export default binding;
 `;
 }
 
-/** The result, or with out-parameters an object of the result (as `result`) and each out-parameter. */
-function resultTs(signature: ExportSignature): string {
-  const outs = signature.params.flatMap((type, index) => (isOutType(type) ? [`${signature.paramNames[index]}: ${RESULT_TS[outValueType(type)]}`] : []));
-  if (outs.length === 0) return RESULT_TS[signature.result];
-  return `{ ${[...(signature.result === 'void' ? [] : [`result: ${RESULT_TS[signature.result]}`]), ...outs].join('; ')} }`;
+/** The result, or with out-parameters an object of the result (as `result`) and each out-parameter
+ * (a void function's one struct out-parameter: the struct alone). */
+function resultTs(signature: ExportSignature, structs: ReadonlyMap<string, string>): string {
+  const outs = signature.params.flatMap((type, index) => {
+    const answered = answeredValueType(type);
+    if (answered !== null) return [`${signature.paramNames[index]}: ${RESULT_TS[answered]}`];
+    return isOutStructType(type) ? [`${signature.paramNames[index]}: ${paramTs(type, structs)}`] : [];
+  });
+  const result = signature.view === true ? 'Uint8Array /* a view into sandbox memory: valid until the next call */' : RESULT_TS[signature.result];
+  if (outs.length === 0) return result;
+  const structOut = signature.params.find(isOutStructType);
+  if (signature.result === 'void' && outs.length === 1 && structOut !== undefined) return paramTs(structOut, structs);
+  return `{ ${[...(signature.result === 'void' ? [] : [`result: ${result}`]), ...outs].join('; ')} }`;
 }
 
 export function generateBindingDts(stamp: AbiStamp): string {
   const name = interfaceName(stamp.name);
+  const structs = structTypeNames(stamp, [name, 'Binding', 'Handle', ...Object.values(ARRAY_ELEMENTS).map(({ kind }) => kind)]);
   const methods = Object.entries(stamp.exports).map(([fn, signature]) => {
-    const params = jsParamIndexes(signature.params).map((index) => `${signature.paramNames[index]}: ${paramTs(signature.params[index]!)}`).join(', ');
-    return `  ${fn}(${params}): ${resultTs(signature)};`;
+    const params = jsParamIndexes(signature.params).map((index) => `${signature.paramNames[index]}: ${paramTs(signature.params[index]!, structs)}`).join(', ');
+    return `  ${fn}(${params}): ${resultTs(signature, structs)};`;
   });
   return `// Generated by \`cbox build\` for ${stamp.name}. Do not edit: rebuild from the manifest.
 import type { Binding${usesHandles(stamp) ? ', Handle' : ''} } from 'cbox';
 
-export interface ${name} {
+${structDeclarations(stamp, structs).map((declaration) => `${declaration}\n`).join('')}export interface ${name} {
 ${methods.join('\n')}
 }
 

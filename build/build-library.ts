@@ -7,7 +7,7 @@ import { readAbiStamp } from '../runtime/abi-stamp.js';
 import { describeImport, unprovidedImports } from '../runtime/linker.js';
 import { inspectModule } from '../runtime/wasm-inspect.js';
 import { generateBindingDts, generateBindingJs } from './binding.js';
-import { compileAndLink, CompileError, writeFileAtomic, type CompileOptions } from './compile.js';
+import { compileAndLink, CompileError, manifestFlags, writeFileAtomic, type CompileOptions } from './compile.js';
 import { appendCustomSection } from './custom-section.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { findToolchain } from './toolchain.js';
@@ -15,6 +15,7 @@ import { buildNativeAddon } from './native/build-addon.js';
 import { buildComponent, type ComponentFiles } from './component/build-component.js';
 import { generateWit } from './component/wit.js';
 import { meterModule } from './metering.js';
+import { checkLayouts } from './struct-layout.js';
 
 export interface BuildOptions extends CompileOptions {
   /** Instrument for main-thread deadlines and fuel (default: the manifest's "metered"). */
@@ -44,6 +45,7 @@ export function stampFor(manifest: Manifest, strict: boolean, metered = false): 
     abi: ABI_VERSION,
     name: manifest.name,
     exports: manifest.exports,
+    ...(Object.keys(manifest.layouts).length > 0 ? { structs: manifest.layouts } : {}),
     memoryMaximum: manifest.memoryMaximum,
     stackSize: manifest.stackSize,
     arenaSize: manifest.arenaSize,
@@ -60,6 +62,8 @@ export async function buildLibrary(manifestFile: string, options: BuildOptions =
   // A manifest the component cannot express is refused before anything is compiled.
   if (options.component) generateWit(manifest);
   const toolchain = findToolchain();
+  // A manifest whose struct layouts differ from its headers is refused before anything is compiled.
+  await checkLayouts({ toolchain, flags: manifestFlags(manifest), headers: manifest.headers, structs: manifest.structs, layouts: manifest.layouts, library: manifest.name });
   const outDir = path.resolve(options.outDir ?? 'wasm-modules');
   const stem = options.outName ?? manifest.name;
   const wasmFile = path.join(outDir, `${stem}.wasm`);

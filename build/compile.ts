@@ -131,6 +131,15 @@ function generatedSources(manifest: Manifest, cacheDir: string): string[] {
   return [file];
 }
 
+/** The manifest's own compiler flags (include folders, defines, cflags), as its sources get them. */
+export function manifestFlags(manifest: Manifest): string[] {
+  return [
+    ...manifest.include.map((dir) => `-I${dir}`),
+    ...Object.entries(manifest.defines).map(([key, value]) => `-D${key}=${value}`),
+    ...manifest.cflags,
+  ];
+}
+
 export async function compileAndLink(manifest: Manifest, toolchain: Toolchain, outFile: string, options: CompileOptions = {}, component?: ComponentLink): Promise<void> {
   const strict = options.strict ?? manifest.strict;
   const simd = options.simd ?? manifest.simd;

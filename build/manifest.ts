@@ -4,12 +4,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
-  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, VALUE_TYPES, exportNameProblem, isArrayType, isCIdentifier, isLibraryName, isOutType, isParamType, isResultType,
-  type ExportSignature, type ParamType,
+  MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, VALUE_TYPES, answeredValueType, exportNameProblem, isCIdentifier, isInOutType, isLibraryName, isMutArrayType, isOutStructType, isOutType, isUnsizedBytesType,
+  isParamType, isResultType, structParamName, type ExportSignature, type ParamType, type StructLayout,
 } from '../runtime/abi.js';
 import { formatCallbackType, isCallbackType, parseCallbackType } from '../runtime/callback-type.js';
 import { WASM_PAGE, parseSize } from '../runtime/sizes.js';
 import { findDuplicateKeys } from './json-duplicates.js';
+import { parseStructs, type ManifestStruct } from './manifest-structs.js';
+import { computeLayouts } from './struct-layout.js';
 
 export interface Manifest {
   readonly name: string;
@@ -32,6 +34,11 @@ export interface Manifest {
   /** Link-time optimization: sources compiled to bitcode with -flto, optimized together by wasm-ld. */
   readonly lto: boolean;
   readonly exports: Readonly<Record<string, ExportSignature>>;
+  /** The structs struct parameters name, and their wasm32 layouts in stamp order (nested first). */
+  readonly structs: Readonly<Record<string, ManifestStruct>>;
+  readonly layouts: Readonly<Record<string, StructLayout>>;
+  /** The C headers that declare the structs: the build checks the layouts against them. */
+  readonly headers: readonly string[];
   readonly native: readonly string[];
   readonly trusted: readonly string[];
 }
@@ -51,7 +58,7 @@ export class ManifestError extends Error {
 
 const KNOWN_FIELDS = new Set([
   'name', 'sources', 'include', 'defines', 'cflags', 'stackSize', 'memory', 'arenaSize', 'strict',
-  'simd', 'metered', 'optimize', 'lto', 'exports', 'native', 'trusted', 'description', '$schema', 'skipped',
+  'simd', 'metered', 'optimize', 'lto', 'exports', 'native', 'trusted', 'description', '$schema', 'skipped', 'structs', 'headers',
 ]);
 
 export function readManifest(file: string): Manifest {
@@ -119,12 +126,26 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   if (problems.length === problemsBeforeSizes && stackSize + arenaSize + WASM_PAGE > memoryMaximum) problems.push(`"memory.maximum" (${memoryMaximum} bytes) leaves no room after the stack and arena`);
 
   const exports = parseExports(m.exports, problems);
+  const structs = parseStructs(m.structs, problems);
+  const layouts = computeLayouts(structs, problems);
+  const headers = resolvePaths(stringList(m.headers, 'headers', problems), dir, 'headers', problems, 'file');
+  if (Object.keys(structs).length > 0 && headers.length === 0) problems.push('"headers" must list the C headers that declare the "structs" (the build checks their layouts against them)');
+  for (const [fn, { params }] of Object.entries(exports)) {
+    for (const type of params) {
+      const struct = structParamName(type);
+      if (struct !== null && !Object.hasOwn(structs, struct)) problems.push(`"exports.${fn}": ${type} names a struct that is not in "structs"`);
+    }
+  }
   const native = exportList(m.native, 'native', exports, problems);
   for (const fn of native) {
-    const out = exports[fn]?.params.find(isOutType);
-    if (out) problems.push(`"native": ${fn} has an out-parameter (${out}), which the native glue does not support yet (keep it out of "native")`);
+    for (const type of exports[fn]?.params ?? []) {
+      const what = isOutType(type) || isOutStructType(type) ? 'an out-parameter' : isInOutType(type) ? 'an in/out parameter'
+        : isMutArrayType(type) || isUnsizedBytesType(type) ? 'a writable or unsized buffer' : structParamName(type) !== null ? 'a struct parameter' : null;
+      if (what !== null) { problems.push(`"native": ${fn} has ${what} (${type}), which the native glue does not support yet (keep it out of "native")`); break; }
+    }
     const unsupported = exports[fn]?.params.find((type) => isCallbackType(type) || type === 'userdata' || type === 'text');
     if (unsupported) problems.push(`"native": ${fn} has a ${isCallbackType(unsupported) ? 'callback' : unsupported} parameter, which the native glue does not support (keep it out of "native")`);
+    if (exports[fn]?.view === true) problems.push(`"native": ${fn} has a view result, which the native glue does not support (keep it out of "native")`);
     if (exports[fn]?.result === 'cstring') problems.push(`"native": ${fn} has a cstring result, which the native glue does not support yet (keep it out of "native")`);
   }
   const trusted = exportList(m.trusted, 'trusted', exports, problems);
@@ -142,7 +163,7 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   return {
     name, dir, sources: resolvedSources, include, defines, cflags, stackSize, memoryMaximum, arenaSize,
     strict: m.strict === true, simd: m.simd !== false, metered: m.metered === true,
-    optimize: isOptimizeLevel(m.optimize) ? m.optimize : 'O2', lto: m.lto === true, exports, native, trusted,
+    optimize: isOptimizeLevel(m.optimize) ? m.optimize : 'O2', lto: m.lto === true, exports, structs, layouts, headers, native, trusted,
   };
 }
 
@@ -159,7 +180,7 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
     const nameProblem = exportNameProblem(fn);
     if (nameProblem) { problems.push(`${where}: ${nameProblem} (rename the C function or wrap it)`); continue; }
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) { problems.push(`${where} must be an object with "params" and "result"`); continue; }
-    const { params: rawParams, result: rawResult, free, ...rest } = spec as Record<string, unknown>;
+    const { params: rawParams, result: rawResult, free, view, ...rest } = spec as Record<string, unknown>;
     for (const key of Object.keys(rest)) problems.push(`${where}: unknown field "${key}"`);
     const params: ParamType[] = [];
     const paramNames: string[] = [];
@@ -178,7 +199,7 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
       } else if (type === 'cstring') {
         problems.push(`${where}.params[${index}]: cstring is a result type (a const char * parameter is "string")`);
       } else if (!isParamType(type)) {
-        problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of ${VALUE_TYPES.filter((t) => isParamType(t)).join(' ')} userdata, or callback(...))`);
+        problems.push(`${where}.params[${index}]: unknown type ${JSON.stringify(type || entry)} (use one of ${VALUE_TYPES.filter((t) => isParamType(t)).join(' ')} userdata, struct:NAME, out:struct:NAME or callback(...))`);
       } else if (!isCIdentifier(paramName)) {
         problems.push(`${where}.params[${index}]: ${JSON.stringify(paramName)} is not a parameter name`);
       } else if (paramNames.includes(paramName)) {
@@ -189,15 +210,15 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
       }
     }
     const result = rawResult === undefined ? 'void' : rawResult;
-    if (typeof result === 'string' && (isArrayType(result) || isOutType(result))) {
-      problems.push(`${where}.result: ${result} is a parameter type only (${isArrayType(result) ? 'a typed array result is not supported; return it through bytes' : 'out-parameters come back with the result'})`);
+    if (typeof result === 'string' && (isParamType(result) && !isResultType(result))) {
+      problems.push(`${where}.result: ${result} is a parameter type only (${isOutType(result) || isOutStructType(result) || isInOutType(result) ? 'out-parameters come back with the result' : structParamName(result) !== null ? 'a struct result comes back through an out:struct parameter' : 'a typed array result is not supported; return it through bytes or a mut: array'})`);
       continue;
     }
     if (typeof result !== 'string' || !isResultType(result)) {
       problems.push(`${where}.result: unknown type ${JSON.stringify(result)} (use void or one of ${VALUE_TYPES.filter((type) => isResultType(type)).join(' ')})`);
       continue;
     }
-    const outNames = paramNames.filter((_, i) => isOutType(params[i]!));
+    const outNames = paramNames.filter((_, i) => answeredValueType(params[i]!) !== null || isOutStructType(params[i]!));
     if (result !== 'void' && outNames.includes('result')) {
       problems.push(`${where}.params: an out-parameter may not be named "result" (the call answers { result, ...out-parameters })`);
       continue;
@@ -209,7 +230,11 @@ function parseExports(raw: unknown, problems: string[]): Record<string, ExportSi
         continue;
       }
     }
-    exports[fn] = free === undefined ? { params, paramNames, result } : { params, paramNames, result, free };
+    if (view !== undefined && (view !== true || result !== 'bytes')) {
+      problems.push(`${where}.view: true asks for a bytes result as a view into sandbox memory (valid until the next call); only a bytes result can be one`);
+      continue;
+    }
+    exports[fn] = free === undefined ? { params, paramNames, result, ...(view === true ? { view } : {}) } : { params, paramNames, result, free };
   }
   return exports;
 }

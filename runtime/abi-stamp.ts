@@ -6,20 +6,21 @@
 // written here rather than in a schema library: JSON-schema validators compile schemas with
 // `new Function`, which cbox keeps out of its runtime.
 import {
-  ABI_VERSION, MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, abiHash, exportNameProblem, isCIdentifier, isLibraryName, isOutType, isParamType,
-  isResultType, type AbiStamp, type ExportSignature, type ParamType, type ResultType,
+  ABI_VERSION, MAX_EXPORTS, MAX_PARAMS, SIZE_LIMITS, abiHash, exportNameProblem, isCIdentifier, isLibraryName, isOutStructType, isParamType, answeredValueType,
+  isResultType, structParamName, type AbiStamp, type StructLayout, type ExportSignature, type ParamType, type ResultType,
 } from './abi.js';
 import { CboxLoadError } from './errors.js';
+import { checkStructLayouts } from './struct-stamp.js';
 
 /** Far above any real stamp (SQLite's is 6 KiB), far below what would make parsing costly. */
 export const MAX_STAMP_BYTES = 1024 * 1024;
 
 const STAMP_FIELDS = ['abi', 'name', 'hash', 'exports', 'memoryMaximum', 'stackSize', 'arenaSize', 'strict', 'native', 'trusted'] as const;
 /** Fields a stamp may leave out: written only by newer builds (metered: false when absent). */
-const OPTIONAL_STAMP_FIELDS = ['metered'] as const;
+const OPTIONAL_STAMP_FIELDS = ['metered', 'structs'] as const;
 const SIGNATURE_FIELDS = ['params', 'paramNames', 'result'] as const;
-/** `free`: only on a cstring result the caller owns. */
-const OPTIONAL_SIGNATURE_FIELDS = ['free'] as const;
+/** `free`: only on a cstring result the caller owns; `view`: only on a bytes result. */
+const OPTIONAL_SIGNATURE_FIELDS = ['free', 'view'] as const;
 
 type PlainObject = Record<string, unknown>;
 
@@ -64,7 +65,7 @@ function size(value: unknown, field: keyof typeof SIZE_LIMITS): number {
   return value;
 }
 
-function signature(value: unknown, field: string): ExportSignature {
+function signature(value: unknown, field: string, structs: Readonly<Record<string, StructLayout>> | undefined): ExportSignature {
   const raw = object(value, field, SIGNATURE_FIELDS, OPTIONAL_SIGNATURE_FIELDS);
   const params = array(raw.params, `${field}.params`, MAX_PARAMS).map((type, index) => {
     if (typeof type !== 'string' || !isParamType(type)) fail(`${field}.params[${index}]`, `is not a cbox parameter type (got ${show(type)})`);
@@ -78,10 +79,16 @@ function signature(value: unknown, field: string): ExportSignature {
   if (new Set(paramNames).size !== paramNames.length) fail(`${field}.paramNames`, 'names a parameter twice');
   if (typeof raw.result !== 'string' || !isResultType(raw.result)) fail(`${field}.result`, `is not void or a cbox result type (got ${show(raw.result)})`);
   const result = raw.result as ResultType;
-  if (result !== 'void' && paramNames.some((name, index) => name === 'result' && isOutType(params[index] as ParamType))) {
+  if (result !== 'void' && paramNames.some((name, index) => name === 'result' && (answeredValueType(params[index] as ParamType) !== null || isOutStructType(params[index] as ParamType)))) {
     fail(`${field}.paramNames`, 'names an out-parameter "result" beside a result');
   }
+  const missing = params.find((type) => { const struct = structParamName(type); return struct !== null && (structs === undefined || !Object.hasOwn(structs, struct)); });
+  if (missing !== undefined) fail(`${field}.params`, `names a struct the stamp does not lay out (${show(missing)})`);
   const checked = { params: Object.freeze(params as ParamType[]), paramNames: Object.freeze(paramNames as string[]), result };
+  if (raw.view !== undefined) {
+    if (raw.view !== true || result !== 'bytes' || raw.free !== undefined) fail(`${field}.view`, `must be true, and only on a bytes result (the result is ${show(result)})`);
+    return Object.freeze({ ...checked, view: true as const });
+  }
   if (raw.free === undefined) return Object.freeze(checked);
   if (result !== 'cstring') fail(`${field}.free`, `is only allowed with a cstring result (the result is ${show(result)})`);
   if (!isCIdentifier(raw.free) || raw.free.startsWith('cbox_') || raw.free.startsWith('_')) fail(`${field}.free`, `is not the name of a C function that may release the result (got ${show(raw.free)})`);
@@ -111,11 +118,12 @@ function checkStamp(raw: unknown): AbiStamp {
   if (typeof stamp.exports !== 'object' || stamp.exports === null || Array.isArray(stamp.exports)) fail('exports', `must be an object, not ${show(stamp.exports)}`);
   const names = Object.keys(stamp.exports);
   if (names.length > MAX_EXPORTS) fail('exports', `has ${names.length} entries (at most ${MAX_EXPORTS})`);
+  const structs = checkStructLayouts(stamp.structs, fail);
   const exports = Object.create(null) as Record<string, ExportSignature>;
   for (const name of names) {
     const problem = exportNameProblem(name);
     if (problem) fail('exports', `names an export that cannot be one: ${problem}`);
-    exports[name] = signature((stamp.exports as PlainObject)[name], `exports.${name}`);
+    exports[name] = signature((stamp.exports as PlainObject)[name], `exports.${name}`, structs);
   }
   if (typeof stamp.strict !== 'boolean') fail('strict', `must be true or false (got ${show(stamp.strict)})`);
   if (stamp.metered !== undefined && typeof stamp.metered !== 'boolean') fail('metered', `must be true or false (got ${show(stamp.metered)})`);
@@ -128,6 +136,7 @@ function checkStamp(raw: unknown): AbiStamp {
     name: stamp.name,
     hash: stamp.hash,
     exports: Object.freeze(exports),
+    ...(structs === undefined ? {} : { structs }),
     memoryMaximum: size(stamp.memoryMaximum, 'memoryMaximum'),
     stackSize: size(stamp.stackSize, 'stackSize'),
     arenaSize: size(stamp.arenaSize, 'arenaSize'),

@@ -16,23 +16,36 @@ export const ABI_SECTION = 'cbox.abi';
 export const VALUE_TYPES = [
   'i32', 'u32', 'i64', 'u64', 'i53', 'u53', 'f32', 'f64', 'bool', 'handle', 'bytes', 'string', 'text',
   'i8[]', 'u8[]', 'i16[]', 'u16[]', 'i32[]', 'u32[]', 'f32[]', 'f64[]',
-  'out:i32', 'out:u32', 'out:i64', 'out:u64', 'out:i53', 'out:u53', 'out:f32', 'out:f64',
+  'mut:i8[]', 'mut:u8[]', 'mut:i16[]', 'mut:u16[]', 'mut:i32[]', 'mut:u32[]', 'mut:f32[]', 'mut:f64[]',
+  'u8*', 'mut:u8*',
+  'out:i32', 'out:u32', 'out:i64', 'out:u64', 'out:i53', 'out:u53', 'out:f32', 'out:f64', 'out:handle',
+  'mut:i32', 'mut:u32', 'mut:i64', 'mut:u64', 'mut:i53', 'mut:u53', 'mut:f32', 'mut:f64',
   'cstring',
 ] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];
 /** A typed array: `const T *, size_t count` in C, parameters only. */
-export type ArrayType = Extract<ValueType, `${string}[]`>;
+export type ArrayType = Exclude<Extract<ValueType, `${string}[]`>, `mut:${string}`>;
+/** A writable typed array: `T *, size_t count`; C may write it, and it is copied back into the caller's array. */
+export type MutArrayType = `mut:${ArrayType}`;
+/** A byte buffer passed as its pointer alone (`const uint8_t *`; `mut:` C may write it, copied back): C learns its length another way. */
+export type UnsizedBytesType = 'u8*' | 'mut:u8*';
+/** An in/out scalar: `T *` C reads and may change; JS passes the value, the new one comes back like an out-parameter's. */
+export type InOutType = Exclude<Extract<ValueType, `mut:${string}`>, MutArrayType | 'mut:u8*'>;
+/** A struct parameter (`const struct s *`), by its name in the stamp's structs. */
+export type StructParamType = `struct:${string}`;
+/** A struct out-parameter (`struct s *` C fills): no JS argument; read back with the result. */
+export type OutStructType = `out:struct:${string}`;
 /** An out-parameter: `T *` in C, no JS argument; its value comes back with the result. */
 export type OutType = Extract<ValueType, `out:${string}`>;
-export type ResultType = Exclude<ValueType, ArrayType | OutType | ParamOnlyType> | 'void';
+export type ResultType = Exclude<ValueType, ArrayType | MutArrayType | OutType | InOutType | UnsizedBytesType | ParamOnlyType> | 'void';
 /** Types only a parameter may have besides arrays and out-parameters: `text` is C's `const char *, size_t`. */
 export type ParamOnlyType = 'text';
 /** Types only a result may have: `cstring` is C's `const char *` answer (a parameter is `string`). */
 export type ResultOnlyType = 'cstring';
-export type ParamType = Exclude<ValueType, ResultOnlyType> | CallbackType | 'userdata';
+export type ParamType = Exclude<ValueType, ResultOnlyType> | CallbackType | 'userdata' | StructParamType | OutStructType;
 export type { CallbackType };
-/** A parameter passed as one JS value of a fixed kind (not a callback, out-parameter or userdata). */
-export type ValueParamType = Exclude<ParamType, OutType | CallbackType | 'userdata'>;
+/** A parameter passed as one JS value of a fixed kind (not a callback, out-parameter, userdata or struct). */
+export type ValueParamType = Exclude<ParamType, OutType | CallbackType | 'userdata' | StructParamType | OutStructType>;
 /** The scalar an out-parameter answers with. */
 export type OutValueType = OutType extends `out:${infer T}` ? T & ResultType : never;
 
@@ -58,6 +71,24 @@ export interface ExportSignature {
   readonly result: ResultType;
   /** A `cstring` result the caller owns: released, after the copy, by this exported C function. */
   readonly free?: string;
+  /** A `bytes` result handed over as a view into sandbox memory (valid until the next call), not a copy. */
+  readonly view?: true;
+}
+
+/** A field of a struct as the stamp lays it out (field types: runtime/struct-fields.ts). */
+export interface StructField {
+  readonly name: string;
+  readonly type: string;
+  /** Byte offset in the struct. */
+  readonly offset: number;
+  /** A fixed-size array field (`u8[16]`): its element count. */
+  readonly count?: number;
+}
+
+export interface StructLayout {
+  readonly size: number;
+  readonly align: number;
+  readonly fields: readonly StructField[];
 }
 
 export interface AbiStamp {
@@ -66,6 +97,9 @@ export interface AbiStamp {
   /** sha256 over everything that changes behaviour: abiHash (parameter names excluded). */
   readonly hash: string;
   readonly exports: Readonly<Record<string, ExportSignature>>;
+  /** The structs struct parameters name, with their wasm32 layouts (checked against the build).
+   * Absent when there are none. Nested structs come before the structs that hold them. */
+  readonly structs?: Readonly<Record<string, StructLayout>>;
   /** Default memory limit in bytes when the caller gives none. */
   readonly memoryMaximum: number;
   readonly stackSize: number;
@@ -128,24 +162,62 @@ export function isOutType(type: string): type is OutType {
   return type.startsWith('out:') && isValueType(type);
 }
 
+export function isInOutType(type: string): type is InOutType {
+  return type.startsWith('mut:') && !type.endsWith(']') && !type.endsWith('*') && isValueType(type);
+}
+
+/** `mut:i32` -> `i32`. */
+export function inOutValueType(type: InOutType): OutValueType {
+  return type.slice(4) as OutValueType;
+}
+
+/** Parameters whose value C may set and the call answers with (`{ result, name }`): out- and in/out scalars. */
+export function answeredValueType(type: string): OutValueType | null {
+  return isOutType(type) ? outValueType(type) : isInOutType(type) ? inOutValueType(type) : null;
+}
+
+export function isUnsizedBytesType(type: string): type is UnsizedBytesType {
+  return type === 'u8*' || type === 'mut:u8*';
+}
+
+export function isMutArrayType(type: string): type is MutArrayType {
+  return type.startsWith('mut:') && isArrayType(type.slice(4));
+}
+
+/** The typed array a writable one holds: `mut:i32[]` -> `i32[]`. */
+export function mutArrayElement(type: MutArrayType): ArrayType {
+  return type.slice(4) as ArrayType;
+}
+
+/** The struct a struct parameter or struct out-parameter names; null for any other type. */
+export function structParamName(type: string): string | null {
+  const name = type.startsWith('struct:') ? type.slice(7) : type.startsWith('out:struct:') ? type.slice(11) : null;
+  return name !== null && isCIdentifier(name) ? name : null;
+}
+
+export function isOutStructType(type: string): type is OutStructType {
+  return type.startsWith('out:struct:') && structParamName(type) !== null;
+}
+
 /** `out:i32` -> `i32`. */
 export function outValueType(type: OutType): OutValueType {
   return type.slice(4) as OutValueType;
 }
 
-/** A parameter type; a callback type only in its canonical spelling (the manifest writes that one). */
+/** A parameter type; a callback type only in its canonical spelling (the manifest writes that one);
+ * a struct one's name must still be found among the structs. */
 export function isParamType(type: string): type is ParamType {
   if (isCallbackType(type)) return !('problem' in parseCallbackType(type, { canonical: true }));
-  return type === 'userdata' || (isValueType(type) && type !== 'cstring');
+  return type === 'userdata' || (isValueType(type) && type !== 'cstring') || structParamName(type) !== null;
 }
 
 export function isResultType(type: string): type is ResultType {
-  return type === 'void' || (isValueType(type) && !isArrayType(type) && !isOutType(type) && type !== 'text');
+  return type === 'void' || (isValueType(type) && !isArrayType(type) && !isMutArrayType(type) && !isOutType(type) && !isInOutType(type) && !isUnsizedBytesType(type) && type !== 'text');
 }
 
 /** The positions of the parameters a JS caller passes (out-parameters take none). */
 export function jsParamIndexes(params: readonly ParamType[]): number[] {
-  return params.flatMap((type, index) => (isOutType(type) || type === 'userdata' ? [] : [index]));
+  return params.flatMap((type, index) => (isOutType(type) || isOutStructType(type) || type === 'userdata' ? [] : [index]));
 }
 
 /** A callback parameter of an export: C calls it through a function pointer the host hands in. */
@@ -173,8 +245,8 @@ export function callbackSlots(exports: Readonly<Record<string, ExportSignature>>
 }
 
 /** Parameters that take two wasm values, a pointer and a length. */
-export function isPointerWithLength(type: ParamType): type is 'bytes' | 'text' | ArrayType {
-  return type === 'bytes' || type === 'text' || isArrayType(type);
+export function isPointerWithLength(type: ParamType): type is 'bytes' | 'text' | ArrayType | MutArrayType {
+  return type === 'bytes' || type === 'text' || isArrayType(type) || isMutArrayType(type);
 }
 
 /** The wasm parameter list of a C function with this signature, as cbox.h lays it out. */
@@ -182,9 +254,10 @@ export function lowerParams(signature: Pick<ExportSignature, 'params' | 'result'
   const lowered: WasmValType[] = [];
   for (const type of signature.params) {
     if (isPointerWithLength(type)) lowered.push('i32', 'i32');
-    // A function pointer (a table index), a `void *` context passed as NULL, a pointer to a slot.
-    else if (isCallbackType(type) || type === 'userdata' || isOutType(type)) lowered.push('i32');
-    else lowered.push(lowerScalar(type));
+    // A function pointer (a table index), a `void *` context passed as NULL, a pointer to a slot,
+    // a buffer or a struct.
+    else if (isCallbackType(type) || type === 'userdata' || isOutType(type) || isInOutType(type) || isUnsizedBytesType(type) || structParamName(type) !== null) lowered.push('i32');
+    else lowered.push(lowerScalar(type as Exclude<ResultType, 'void'>));
   }
   if (returnsBuffer(signature.result)) lowered.push('i32');
   return lowered;
@@ -199,7 +272,7 @@ export function returnsBuffer(result: ResultType): result is 'bytes' | 'string' 
   return result === 'bytes' || result === 'string';
 }
 
-function lowerScalar(type: Exclude<ValueType, 'bytes' | ArrayType | OutType>): WasmValType {
+function lowerScalar(type: Exclude<ResultType, 'void'>): WasmValType {
   switch (type) {
     case 'i64': case 'u64': case 'i53': case 'u53': return 'i64';
     case 'f32': return 'f32';
@@ -216,14 +289,17 @@ function lowerScalar(type: Exclude<ValueType, 'bytes' | ArrayType | OutType>): W
  */
 export function abiHash(stamp: Omit<AbiStamp, 'hash'>): string {
   const signatures = Object.keys(stamp.exports).sort().map((name) => {
-    const { params, result, free } = stamp.exports[name]!;
-    return `${name}(${params.join(',')})${result}${free === undefined ? '' : ` free=${free}`}`;
+    const { params, result, free, view } = stamp.exports[name]!;
+    return `${name}(${params.join(',')})${result}${free === undefined ? '' : ` free=${free}`}${view === true ? ' view' : ''}`;
   });
+  // Layouts in stamp order (it matters: nested structs come first).
+  const structs = Object.entries(stamp.structs ?? {}).map(([name, { size, align, fields }]) =>
+    `struct ${name} size=${size} align=${align} ${fields.map((f) => `${f.name}:${f.type}${f.count === undefined ? '' : `[${f.count}]`}@${f.offset}`).join(',')}`);
   const settings = [
     `name=${stamp.name}`, `memoryMaximum=${stamp.memoryMaximum}`, `stackSize=${stamp.stackSize}`, `arenaSize=${stamp.arenaSize}`,
     `strict=${stamp.strict}`, `metered=${stamp.metered === true}`, `native=${[...stamp.native].sort().join(',')}`, `trusted=${[...stamp.trusted].sort().join(',')}`,
   ];
-  return createHash('sha256').update(`cbox-abi-${stamp.abi}\n${settings.join('\n')}\n${signatures.join('\n')}`).digest('hex');
+  return createHash('sha256').update(`cbox-abi-${stamp.abi}\n${settings.join('\n')}\n${signatures.join('\n')}${structs.map((line) => `\n${line}`).join('')}`).digest('hex');
 }
 
 export function describeSignature(name: string, signature: Pick<ExportSignature, 'params' | 'result' | 'free'>): string {

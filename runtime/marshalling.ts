@@ -3,7 +3,8 @@
 // linear memory the C runtime (c-src/runtime/cbox_rt.c) hands out at start-up; big ones spill to
 // a heap block. Every answer read back is tainted: C wrote it, so every pointer and length is
 // checked against the memory before a byte is copied. After each call the arena is empty again.
-import { ARRAY_ELEMENTS, type ArrayType } from './abi.js';
+import { ARRAY_ELEMENTS, type ArrayType, type OutValueType } from './abi.js';
+import { arrayLength } from './arguments.js';
 import { CboxCallError, CboxError } from './errors.js';
 
 // struct cbox_arena_header in c-src/runtime/cbox_rt.c
@@ -21,6 +22,17 @@ const SLOT_SIZE = 8;
 const SHORT_STRING = 64;
 /** Longest error message read back from C (cbox_return_error). */
 const MAX_ERROR_MESSAGE = 4096;
+
+/** How a slot of an out- or in/out parameter of this type is read and written. */
+export function slotKind(type: OutValueType): 'i32' | 'i64' | 'f32' | 'f64' {
+  switch (type) {
+    case 'i64': case 'u64': case 'i53': case 'u53': return 'i64';
+    case 'f32': return 'f32';
+    case 'f64': return 'f64';
+    // i32, u32, and a handle C writes (a pointer)
+    default: return 'i32';
+  }
+}
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const lenientDecoder = new TextDecoder('utf-8');
@@ -185,9 +197,45 @@ export class Marshalling {
 
   /** A zeroed slot an out-parameter points at (C may leave it unwritten: it then reads 0). */
   putSlot(): number {
-    const pointer = this.reserve(SLOT_SIZE);
-    this.views().fill(0, pointer, pointer + SLOT_SIZE);
+    return this.putZeroed(SLOT_SIZE);
+  }
+
+  /** A slot holding an in/out parameter's value (checked by the invoker) for C to read and change. */
+  putSlotValue(value: number | bigint, kind: 'i32' | 'i64' | 'f32' | 'f64'): number {
+    const pointer = this.putZeroed(SLOT_SIZE);
+    const data = this.dataView;
+    switch (kind) {
+      case 'i32': data.setInt32(pointer, value as number, true); break;
+      case 'i64': data.setBigInt64(pointer, value as bigint, true); break;
+      case 'f32': data.setFloat32(pointer, value as number, true); break;
+      case 'f64': data.setFloat64(pointer, value as number, true); break;
+    }
     return pointer;
+  }
+
+  /** `size` zeroed bytes, 16-aligned: a slot, or a struct's bytes (padding included). */
+  putZeroed(size: number): number {
+    const pointer = this.reserve(size);
+    this.views().fill(0, pointer, pointer + size);
+    return pointer;
+  }
+
+  /** The memory as a DataView, fresh after a grow: struct fields are written and read through it. */
+  get dataView(): DataView {
+    this.views();
+    return this.data;
+  }
+
+  /**
+   * What C left in a writable array this call put at `pointer` (putArray), copied back into the
+   * caller's array; false (nothing copied) when that array no longer has the `count` elements it had.
+   */
+  copyArrayBack(array: ArrayLike<number> & { set(source: ArrayLike<number>): void }, pointer: number, count: number, type: ArrayType): boolean {
+    const { kind, view } = ARRAY_ELEMENTS[type];
+    if (arrayLength(array, kind) !== count) return false;
+    this.views();
+    array.set(new view(this.buffer, pointer, count));
+    return true;
   }
 
   // What C wrote into a slot this call reserved (inside the memory by construction), read
@@ -269,6 +317,16 @@ export class Marshalling {
     try {
       const [data, length] = this.readOut(out, fn);
       return this.views().slice(data, data + length);
+    } finally {
+      this.reset();
+    }
+  }
+
+  /** A bytes result as a view into the memory (no copy): C's bytes only, read by the caller before the next call. */
+  viewBytes(out: number, fn: string): Uint8Array {
+    try {
+      const [data, length] = this.readOut(out, fn);
+      return new Uint8Array(this.views().buffer, data, length);
     } finally {
       this.reset();
     }

@@ -54,16 +54,16 @@ interface InitLib {
   il_dup(text: string): string | null;
   il_version(): string | null;
   il_apply(fn: ((arg0: number) => number) | null, x: number): number;
+  il_perimeter(rect: { width: number; height: number }): number;
+  il_fill(buf: Uint8Array): void;
 }
 
 const EXPECTED_SKIPPED: Record<string, RegExp> = {
   il_printf: /^variadic \(\.\.\.\)/,
   il_area: /^parameter rect \(struct il_rect\): a struct passed by value: structs not supported yet$/,
-  il_perimeter: /^parameter rect \(const struct il_rect \*\): a pointer to a complete struct \(8 bytes.*structs not supported yet$/,
   il_square: /^result \(struct il_rect\): a struct returned by value: structs not supported yet$/,
   il_raw: /^result \(void \*\): an untyped pointer: cbox cannot tell a buffer from a handle$/,
   il_find: /^result \(int32_t \*\): a pointer to int32_t: pointer results not supported yet$/,
-  il_fill: /^parameter buf \(uint8_t \*\): an output buffer with its length \(len\)/,
   il_precise: /^parameter x \(long double\): long double \(a 128-bit float on wasm32\)/,
   il_first: /^parameter values \(const int\[4\]\): an array parameter/,
   il_number_int: /^parameter number \(union il_number\): a union passed by value: unions not supported$/,
@@ -94,7 +94,7 @@ describe('cbox init --header: end to end', () => {
   afterAll(() => lib?.close());
 
   it('writes a manifest cbox build accepts unchanged: the header\'s sources, no glue file', () => {
-    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 24 functions mapped, 17 skipped$/m);
+    expect(stdout).toMatch(/^wrote lib\/cbox\.json: 26 functions mapped, 15 skipped$/m);
     const manifest = readManifest(path.join(dir, 'lib/cbox.json'));
     expect(manifest.name).toBe('initlib');
     expect(manifest.sources).toEqual([source]);
@@ -115,6 +115,17 @@ describe('cbox init --header: end to end', () => {
     const size = lib.stats().memory.size;
     for (let i = 0; i < 5000; i++) expect(lib.il_dup('x'.repeat(1000))).toHaveLength(1000);
     expect(lib.stats().memory.size).toBe(size);
+  });
+
+  it('structs and output buffers: a const struct * is a plain object, a writable buffer with its length a mut:u8[]', () => {
+    const manifest = readManifest(path.join(dir, 'lib/cbox.json'));
+    expect(manifest.structs).toEqual({ il_rect: { c: 'struct il_rect', fields: [{ name: 'width', type: 'i32' }, { name: 'height', type: 'i32' }] } });
+    expect(manifest.exports.il_perimeter).toEqual({ params: ['struct:il_rect'], paramNames: ['rect'], result: 'i32' });
+    expect(manifest.exports.il_fill).toEqual({ params: ['mut:u8[]'], paramNames: ['buf'], result: 'void' });
+    expect(lib.il_perimeter({ width: 3, height: 4 })).toBe(14);
+    const buf = new Uint8Array(3);
+    lib.il_fill(buf);
+    expect([...buf]).toEqual([7, 7, 7]);
   });
 
   it('out-parameters: a writable int * comes back with the result', () => {
@@ -287,5 +298,105 @@ describe('cbox init --header: real Debian headers (mapping only)', () => {
     expect(mapped.exports.get('sqlite3_busy_handler')).toEqual({ params: [{ name: 'arg0', type: 'handle' }, { name: 'arg1', type: 'callback(userdata:userdata,arg1:i32)->i32' }, { name: 'arg2', type: 'userdata' }], result: 'i32' });
     expect(reasons.get('sqlite3_mprintf')).toMatch(/^variadic/);
     expect(mapped.exports.size + mapped.skipped.length).toBeGreaterThan(250);
+  });
+});
+
+describe('cbox init --header: structs', () => {
+  const structsHeader = `#include <stddef.h>
+#include <stdint.h>
+typedef enum { SMALL = 0, LARGE = 1 } size_kind;
+typedef struct { uint8_t r, g, b; } rgb_t;
+struct pixel { rgb_t color; size_kind kind; uint64_t id; const char *label; int16_t deltas[4]; _Bool on; };
+union either { int32_t i; float f; };
+struct bits { unsigned a : 3; unsigned b : 5; };
+struct flexible { size_t n; int32_t items[]; };
+struct pointy { int32_t *p; };
+struct __attribute__((packed)) packed { uint8_t a; uint32_t b; };
+struct holds_union { union either u; };
+struct anon_member { struct { int32_t x; } inner; };
+
+int32_t pixel_weight(const struct pixel *px);
+void pixel_make(uint32_t seed, struct pixel *out);
+int32_t either_int(const union either *e);
+int32_t bits_sum(const struct bits *b);
+size_t flexible_count(const struct flexible *f);
+int32_t pointy_get(const struct pointy *p);
+uint32_t packed_b(const struct packed *p);
+int32_t pixels_sum(const struct pixel *pixels, size_t count);
+int32_t holds_union_get(const struct holds_union *h);
+int32_t anon_member_x(const struct anon_member *a);
+struct opaque;
+int32_t opaque_open(int32_t start, struct opaque **out);
+int32_t opaque_value(const struct opaque *o);
+`;
+  const structsSource = `#include <string.h>
+#include "pix.h"
+int32_t pixel_weight(const struct pixel *px) {
+  int32_t sum = px->color.r + 2 * px->color.g + 3 * px->color.b + 10 * (int32_t)px->kind + (int32_t)px->id + (px->on ? 1000 : 0);
+  for (int i = 0; i < 4; i++) sum += px->deltas[i];
+  return sum + (px->label ? (int32_t)strlen(px->label) : -1);
+}
+static const char made[] = "made";
+void pixel_make(uint32_t seed, struct pixel *out) {
+  out->color.r = (uint8_t)seed; out->color.g = (uint8_t)(seed + 1); out->color.b = (uint8_t)(seed + 2);
+  out->kind = LARGE; out->id = (uint64_t)seed << 40; out->label = made; out->on = 1;
+  for (int i = 0; i < 4; i++) out->deltas[i] = (int16_t)(-i);
+}
+int32_t either_int(const union either *e) { return e->i; }
+int32_t bits_sum(const struct bits *b) { return b->a + b->b; }
+size_t flexible_count(const struct flexible *f) { return f->n; }
+int32_t pointy_get(const struct pointy *p) { return *p->p; }
+uint32_t packed_b(const struct packed *p) { return p->b; }
+int32_t pixels_sum(const struct pixel *pixels, size_t count) { return (int32_t)count; }
+int32_t holds_union_get(const struct holds_union *h) { return h->u.i; }
+int32_t anon_member_x(const struct anon_member *a) { return a->inner.x; }
+struct opaque { int32_t value; };
+static struct opaque the_opaque;
+int32_t opaque_open(int32_t start, struct opaque **out) { the_opaque.value = start; *out = &the_opaque; return 0; }
+int32_t opaque_value(const struct opaque *o) { return o->value; }
+`;
+
+  it('maps a struct with nested structs, an enum, 64-bit, string, array and bool fields; cbox build checks it and the calls work', async () => {
+    const dir = scratch({ 'pix.h': structsHeader, 'pix.c': structsSource });
+    const out = path.join(dir, 'cbox.json');
+    const result = await initFromHeader({ header: path.join(dir, 'pix.h'), sources: [path.join(dir, 'pix.c')], out });
+    const written = JSON.parse(readFileSync(out, 'utf8')) as { headers: string[]; structs: unknown; exports: Record<string, unknown>; skipped: { name: string; reason: string }[] };
+    expect(written.headers).toEqual(['pix.h']);
+    expect(written.structs).toEqual({
+      rgb_t: { c: 'rgb_t', fields: ['r:u8', 'g:u8', 'b:u8'] },
+      pixel: { c: 'struct pixel', fields: ['color:struct:rgb_t', 'kind:u32', 'id:u53', 'label:string', 'deltas:i16[4]', 'on:bool'] },
+    });
+    expect(written.exports.pixel_weight).toEqual({ params: ['px:struct:pixel'], result: 'i32' });
+    expect(written.exports.pixel_make).toEqual({ params: ['seed:u32', 'out:out:struct:pixel'], result: 'void' });
+    // struct opaque ** for a struct the header only declares: C hands back a new object.
+    expect(written.exports.opaque_open).toEqual({ params: ['start:i32', 'out:out:handle'], result: 'i32' });
+    const reasons = Object.fromEntries(result.skipped.map(({ name, reason }) => [name, reason]));
+    expect(reasons).toEqual({
+      either_int: expect.stringMatching(/^parameter e \(const union either \*\): .*unions not supported$/),
+      bits_sum: expect.stringMatching(/struct bits: field a: a bit-field: not supported$/),
+      flexible_count: expect.stringMatching(/struct flexible: field items: a flexible array member \(int32_t\[\]\): not supported$/),
+      pointy_get: expect.stringMatching(/struct pointy: field p: a pointer to int32_t: only const char \* fields are supported$/),
+      packed_b: expect.stringMatching(/struct packed: field b is at offset 1, where the C rules cbox follows put it at 4 \(a packed or aligned struct\?\): not supported$/),
+      pixels_sum: expect.stringMatching(/^parameter pixels \(const struct pixel \*\): an array of const struct pixel with its length \(count\): arrays of structs not supported$/),
+      holds_union_get: expect.stringMatching(/struct holds_union: field u: a union \(union either\): unions not supported$/),
+      anon_member_x: expect.stringMatching(/struct anon_member: field inner: an anonymous struct/),
+    });
+    const built = await buildLibrary(out, { outDir: path.join(dir, 'out'), onProgress: () => {} });
+    const { binding } = await import(pathToFileURL(built.bindingFile).href) as {
+      binding: Binding<{
+        pixel_weight(px: unknown): number; pixel_make(seed: number): Record<string, unknown>;
+        opaque_open(start: number): { result: number; out: Handle | null }; opaque_value(o: Handle): number;
+      }>;
+    };
+    const lib = await load(binding, { logger: null });
+    try {
+      const made = lib.pixel_make(5);
+      expect(made).toEqual({ color: { r: 5, g: 6, b: 7 }, kind: 1, id: 5 * 2 ** 40, label: 'made', deltas: new Int16Array([0, -1, -2, -3]), on: true });
+      const weight = 5 + 2 * 6 + 3 * 7 + 10 + ((5 * 2 ** 40) | 0) + 1000 - 6 + 4;
+      expect(lib.pixel_weight(made)).toBe(weight);
+      expect(lib.opaque_value(lib.opaque_open(17).out!)).toBe(17);
+    } finally {
+      lib.close();
+    }
   });
 });

@@ -41,7 +41,7 @@ describe('manifest', () => {
 
   it('refuses an unknown type, naming the export and parameter', () => {
     expect(problemsOf({ ...base, exports: { add: { params: ['a:int', 'b:i32'], result: 'i32' } } }))
-      .toEqual(['"exports.add".params[0]: unknown type "int" (use one of i32 u32 i64 u64 i53 u53 f32 f64 bool handle bytes string text i8[] u8[] i16[] u16[] i32[] u32[] f32[] f64[] out:i32 out:u32 out:i64 out:u64 out:i53 out:u53 out:f32 out:f64 userdata, or callback(...))']);
+      .toEqual(['"exports.add".params[0]: unknown type "int" (use one of i32 u32 i64 u64 i53 u53 f32 f64 bool handle bytes string text i8[] u8[] i16[] u16[] i32[] u32[] f32[] f64[] mut:i8[] mut:u8[] mut:i16[] mut:u16[] mut:i32[] mut:u32[] mut:f32[] mut:f64[] u8* mut:u8* out:i32 out:u32 out:i64 out:u64 out:i53 out:u53 out:f32 out:f64 out:handle mut:i32 mut:u32 mut:i64 mut:u64 mut:i53 mut:u53 mut:f32 mut:f64 userdata, struct:NAME, out:struct:NAME or callback(...))']);
   });
 
   it('reads a callback type written with spaces into its canonical spelling, and refuses a malformed one', () => {

@@ -4,6 +4,7 @@ import { RESERVED_EXPORT_NAMES, isOutType, type ArrayType, type ParamType, type 
 import type { CFunctionType, CType } from './c-type.js';
 import { mapCallback } from './map-callback.js';
 import type { HeaderFunction } from './header-functions.js';
+import type { StructMapping } from './map-struct.js';
 import type { TagFacts } from './probe.js';
 
 export interface MappedParam {
@@ -21,14 +22,16 @@ export type TagLookup = (name: string) => TagFacts | undefined;
 export interface MapOptions {
   /** int64_t/uint64_t as i64/u64 (bigint) instead of i53/u53 (a number that must be a safe integer). */
   readonly bigint?: boolean;
+  /** The structs the header defines, mapped (map-struct.ts): a pointer to one is a struct parameter. */
+  readonly structs?: (cName: string) => StructMapping;
 }
 
 type IntInfo = { bits: number; signed: boolean };
 type Step = { type: ParamType; consumed: 1 | 2 } | { reason: string };
 type ParamOptions = MapOptions & { readonly takesCallback: boolean };
 
-/** A length parameter by its name: n, len, size, count, nbytes, buf_len, dataSize, nByte... */
-const LENGTH_NAME = /^(n|sz|len|length|size|count|bytes|nbytes?)$|(len|length|size|count|bytes)$/i;
+/** A length parameter by its name: n, len, size, count, nbytes, buf_len, dataSize, nByte, dstCapacity... */
+const LENGTH_NAME = /^(n|sz|len|length|size|count|bytes|nbytes?|capacity)$|(len|length|size|count|bytes|capacity)$/i;
 const LENGTH_NAME_N = /^n[A-Z_]/;
 const JS_RESERVED = new Set([
   'arguments', 'await', 'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do',
@@ -129,6 +132,7 @@ function lengthKind(type: CType | undefined, name: string): LengthKind {
 function mapParam(params: readonly CType[], names: readonly string[], given: readonly string[], i: number, tags: TagLookup, options: ParamOptions): Step {
   const type = params[i]!;
   const scalar = mapScalar(type, tags, 'param', options);
+  // A parameter's scalar is never cstring (mapScalar gives that only for results).
   if (scalar !== null) return typeof scalar === 'string' ? { type: scalar as ParamType, consumed: 1 } : scalar;
   switch (type.kind) {
     case 'pointer': {
@@ -148,14 +152,19 @@ function mapPointerParam(pointee: CType, next: CType | undefined, length: Length
     return typeof callback === 'string' ? { type: callback, consumed: 1 } : callback;
   }
   if (pointee.kind === 'void' && options.takesCallback && length === null) return { type: 'userdata', consumed: 1 };
-  if (pointee.kind === 'record') return opaqueOrStruct(pointee, tags);
-  if (pointee.kind === 'pointer') return { reason: 'a pointer to a pointer (an out-parameter or an array of pointers): not supported yet' };
+  if (pointee.kind === 'record') {
+    // A struct pointer followed by a length is an array of structs, which no manifest type is.
+    if (length === 'length') return { reason: `an array of ${pointee.spelling} with its length (${nextName}): arrays of structs not supported` };
+    return opaqueOrStruct(pointee, tags, options, 'param');
+  }
+  if (pointee.kind === 'pointer') return pointerToPointer(pointee, length, nextName, tags);
   const isByte = pointee.kind === 'void' || (pointee.kind === 'int' && pointee.bits === 8);
   // const char * is a string; with a length after it, one `text` parameter (the length is its UTF-8 size).
   if (pointee.kind === 'int' && pointee.char && pointee.const) return length === 'length' ? { type: 'text', consumed: 2 } : { type: 'string', consumed: 1 };
   if (isByte) {
     if (length === 'length') {
-      return pointee.const ? { type: 'bytes', consumed: 2 } : { reason: `an output buffer with its length (${nextName}): output buffers not supported yet` };
+      // A writable buffer: C's writes are copied back into the caller's Uint8Array.
+      return { type: pointee.const ? 'bytes' : 'mut:u8[]', consumed: 2 };
     }
     if (length === 'unclear') return { reason: `a byte pointer followed by ${next!.spelling} ${nextName}, which is not named like a length (len, size, n, count...): cbox does not guess` };
     if (pointee.kind === 'void') return { reason: 'an untyped pointer without a length: cbox cannot tell a buffer from a handle' };
@@ -164,14 +173,26 @@ function mapPointerParam(pointee: CType, next: CType | undefined, length: Length
   const element = mapScalar(pointee, tags, 'result', options);
   if (element !== null && typeof element === 'string') {
     if (length === 'length') {
-      if (!pointee.const) return { reason: `an output array of ${pointee.spelling} with its length (${nextName}): out-arrays not supported yet` };
       const array = arrayType(pointee, tags);
-      return typeof array === 'string' ? { type: array, consumed: 2 } : array;
+      if (typeof array !== 'string') return array;
+      return { type: pointee.const ? array : `mut:${array}`, consumed: 2 };
     }
     if (pointee.const) return { reason: `a pointer to ${pointee.spelling} without a length: arrays not supported yet` };
     return outParam(pointee, element, tags);
   }
   return { reason: `a pointer to ${pointee.spelling}: not supported` };
+}
+
+/**
+ * `struct x **` for a struct the header only declares: C hands back a new opaque object, an
+ * out-parameter answered as a Handle. Any other pointer to a pointer is refused.
+ */
+function pointerToPointer(pointee: Extract<CType, { kind: 'pointer' }>, length: LengthKind, nextName: string, tags: TagLookup): Step {
+  const target = pointee.pointee;
+  const opaque = target.kind === 'record' && target.name !== null && tags(target.name)?.complete === false;
+  if (!opaque || pointee.const) return { reason: 'a pointer to a pointer (an out-parameter or an array of pointers): not supported yet' };
+  if (length === 'length') return { reason: `an array of ${pointee.spelling} with its length (${nextName}): arrays of handles not supported` };
+  return { type: 'out:handle', consumed: 1 };
 }
 
 /**
@@ -203,13 +224,21 @@ function arrayType(element: CType, tags: TagLookup): ArrayType | { reason: strin
   return { reason: `an array of ${element.spelling}: typed arrays of this element type not supported yet` };
 }
 
-/** A pointer to a struct the header only declares is an opaque handle; one with visible fields is data. */
-function opaqueOrStruct(record: Extract<CType, { kind: 'record' }>, tags: TagLookup): Step {
+/**
+ * A pointer to a struct the header only declares is an opaque handle; one with visible fields is
+ * data: a struct parameter (const: C reads it; writable: C fills it, an out-parameter).
+ */
+function opaqueOrStruct(record: Extract<CType, { kind: 'record' }>, tags: TagLookup, options: MapOptions, position: 'param' | 'result'): Step {
   const facts = record.name === null ? undefined : tags(record.name);
   if (!facts) return { reason: `a pointer to an anonymous ${record.tag} cbox cannot name: not supported` };
   if (!facts.complete) return { type: 'handle', consumed: 1 };
-  const what = record.tag === 'union' ? 'unions not supported' : 'structs not supported yet';
-  return { reason: `a pointer to a complete ${record.tag} (${facts.size} bytes; its fields are visible, so it is not an opaque handle): ${what}` };
+  const what = `a pointer to a complete ${record.tag} (${facts.size} bytes; its fields are visible, so it is not an opaque handle)`;
+  if (record.tag === 'union') return { reason: `${what}: unions not supported` };
+  if (position === 'result') return { reason: `${what}: struct results not supported (C would hand over a pointer into its own memory)` };
+  const mapped = options.structs?.(record.name!);
+  if (!mapped) return { reason: `${what}: its definition was not read` };
+  if (!mapped.ok) return { reason: `${what}: ${mapped.reason}` };
+  return { type: `${record.const ? 'struct' : 'out:struct'}:${mapped.key}`, consumed: 1 };
 }
 
 function mapResult(type: CType, tags: TagLookup, options: MapOptions): ResultType | { reason: string } {
@@ -220,7 +249,7 @@ function mapResult(type: CType, tags: TagLookup, options: MapOptions): ResultTyp
     case 'pointer': {
       const pointee = type.pointee;
       if (pointee.kind === 'record') {
-        const step = opaqueOrStruct(pointee, tags);
+        const step = opaqueOrStruct(pointee, tags, options, 'result');
         return 'reason' in step ? step : 'handle';
       }
       // const char *: borrowed and copied; char *: owned, copied then freed (see mapFunction).

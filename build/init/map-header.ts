@@ -3,7 +3,7 @@
 // (declarations, canonical types, struct/enum facts) and one of the preprocessor (macros).
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { ResultType } from '../../runtime/abi.js';
+import { structParamName, type ResultType } from '../../runtime/abi.js';
 import { findToolchain } from '../toolchain.js';
 import type { CFunctionType, CType } from './c-type.js';
 import { clangSetup } from './clang-setup.js';
@@ -11,6 +11,7 @@ import { readHeaderFunctions } from './header-functions.js';
 import { readHeaderMacros } from './header-macros.js';
 import { InitError } from './init-error.js';
 import { mapFunction, type MappedParam } from './map-function.js';
+import { mapStructs } from './map-struct.js';
 import { probeFunctionTypes, probeTags, type TagFacts, type TagQuery } from './probe.js';
 
 export interface HeaderMapOptions {
@@ -40,6 +41,8 @@ export interface HeaderMap {
   /** In the header's order. */
   readonly exports: ReadonlyMap<string, MappedFunction>;
   readonly skipped: readonly SkippedFunction[];
+  /** The structs the mapped functions take, by manifest name, nested ones first. */
+  readonly structs: ReadonlyMap<string, { readonly c: string; readonly fields: readonly string[] }>;
   /** Every function's canonical C type, mapped or not (for the richer types to come). */
   readonly types: ReadonlyMap<string, CType>;
   readonly tags: ReadonlyMap<string, TagFacts>;
@@ -68,11 +71,15 @@ export async function mapHeader(options: HeaderMapOptions): Promise<HeaderMap> {
   const queries = tagQueries([...types.values()]);
   const tags = queries.length > 0 ? await probeTags(setup, header, queries) : new Map<string, TagFacts>();
 
+  // Structs a function takes by pointer: their fields are read only for those.
+  const roots = [...tags].flatMap(([name, facts]) => (facts.complete && !name.startsWith('union ') && queries.some((q) => q.name === name && !q.isEnum) ? [name] : []));
+  const structs = await mapStructs(setup, header, roots, { bigint: options.bigint === true });
+
   const exports = new Map<string, MappedFunction>();
   const skipped: SkippedFunction[] = [];
   for (const fn of functions) {
     const type = types.get(fn.name);
-    const mapping = mapFunction(fn, type?.kind === 'function' ? type as CFunctionType : undefined, (name) => tags.get(name), { bigint: options.bigint === true });
+    const mapping = mapFunction(fn, type?.kind === 'function' ? type as CFunctionType : undefined, (name) => tags.get(name), { bigint: options.bigint === true, structs: structs.lookup });
     if (mapping.ok) exports.set(fn.name, mapping.free === undefined ? { params: mapping.params, result: mapping.result } : { params: mapping.params, result: mapping.result, free: mapping.free });
     else skipped.push({ name: fn.name, reason: mapping.reason });
   }
@@ -83,7 +90,17 @@ export async function mapHeader(options: HeaderMapOptions): Promise<HeaderMap> {
   for (const name of macros) {
     if (!known.has(name)) skipped.push({ name, reason: 'a function-like macro: no symbol to export (call the function it expands to, or wrap it in a C function)' });
   }
-  return { exports, skipped, types, tags, warnings: declarations.warnings };
+  // Only the structs a mapped function uses (and the structs they hold) go into the manifest.
+  const used = new Set([...exports.values()].flatMap(({ params }) => params.flatMap(({ type }) => { const name = structParamName(type); return name === null ? [] : [name]; })));
+  const needed = new Set<string>();
+  const need = (key: string): void => {
+    if (needed.has(key)) return;
+    needed.add(key);
+    for (const field of structs.structs.get(key)?.fields ?? []) { const nested = /:struct:(\w+)$/.exec(field); if (nested) need(nested[1]!); }
+  };
+  for (const key of used) need(key);
+  const mappedStructs = new Map([...structs.structs].filter(([key]) => needed.has(key)));
+  return { exports, skipped, structs: mappedStructs, types, tags, warnings: declarations.warnings };
 }
 
 /** The structs, unions and enums the functions use directly or through one pointer. */
@@ -97,6 +114,8 @@ function tagQueries(types: readonly CType[]): TagQuery[] {
     for (const part of [type.result, ...type.params]) {
       note(part);
       if (part.kind === 'pointer') note(part.pointee);
+      // struct x **: an opaque object C hands back through an out-pointer.
+      if (part.kind === 'pointer' && part.pointee.kind === 'pointer') note(part.pointee.pointee);
     }
   }
   return [...queries.values()];

@@ -25,10 +25,10 @@ export interface TagQuery {
   readonly isEnum: boolean;
 }
 
-const PROBE = '__cbox_probe_';
+export const PROBE = '__cbox_probe_';
 
-/** Runs clang on `lines` after the header; returns each probe typedef by its name. */
-async function probe(setup: ClangSetup, header: string, lines: readonly string[], expectErrors: boolean): Promise<Map<string, AstNode>> {
+/** Runs clang on `lines` after the header; returns each probe typedef (named PROBE...) by its name. */
+export async function probe(setup: ClangSetup, header: string, lines: readonly string[], expectErrors: boolean): Promise<Map<string, AstNode>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-init-'));
   const file = path.join(dir, 'probe.c');
   const found = new Map<string, AstNode>();
@@ -48,7 +48,7 @@ async function probe(setup: ClangSetup, header: string, lines: readonly string[]
   return found;
 }
 
-function typeOf(decl: AstNode | undefined): AstNode | undefined {
+export function typeOf(decl: AstNode | undefined): AstNode | undefined {
   const inner = Array.isArray(decl?.inner) ? decl.inner as AstNode[] : [];
   return inner.find((node) => typeof node.kind === 'string' && node.kind.endsWith('Type'));
 }
@@ -67,7 +67,7 @@ export async function probeFunctionTypes(setup: ClangSetup, header: string, name
 }
 
 /** An array typedef's length: what sizeof, _Alignof or a comparison evaluated to; null when invalid. */
-function arrayLength(decl: AstNode | undefined): number | null {
+export function arrayLength(decl: AstNode | undefined): number | null {
   const node = typeOf(decl);
   if (!decl || decl.isInvalid === true || node?.kind !== 'ConstantArrayType' || typeof node.size !== 'number') return null;
   return node.size;

@@ -52,6 +52,7 @@ export async function initFromHeader(options: InitOptions): Promise<InitResult> 
     name,
     sources: sources.map(relative),
     ...(include.length > 0 ? { include: include.map(relative) } : {}),
+    ...(mapped.structs.size > 0 ? { headers: [relative(path.resolve(options.header))], structs: Object.fromEntries(mapped.structs) } : {}),
     exports: Object.fromEntries([...mapped.exports].map(([fn, { params, result, free }]) => [fn, { params: params.map((p) => `${p.name}:${p.type}`), result, ...(free === undefined ? {} : { free }) }])),
     skipped: mapped.skipped,
   };
@@ -67,11 +68,11 @@ export function describeSkipped(skipped: readonly SkippedFunction[]): string {
 /** One export and one skipped entry per line, like the hand-written manifests. */
 function formatManifest(manifest: Record<string, unknown>): string {
   const lines = Object.entries(manifest).map(([key, value]) => {
-    if (key === 'exports' || key === 'skipped') {
-      const entries = key === 'exports'
+    if (key === 'exports' || key === 'skipped' || key === 'structs') {
+      const entries = key !== 'skipped'
         ? Object.entries(value as Record<string, unknown>).map(([fn, spec]) => `    ${JSON.stringify(fn)}: ${inline(spec)}`)
         : (value as unknown[]).map((entry) => `    ${inline(entry)}`);
-      const [open, close] = key === 'exports' ? ['{', '}'] : ['[', ']'];
+      const [open, close] = key !== 'skipped' ? ['{', '}'] : ['[', ']'];
       return entries.length === 0 ? `  ${JSON.stringify(key)}: ${open}${close}` : `  ${JSON.stringify(key)}: ${open}\n${entries.join(',\n')}\n  ${close}`;
     }
     return `  ${JSON.stringify(key)}: ${inline(value)}`;

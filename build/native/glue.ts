@@ -3,7 +3,8 @@
 // calling convention, and converts the answer. Conversions live in cbox_native_rt.c (real,
 // reviewable C); what is generated is only the per-signature plumbing.
 import {
-  isArrayType, isOutType, isPointerWithLength, type AbiStamp, type ArrayType, type ExportSignature, type ParamType, type ResultType, type ValueParamType,
+  isArrayType, isInOutType, isMutArrayType, isOutType, isUnsizedBytesType, isPointerWithLength, structParamName, type AbiStamp, type ArrayType, type ExportSignature,
+  type InOutType, type MutArrayType, type ParamType, type ResultType, type UnsizedBytesType, type ValueParamType,
 } from '../../runtime/abi.js';
 import { isCallbackType } from '../../runtime/callback-type.js';
 
@@ -20,7 +21,9 @@ const C_ARRAY: Record<ArrayType, { element: string; napi: string }> = {
 };
 /** How each manifest type is declared in C (cbox.h); bytes and typed arrays take a pointer and a length. */
 /** Out-parameters have no native glue: the manifest refuses them in "native". */
-const C_PARAM: Record<ValueParamType, string> = {
+/** What the native glue takes: no out-, in/out or unsized parameters, writable arrays or structs (the manifest keeps them out of "native"). */
+type NativeParamType = Exclude<ValueParamType, InOutType | UnsizedBytesType | MutArrayType>;
+const C_PARAM: Record<NativeParamType, string> = {
   i32: 'int32_t', u32: 'uint32_t', i64: 'int64_t', u64: 'uint64_t', i53: 'int64_t', u53: 'uint64_t', f32: 'float', f64: 'double',
   bool: 'int', handle: 'void *', string: 'const char *', bytes: 'const uint8_t *', text: 'const char *',
   ...Object.fromEntries(Object.entries(C_ARRAY).map(([type, { element }]) => [type, `const ${element} *`])) as Record<ArrayType, string>,
@@ -35,9 +38,11 @@ const FROM_SCALAR: Partial<Record<ResultType, string>> = {
   i32: 'i32', u32: 'u32', i64: 'i64', u64: 'u64', i53: 'i53', u53: 'u53', f32: 'f64', f64: 'f64', bool: 'bool', handle: 'handle',
 };
 
-function nativeParam(type: ParamType): ValueParamType {
-  if (isOutType(type) || isCallbackType(type) || type === 'userdata' || type === 'text') throw new TypeError(`the native glue has no ${type} parameters; the manifest refuses them in "native"`);
-  return type;
+function nativeParam(type: ParamType): NativeParamType {
+  if (isOutType(type) || isCallbackType(type) || type === 'userdata' || type === 'text' || isInOutType(type) || isUnsizedBytesType(type) || isMutArrayType(type) || structParamName(type) !== null) {
+    throw new TypeError(`the native glue has no ${type} parameters; the manifest refuses them in "native"`);
+  }
+  return type as NativeParamType;
 }
 
 function nativeResult(type: ResultType): Exclude<ResultType, 'cstring'> {

@@ -18,6 +18,24 @@
  *                  out:f64) -> int32_t *name  (one C parameter, no JS argument: it points at a
  *                   zeroed 8-byte slot; what C writes there comes back as { result, name }, or
  *                   { name } for a void function)
+ *   out:handle   -> struct x **name  (C stores a new object's address there; it comes back as a
+ *                   Handle, NULL as null, beside the result like an out-parameter)
+ *   in/out scalar (manifest "name:mut:u32", also mut:i32 mut:i64 mut:u64 mut:i53 mut:u53 mut:f32
+ *                  mut:f64) -> uint32_t *name  (the JS argument is written into the slot; what C
+ *                   leaves there comes back like an out-parameter's value)
+ *   writable array (mut:u8[] mut:i32[] ...) -> uint8_t *, size_t count  (as a typed array, but C
+ *                   may write the elements: they are copied back into the caller's array)
+ *   unsized buffer (u8*, mut:u8*) -> const uint8_t * / uint8_t *  (a Uint8Array's bytes, pointer
+ *                   only: C learns the length another way, e.g. an in/out size_t *; mut: copied back)
+ *   struct param (manifest "p:struct:point", with "structs": { "point": { "c": "struct point",
+ *                  "fields": [...] } } and the declaring header in "headers")
+ *                -> const struct point *p  (the JS object's fields written at the offsets cbox
+ *                   computed, checked against this header at build; zeroed padding; valid during
+ *                   the call. Field types: i8 u8 i16 u16 i32 u32 i53 u53 i64 u64 f32 f64 bool,
+ *                   struct:NAME, fixed arrays such as u8[16], and string = const char *)
+ *   struct out-parameter (manifest "p:out:struct:point") -> struct point *p  (a zeroed struct for
+ *                   C to fill; it comes back as an object with the result, or alone from a void
+ *                   function that has no other out-parameter; a string field is read as a string)
  *   cstring result -> const char *  (NUL-terminated UTF-8; copied after the call; NULL -> null)
  *                   With "free": "x_free" in the export (or "free": "free"), the result is a
  *                   char * the caller owns: after the copy cbox calls x_free(result), which the
@@ -33,7 +51,9 @@
  *   userdata param -> void * (no JS argument; always NULL: a JS closure carries its own context)
  *   void result  -> void
  *   bytes or string result -> the C function returns void and takes one extra, last
- *                   parameter `cbox_out *out`; it answers with cbox_return_* below.
+ *                   parameter `cbox_out *out`; it answers with cbox_return_* below. With
+ *                   "view": true on a bytes result, JS gets a view of those bytes in the sandbox
+ *                   memory, not a copy: valid until the next call into the library.
  *
  * Inputs live in the sandbox's arena and are gone when the call returns: copy what you keep.
  * cbox_alloc() hands out scratch memory from the same arena, released after every call, so

@@ -66,6 +66,18 @@ export function replyOf(value: unknown): CallReply {
   return typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) ? [value] : value;
 }
 
+/**
+ * The answer of a "view" export, its bytes copied out of the sandbox memory: structured clone
+ * would copy the whole memory (which cannot be transferred either). With out-parameters the
+ * view is the answer's result field (spread: the other fields stay own properties).
+ */
+export function copyView(value: unknown): unknown {
+  if (value instanceof Uint8Array) return value.slice();
+  if (typeof value !== 'object' || value === null || !Object.hasOwn(value, 'result')) return value;
+  const { result } = value as { result: unknown };
+  return result instanceof Uint8Array ? { ...value, result: result.slice() } : value;
+}
+
 /** The value a reply carries (structured clone keeps an object answer's keys own properties). */
 export function valueOfReply(reply: CallReply): unknown {
   return Array.isArray(reply) ? reply[0] : reply;

@@ -11,7 +11,7 @@ import type { Sandbox } from '../sandbox.js';
 import { errorToData, installComlinkErrorTransfer } from './error-transport.js';
 import { OutputSender } from './output-channel.js';
 import { CallProgress } from './progress.js';
-import { arities, epochMs, isMetered, replyOf, type CallBatch, type CallReply, type WorkerControl, type WorkerInit } from './protocol.js';
+import { arities, copyView, epochMs, isMetered, replyOf, type CallBatch, type CallReply, type WorkerControl, type WorkerInit } from './protocol.js';
 
 type Invoker = (...args: unknown[]) => unknown;
 
@@ -21,6 +21,7 @@ const output = init.output ? new OutputSender(init.output) : null;
 function serve(sandbox: Sandbox): void {
   const library = createLibrary<Record<string, Invoker>>(sandbox);
   const invokers = Object.keys(sandbox.compiled.stamp.exports).map((name) => library[name]!);
+  const views = Object.values(sandbox.compiled.stamp.exports).map((signature) => signature.view === true);
   const arity = arities(sandbox.compiled);
   const meter = isMetered(sandbox.compiled) ? sandbox.options.meter ?? null : null;
   const header = meter ? 2 : 1;
@@ -37,7 +38,8 @@ function serve(sandbox: Sandbox): void {
       progress.begin(startedAt, instance.generation, instance.memoryBytes, instance.calls + 1);
       let reply: CallReply;
       try {
-        reply = replyOf(meter && timeoutMs > 0 ? meter.within({ timeoutMs }, () => invokers[fnIndex]!(...args)) : invokers[fnIndex]!(...args));
+        const value = meter && timeoutMs > 0 ? meter.within({ timeoutMs }, () => invokers[fnIndex]!(...args)) : invokers[fnIndex]!(...args);
+        reply = replyOf(views[fnIndex] ? copyView(value) : value);
       } catch (error) {
         reply = errorToData(error);
       }

@@ -23,6 +23,20 @@ function stampText(edit: (json: string) => string): () => Promise<Uint8Array> {
   return () => fakeModule(ADD_WAT, edit(JSON.stringify(stampOf({ add: ADD }))));
 }
 
+const POINT_SUM: ExportSignature = { params: ['struct:point'], paramNames: ['p'], result: 'i32' };
+const POINT_WAT = '(func (export "point_sum") (param i32) (result i32) (i32.const 0))';
+type Layout = { size: unknown; align: unknown; fields: unknown[] };
+const GOOD_POINT: Layout = { size: 16, align: 8, fields: [{ name: 'x', type: 'i32', offset: 0 }, { name: 'y', type: 'f64', offset: 8 }] };
+
+/** A module taking a struct whose stamp lays the structs out as given (hash and all: only the load-time check stands). */
+function structLayouts(structs: Record<string, unknown>, signature = POINT_SUM): () => Promise<Uint8Array> {
+  return () => fakeModule(POINT_WAT, stampOf({ point_sum: signature }, { structs } as never));
+}
+
+function point(edit: Partial<Layout>): () => Promise<Uint8Array> {
+  return structLayouts({ point: { ...GOOD_POINT, ...edit } });
+}
+
 function withRuntime(replace: string, by: string): string {
   return RUNTIME_WAT.replace(replace, by);
 }
@@ -42,6 +56,41 @@ export const HOSTILE_MODULES: readonly HostileModule[] = [
     expect: 'abi-stamp-corrupt',
   },
   { name: 'a stamp with an own "__proto__" field', make: stampText((json) => `{"__proto__":{"then":1},${json.slice(1)}`), expect: 'abi-stamp-corrupt' },
+  { name: 'a well-formed struct layout (the cases below differ from it in one thing each)', make: point({}), expect: 'loaded' },
+  { name: 'a struct field past the end of its struct', make: point({ fields: [{ name: 'x', type: 'i32', offset: 0 }, { name: 'y', type: 'f64', offset: 16 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct field straddling the end of its struct', make: point({ size: 12, align: 4, fields: [{ name: 'x', type: 'i32', offset: 0 }, { name: 'y', type: 'f32', offset: 12 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'overlapping struct fields', make: point({ fields: [{ name: 'x', type: 'f64', offset: 0 }, { name: 'y', type: 'i32', offset: 4 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'struct fields out of order (a field before the one it follows)', make: point({ fields: [{ name: 'x', type: 'i32', offset: 8 }, { name: 'y', type: 'i32', offset: 0 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a misaligned struct field', make: point({ fields: [{ name: 'x', type: 'i32', offset: 0 }, { name: 'y', type: 'f64', offset: 4 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a negative struct offset', make: point({ fields: [{ name: 'x', type: 'i32', offset: -8 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a fractional struct offset', make: point({ fields: [{ name: 'x', type: 'u8', offset: 0.5 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct of 2**32 bytes', make: point({ size: 2 ** 32 }), expect: 'abi-stamp-corrupt' },
+  { name: 'an array field whose count overflows its struct', make: point({ fields: [{ name: 'x', type: 'u8', offset: 0, count: 2 ** 31 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'an array field of strings', make: point({ fields: [{ name: 'x', type: 'string', offset: 0, count: 2 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct size that is not a multiple of its alignment', make: point({ size: 20 }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct alignment of 3', make: point({ align: 3, size: 18 }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct field named __proto__', make: point({ fields: [{ name: '__proto__', type: 'i32', offset: 0 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct field named as JS code', make: point({ fields: [{ name: INJECTION, type: 'i32', offset: 0 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct field named twice', make: point({ fields: [{ name: 'x', type: 'i32', offset: 0 }, { name: 'x', type: 'i32', offset: 4 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct field of an unknown type', make: point({ fields: [{ name: 'x', type: 'pointer', offset: 0 }] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct with no fields', make: point({ fields: [] }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct with 100000 fields', make: point({ fields: Array.from({ length: 100_000 }, (_, i) => ({ name: `f${i}`, type: 'u8', offset: i })) }), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct field with an unknown key', make: point({ fields: [{ name: 'x', type: 'i32', offset: 0, getter: 'x' }] }), expect: 'abi-stamp-corrupt' },
+  {
+    name: 'a struct containing itself (a cycle)',
+    make: structLayouts({ point: { size: 16, align: 8, fields: [{ name: 'self', type: 'struct:point', offset: 0 }] } }),
+    expect: 'abi-stamp-corrupt',
+  },
+  {
+    name: 'a nested struct bigger than the room its field has',
+    make: structLayouts({ inner: GOOD_POINT, point: { size: 8, align: 8, fields: [{ name: 'inner', type: 'struct:inner', offset: 0 }] } }),
+    expect: 'abi-stamp-corrupt',
+  },
+  { name: 'a parameter naming a struct the stamp does not lay out', make: structLayouts({ other: GOOD_POINT }), expect: 'abi-stamp-corrupt' },
+  { name: 'struct parameters but no layouts at all', make: () => fakeModule(POINT_WAT, stampOf({ point_sum: POINT_SUM })), expect: 'abi-stamp-corrupt' },
+  { name: 'a struct named as JS code', make: structLayouts({ [INJECTION]: GOOD_POINT }), expect: 'abi-stamp-corrupt' },
+  { name: 'structs that are an array', make: () => fakeModule(POINT_WAT, stampOf({ point_sum: POINT_SUM }, { structs: [GOOD_POINT] } as never)), expect: 'abi-stamp-corrupt' },
+  { name: 'a view on a result that is not bytes', make: () => fakeModule(POINT_WAT, stampOf({ point_sum: { ...POINT_SUM, view: true } }, { structs: { point: GOOD_POINT } } as never)), expect: 'abi-stamp-corrupt' },
   { name: 'a stamp that is not JSON', make: stampText((json) => json.slice(0, 40)), expect: 'abi-stamp-corrupt' },
   { name: 'a stamp whose memoryMaximum is a string', make: stampText((json) => json.replace('"memoryMaximum":16777216', '"memoryMaximum":"16MiB"')), expect: 'abi-stamp-corrupt' },
   { name: 'a stamp without memoryMaximum', make: stampText((json) => json.replace('"memoryMaximum":16777216,', '')), expect: 'abi-stamp-corrupt' },

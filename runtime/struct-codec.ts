@@ -1,0 +1,249 @@
+// A struct parameter's way across: a plain JS object checked field by field (every field
+// required, none extra, each typed exactly like a parameter), written into the arena at the
+// stamp's offsets; and a struct C filled, read back into a plain object. Both invokers use this
+// one codec, so they check and marshal alike. Layouts come from the checked stamp
+// (struct-stamp.ts): every offset lies inside the struct's own bytes.
+import { structParamName, type ExportSignature, type StructLayout } from './abi.js';
+import { argumentError, arrayLength, isString } from './arguments.js';
+import { describeValue } from './describe-value.js';
+import { i53Result, u53Result } from './int53.js';
+import type { Marshalling } from './marshalling.js';
+import { ARRAY_FIELD_ELEMENTS, FIELD_SIZES, isFieldScalar, nestedStructName, type FieldScalar } from './struct-fields.js';
+
+/** One field, flattened: nested structs' fields carry their absolute offsets. */
+interface FieldNode {
+  readonly name: string;
+  /** Where a message points: `inner.x`. */
+  readonly path: string;
+  readonly offset: number;
+  readonly scalar: FieldScalar | null;
+  /** A fixed-size array field's element count. */
+  readonly count: number | null;
+  /** A nested struct's fields. */
+  readonly fields: readonly FieldNode[] | null;
+  /** An object with every field of a nested struct as an own property: reads copy it (one shape per struct). */
+  readonly template: Readonly<Record<string, null>> | null;
+}
+
+/** A refused field (path '' : the struct argument itself); `problem` completes "field <path> ...". */
+class FieldProblem {
+  constructor(readonly path: string, readonly problem: string, readonly value: unknown = undefined) {}
+}
+
+function mustBe(path: string, expected: string, value: unknown): FieldProblem {
+  return new FieldProblem(path, `must be ${expected}, got ${describeValue(value)}`, value);
+}
+
+const EXPECTED_FIELD: Readonly<Record<FieldScalar, string>> = {
+  i8: 'an integer from -128 to 127',
+  u8: 'an integer from 0 to 255',
+  i16: 'an integer from -32768 to 32767',
+  u16: 'an integer from 0 to 65535',
+  i32: 'an integer from -2147483648 to 2147483647',
+  u32: 'an integer from 0 to 4294967295',
+  i53: 'a safe integer (Number.isSafeInteger)',
+  u53: 'a safe integer from 0 to Number.MAX_SAFE_INTEGER',
+  i64: 'a bigint from -(2n**63n) to 2n**63n-1n',
+  u64: 'a bigint from 0n to 2n**64n-1n',
+  f32: 'a number',
+  f64: 'a number',
+  bool: 'a boolean',
+  string: 'a well-formed string without NUL characters',
+};
+
+/** Whether `v` is a valid value of this scalar field (the parameters' rules, per C width). */
+function fits(scalar: FieldScalar, v: unknown): boolean {
+  // typeof first: bit operators throw a raw TypeError on a bigint.
+  switch (scalar) {
+    case 'i8': return typeof v === 'number' && (v << 24 >> 24) === v;
+    case 'u8': return typeof v === 'number' && (v & 0xff) === v;
+    case 'i16': return typeof v === 'number' && (v << 16 >> 16) === v;
+    case 'u16': return typeof v === 'number' && (v & 0xffff) === v;
+    case 'i32': return typeof v === 'number' && (v | 0) === v;
+    case 'u32': return typeof v === 'number' && (v >>> 0) === v;
+    case 'i53': return Number.isSafeInteger(v);
+    case 'u53': return Number.isSafeInteger(v) && (v as number) >= 0;
+    case 'i64': return typeof v === 'bigint' && BigInt.asIntN(64, v) === v;
+    case 'u64': return typeof v === 'bigint' && BigInt.asUintN(64, v) === v;
+    case 'f32': case 'f64': return typeof v === 'number';
+    case 'bool': return typeof v === 'boolean';
+    case 'string': return isString(v);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export class StructCodec {
+  private readonly fields: readonly FieldNode[];
+  private readonly template: Readonly<Record<string, null>>;
+  /** Every scalar and array field, nested ones included, in the order lower() gives their values. */
+  private readonly leaves: readonly FieldNode[];
+  private readonly hasStrings: boolean;
+  readonly size: number;
+
+  /** `layouts`: the stamp's checked structs; `name` one of them. */
+  constructor(layouts: Readonly<Record<string, StructLayout>>, readonly name: string) {
+    const layout = layouts[name]!;
+    this.size = layout.size;
+    this.fields = StructCodec.flatten(layouts, layout, 0, '');
+    this.template = StructCodec.templateOf(this.fields);
+    const leavesOf = (fields: readonly FieldNode[]): FieldNode[] => fields.flatMap((field) => (field.fields === null ? [field] : leavesOf(field.fields)));
+    this.leaves = leavesOf(this.fields);
+    this.hasStrings = this.leaves.some((leaf) => leaf.scalar === 'string');
+  }
+
+  private static flatten(layouts: Readonly<Record<string, StructLayout>>, layout: StructLayout, base: number, prefix: string): FieldNode[] {
+    return layout.fields.map((field) => {
+      const path = `${prefix}${field.name}`;
+      const offset = base + field.offset;
+      if (isFieldScalar(field.type)) return { name: field.name, path, offset, scalar: field.type, count: field.count ?? null, fields: null, template: null };
+      const fields = StructCodec.flatten(layouts, layouts[nestedStructName(field.type)!]!, offset, `${path}.`);
+      return { name: field.name, path, offset, scalar: null, count: null, fields, template: StructCodec.templateOf(fields) };
+    });
+  }
+
+  // Own properties defined (not assigned) from the start: a field named like an
+  // Object.prototype member is then set on the object itself. Not frozen (it never leaves the
+  // codec): spreading a plain object takes V8's fast path.
+  private static templateOf(fields: readonly FieldNode[]): Readonly<Record<string, null>> {
+    return Object.fromEntries(fields.map((field) => [field.name, null]));
+  }
+
+  /**
+   * The checked values of a JS object, in field order (nested structs flattened), read once each:
+   * a getter gets no second say. Throws CboxArgumentError naming the field.
+   */
+  lower(value: unknown, fn: string, signature: ExportSignature, index: number): unknown[] {
+    const values: unknown[] = [];
+    try {
+      this.lowerInto(value, this.fields, '', values);
+    } catch (error) {
+      if (!(error instanceof FieldProblem)) throw error;
+      throw argumentError(fn, signature, index, error.value, error.path === '' ? undefined : { path: error.path, problem: error.problem });
+    }
+    return values;
+  }
+
+  private lowerInto(value: unknown, fields: readonly FieldNode[], path: string, values: unknown[]): void {
+    // The argument itself (path ''), or a nested struct's field.
+    if (!isPlainObject(value)) throw path === '' ? new FieldProblem('', '', value) : mustBe(path.slice(0, -1), 'a plain object (a nested struct)', value);
+    for (const field of fields) {
+      if (!Object.hasOwn(value, field.name)) throw new FieldProblem(field.path, `is missing (every field of struct ${this.name} is required)`);
+    }
+    // Every field is an own property: one more enumerable key is an extra field. Counted with
+    // for-in (no array made); only when it counts more are the own keys listed.
+    let keys = 0;
+    for (const _ in value) keys++;
+    if (keys !== fields.length) {
+      const extra = Object.keys(value).find((key) => !fields.some((field) => field.name === key));
+      if (extra !== undefined) throw new FieldProblem(`${path}${extra}`, `is not a field of ${path === '' ? `struct ${this.name}` : path.slice(0, -1)}`);
+    }
+    for (const field of fields) {
+      const v = value[field.name];
+      if (field.fields !== null) this.lowerInto(v, field.fields, `${field.path}.`, values);
+      else if (field.count !== null) {
+        const { kind } = ARRAY_FIELD_ELEMENTS[field.scalar!]!;
+        if (arrayLength(v, kind) !== field.count) throw mustBe(field.path, `a ${kind} of ${field.count} elements that is not detached`, v);
+        values.push(v);
+      } else {
+        if (!fits(field.scalar!, v)) throw mustBe(field.path, EXPECTED_FIELD[field.scalar!], v);
+        values.push(v);
+      }
+    }
+  }
+
+  /** Zeroed bytes for the struct in the arena (padding included): a struct C fills, or one to write. */
+  reserve(arena: Marshalling): number {
+    return arena.putZeroed(this.size);
+  }
+
+  /** Writes lowered values (this call's own array: strings are replaced by their addresses) into a fresh struct in the arena; its address. */
+  write(arena: Marshalling, values: unknown[]): number {
+    const pointer = this.reserve(arena);
+    const leaves = this.leaves;
+    // Strings first: their room may be a heap block, which may grow the memory (a new buffer).
+    if (this.hasStrings) {
+      for (let k = 0; k < leaves.length; k++) if (leaves[k]!.scalar === 'string') values[k] = arena.putString(values[k] as string);
+    }
+    const data = arena.dataView;
+    for (let k = 0; k < leaves.length; k++) {
+      const leaf = leaves[k]!;
+      const at = pointer + leaf.offset;
+      if (leaf.count === null) writeScalar(data, at, leaf.scalar!, values[k]);
+      else {
+        const array = values[k] as Uint8Array;
+        new Uint8Array(data.buffer, at, array.byteLength).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+      }
+    }
+    return pointer;
+  }
+
+  /** The struct C wrote at `pointer` (a struct this call reserved) as a plain object; refuses what C wrote wrong (bad-result). */
+  read(arena: Marshalling, pointer: number, fn: string): Record<string, unknown> {
+    return this.readFields(arena, arena.dataView, pointer, this.fields, this.template, fn);
+  }
+
+  private readFields(arena: Marshalling, data: DataView, pointer: number, fields: readonly FieldNode[], template: Readonly<Record<string, null>>, fn: string): Record<string, unknown> {
+    const object: Record<string, unknown> = { ...template };
+    for (const field of fields) {
+      const at = pointer + field.offset;
+      if (field.fields !== null) object[field.name] = this.readFields(arena, data, pointer, field.fields, field.template!, fn);
+      else if (field.count !== null) {
+        const { view } = ARRAY_FIELD_ELEMENTS[field.scalar!]!;
+        const bytes = FIELD_SIZES[field.scalar!] * field.count;
+        object[field.name] = new (view as new (buffer: ArrayBufferLike) => unknown)(data.buffer.slice(at, at + bytes));
+      } else if (field.scalar === 'string') {
+        // Tainted: a pointer C wrote, checked by cstringAt against the memory; NULL reads as null.
+        const text = data.getUint32(at, true);
+        object[field.name] = text === 0 ? null : arena.cstringAt(text, fn);
+      } else object[field.name] = readScalar(data, at, field.scalar!, fn);
+    }
+    return object;
+  }
+}
+
+// wasm is little-endian.
+function writeScalar(data: DataView, at: number, scalar: FieldScalar, v: unknown): void {
+  switch (scalar) {
+    case 'i8': case 'u8': data.setUint8(at, v as number); break;
+    case 'bool': data.setUint8(at, v === true ? 1 : 0); break;
+    case 'i16': case 'u16': data.setUint16(at, v as number, true); break;
+    case 'i32': case 'u32': case 'string': data.setUint32(at, (v as number) >>> 0, true); break;
+    case 'f32': data.setFloat32(at, v as number, true); break;
+    case 'f64': data.setFloat64(at, v as number, true); break;
+    case 'i53': case 'u53': data.setBigInt64(at, BigInt(v as number), true); break;
+    case 'i64': data.setBigInt64(at, v as bigint, true); break;
+    case 'u64': data.setBigUint64(at, v as bigint, true); break;
+  }
+}
+
+/** A scalar field C wrote (strings are read by the codec: they point elsewhere). */
+function readScalar(data: DataView, at: number, scalar: FieldScalar, fn: string): unknown {
+  switch (scalar) {
+    case 'i8': return data.getInt8(at);
+    case 'u8': return data.getUint8(at);
+    // C's _Bool holds 0 or 1; any other byte reads as true, as C would test it.
+    case 'bool': return data.getUint8(at) !== 0;
+    case 'i16': return data.getInt16(at, true);
+    case 'u16': return data.getUint16(at, true);
+    case 'i32': return data.getInt32(at, true);
+    case 'u32': return data.getUint32(at, true);
+    case 'f32': return data.getFloat32(at, true);
+    case 'f64': return data.getFloat64(at, true);
+    case 'i53': return i53Result(data.getBigInt64(at, true), fn);
+    case 'u53': return u53Result(data.getBigInt64(at, true), fn);
+    case 'i64': return data.getBigInt64(at, true);
+    case 'u64': return data.getBigUint64(at, true);
+    case 'string': throw new TypeError('a string field is read by the codec');
+  }
+}
+
+/** A codec per struct parameter position (null elsewhere), for an export's invoker. */
+export function structCodecs(layouts: Readonly<Record<string, StructLayout>> | undefined, signature: ExportSignature): (StructCodec | null)[] {
+  return signature.params.map((type) => {
+    const name = structParamName(type);
+    return name === null || layouts === undefined ? null : new StructCodec(layouts, name);
+  });
+}
