@@ -178,8 +178,7 @@ export async function runCalibration(binding: Binding<unknown>, loadWasm: WasmLo
     const native = createNativeLibrary<AnyFunctions>(stamp, loadAddon(binding));
     try {
       for (const [fn, signature] of candidates) {
-        // Native exports have only value types (the manifest keeps structs and writable arrays out of "native").
-        const found = workingArguments(fn, signature.params as readonly ValueType[], wasm, native, options.args?.[fn]);
+        const found = workingArguments(fn, signature.params, wasm, native, options.args?.[fn]);
         if ('error' in found) {
           decisions[fn] = { route: 'wasm', reason: `no measurement: every call failed (${found.error})` };
           continue;

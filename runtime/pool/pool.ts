@@ -7,7 +7,6 @@
 // retrying with backoff. Start-up code of a new module (reload) only ever runs in workers.
 import { mainThreadOnly, type Refusals } from './main-thread-only.js';
 import { availableParallelism } from 'node:os';
-import { isMutArrayType } from '../abi.js';
 import { isBinding, type Binding, type GenericExports } from '../binding.js';
 import { compileModule, type CompiledModule, type ModuleSource } from '../compiled-module.js';
 import { CboxArgumentError, CboxClosedError, CboxError, CboxLoadError, CboxTrap } from '../errors.js';
