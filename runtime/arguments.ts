@@ -65,6 +65,8 @@ const typedArrayKind = Object.getOwnPropertyDescriptor(typedArrayPrototype, Symb
 const typedArrayByteLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteLength')!.get!;
 const typedArrayBuffer = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'buffer')!.get!;
 const typedArrayLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'length')!.get!;
+/** The engine's own TypedArray.prototype.set, called on arrays cbox copies into or back into. */
+export const typedArraySet = (typedArrayPrototype as { set: (this: unknown, source: unknown) => void }).set;
 
 /** Whether a typed array's buffer is detached: it then reads as empty, and only a view constructed on it tells. */
 function isDetached(value: unknown): boolean {

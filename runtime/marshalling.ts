@@ -4,7 +4,7 @@
 // a heap block. Every answer read back is tainted: C wrote it, so every pointer and length is
 // checked against the memory before a byte is copied. After each call the arena is empty again.
 import { ARRAY_ELEMENTS, type ArrayType, type OutValueType } from './abi.js';
-import { arrayLength } from './arguments.js';
+import { arrayLength, typedArraySet } from './arguments.js';
 import { CboxCallError, CboxError } from './errors.js';
 
 // struct cbox_arena_header in c-src/runtime/cbox_rt.c
@@ -230,11 +230,12 @@ export class Marshalling {
    * What C left in a writable array this call put at `pointer` (putArray), copied back into the
    * caller's array; false (nothing copied) when that array no longer has the `count` elements it had.
    */
-  copyArrayBack(array: ArrayLike<number> & { set(source: ArrayLike<number>): void }, pointer: number, count: number, type: ArrayType): boolean {
+  copyArrayBack(array: unknown, pointer: number, count: number, type: ArrayType): boolean {
     const { kind, view } = ARRAY_ELEMENTS[type];
     if (arrayLength(array, kind) !== count) return false;
     this.views();
-    array.set(new view(this.buffer, pointer, count));
+    // The engine's own set(): a subclass that overrides set() gets no say (and cannot throw here).
+    typedArraySet.call(array, new view(this.buffer, pointer, count));
     return true;
   }
 

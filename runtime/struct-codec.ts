@@ -4,7 +4,7 @@
 // one codec, so they check and marshal alike. Layouts come from the checked stamp
 // (struct-stamp.ts): every offset lies inside the struct's own bytes.
 import { structParamName, type ExportSignature, type StructLayout } from './abi.js';
-import { argumentError, arrayLength, isString } from './arguments.js';
+import { argumentError, arrayLength, isString, typedArraySet } from './arguments.js';
 import { describeValue } from './describe-value.js';
 import { i53Result, u53Result } from './int53.js';
 import type { Marshalling } from './marshalling.js';
@@ -173,8 +173,10 @@ export class StructCodec {
       const at = pointer + leaf.offset;
       if (leaf.count === null) writeScalar(data, at, leaf.scalar!, values[k]);
       else {
-        const array = values[k] as Uint8Array;
-        new Uint8Array(data.buffer, at, array.byteLength).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+        // The engine's own set(), into exactly `count` elements: a subclass's getters are never
+        // asked where the bytes are (the offset is aligned to the element: struct-stamp.ts).
+        const { view } = ARRAY_FIELD_ELEMENTS[leaf.scalar!]!;
+        typedArraySet.call(new (view as new (buffer: ArrayBufferLike, offset: number, length: number) => Uint8Array)(data.buffer, at, leaf.count), values[k]);
       }
     }
     return pointer;

@@ -99,7 +99,22 @@ describe('structs on the wasm engine', () => {
     expect(reads).toBe(1);
   });
 
-  it('what C writes into a struct is checked: a string pointer outside the memory or a u53 past 2**53 is CboxCallError bad-result, and the library goes on', async () => {
+  it('a typed-array subclass that lies (buffer, byteOffset, set) gets no say in what is copied in or back', async () => {
+    const lib = await open();
+    class Liar extends Uint8Array {
+      override get buffer(): ArrayBuffer { return new ArrayBuffer(1 << 20); }
+      override get byteOffset(): number { return 12345; }
+      override set(): void { throw new Error('not called'); }
+    }
+    const key = new Liar(16).fill(1);
+    const shape = { ...shapeInput(), key };
+    expect(lib.shape_sum(shape)).toBe(expectedShapeSum() - [...shapeInput().key].reduce((sum, value, i) => sum + (i + 1) * value, 0) + 136);
+    const dst = new Liar(8);
+    expect(lib.copy_upper('abc', dst)).toBe(3);
+    expect(Buffer.from(dst.subarray(0, 3)).toString()).toBe('ABC');
+  });
+
+    it('what C writes into a struct is checked: a string pointer outside the memory or a u53 past 2**53 is CboxCallError bad-result, and the library goes on', async () => {
     const lib = await open();
     expect(() => lib.shape_bad_label()).toThrow(expect.objectContaining({ code: 'bad-result' }));
     expect(() => lib.shape_bad_u53()).toThrow(expect.objectContaining({ code: 'bad-result' }));
