@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what cbox needs on Debian 12 + Node 20: the C -> WASI toolchain from apt (when it is
-# missing) and the npm dependencies (npm ci). Safe to run again: it only installs what is missing.
+# Installs what cbox needs on Debian 12 + Node 20: the C -> WASI toolchain and the lz4 tool the
+# tests compare with, from apt (when missing), and the npm dependencies (npm ci). Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,16 +11,21 @@ have_toolchain() {
     [ -f /usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a ]
 }
 
-if ! have_toolchain; then
-  echo "cbox setup: installing the C -> WASI toolchain: ${packages[*]}"
+missing=()
+have_toolchain || missing+=("${packages[@]}")
+# The lz4 command-line tool: the outside reference test/lz4.test.ts checks the lz4 wrap against.
+command -v lz4 >/dev/null || missing+=(lz4)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "cbox setup: installing ${missing[*]}"
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "cbox setup: run as root, or: apt-get install -y ${packages[*]}" >&2; exit 1; }
+    command -v sudo >/dev/null || { echo "cbox setup: run as root, or: apt-get install -y ${missing[*]}" >&2; exit 1; }
     sudo="sudo"
   fi
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
-  $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 # The third-party C the tests wrap (md4c, lz4), from Debian source packages.
