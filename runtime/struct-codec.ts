@@ -1,29 +1,18 @@
 // A struct parameter's way across: a plain JS object checked field by field (every field
 // required, none extra, each typed exactly like a parameter), written into the arena at the
 // stamp's offsets; and a struct C filled, read back into a plain object. Both invokers use this
-// one codec, so they check and marshal alike. Layouts come from the checked stamp
-// (struct-stamp.ts): every offset lies inside the struct's own bytes.
+// one codec, so they check and marshal alike; where code generation is allowed, its check and
+// read are generated per struct (struct-codegen.ts), and the walk here is the reference the
+// closure-only invoker uses. Layouts come from the checked stamp (struct-stamp.ts): every offset
+// lies inside the struct's own bytes.
 import { structParamName, type ExportSignature, type StructLayout } from './abi.js';
 import { argumentError, arrayLength, isString, typedArraySet } from './arguments.js';
 import { describeValue } from './describe-value.js';
 import { i53Result, u53Result } from './int53.js';
 import type { Marshalling } from './marshalling.js';
+import { canGenerateCode } from './code-generation.js';
+import { generateLower, generateRead, type FieldNode, type LowerRefusals } from './struct-codegen.js';
 import { ARRAY_FIELD_ELEMENTS, FIELD_SIZES, isFieldScalar, nestedStructName, type FieldScalar } from './struct-fields.js';
-
-/** One field, flattened: nested structs' fields carry their absolute offsets. */
-interface FieldNode {
-  readonly name: string;
-  /** Where a message points: `inner.x`. */
-  readonly path: string;
-  readonly offset: number;
-  readonly scalar: FieldScalar | null;
-  /** A fixed-size array field's element count. */
-  readonly count: number | null;
-  /** A nested struct's fields. */
-  readonly fields: readonly FieldNode[] | null;
-  /** An object with every field of a nested struct as an own property: reads copy it (one shape per struct). */
-  readonly template: Readonly<Record<string, null>> | null;
-}
 
 /** A refused field (path '' : the struct argument itself); `problem` completes "field <path> ...". */
 class FieldProblem {
@@ -81,6 +70,11 @@ export class StructCodec {
   /** Every scalar and array field, nested ones included, in the order lower() gives their values. */
   private readonly leaves: readonly FieldNode[];
   private readonly hasStrings: boolean;
+  /** The check and read generated for this struct; null where code generation is disallowed (the walk below serves). */
+  private readonly generated: {
+    readonly lower: (value: unknown) => unknown[];
+    readonly read: (arena: Marshalling, pointer: number, fn: string) => Record<string, unknown>;
+  } | null;
   readonly size: number;
 
   /** `layouts`: the stamp's checked structs; `name` one of them. */
@@ -92,6 +86,10 @@ export class StructCodec {
     const leavesOf = (fields: readonly FieldNode[]): FieldNode[] => fields.flatMap((field) => (field.fields === null ? [field] : leavesOf(field.fields)));
     this.leaves = leavesOf(this.fields);
     this.hasStrings = this.leaves.some((leaf) => leaf.scalar === 'string');
+    const tools = { arrayLength, isString, i53Result, u53Result };
+    this.generated = canGenerateCode
+      ? { lower: generateLower(this.fields, this.refusals, tools), read: generateRead(this.fields, this.template, tools) }
+      : null;
   }
 
   private static flatten(layouts: Readonly<Record<string, StructLayout>>, layout: StructLayout, base: number, prefix: string): FieldNode[] {
@@ -116,43 +114,49 @@ export class StructCodec {
    * a getter gets no second say. Throws CboxArgumentError naming the field.
    */
   lower(value: unknown, fn: string, signature: ExportSignature, index: number): unknown[] {
-    const values: unknown[] = [];
     try {
-      this.lowerInto(value, this.fields, '', values);
+      if (this.generated !== null) return this.generated.lower(value);
+      const values: unknown[] = [];
+      this.lowerInto(value, this.fields, null, values);
+      return values;
     } catch (error) {
       if (!(error instanceof FieldProblem)) throw error;
       throw argumentError(fn, signature, index, error.value, error.path === '' ? undefined : { path: error.path, problem: error.problem });
     }
-    return values;
   }
 
-  private lowerInto(value: unknown, fields: readonly FieldNode[], path: string, values: unknown[]): void {
-    // The argument itself (path ''), or a nested struct's field.
-    if (!isPlainObject(value)) throw path === '' ? new FieldProblem('', '', value) : mustBe(path.slice(0, -1), 'a plain object (a nested struct)', value);
-    for (const field of fields) {
-      if (!Object.hasOwn(value, field.name)) throw new FieldProblem(field.path, `is missing (every field of struct ${this.name} is required)`);
-    }
+  private lowerInto(value: unknown, fields: readonly FieldNode[], holder: FieldNode | null, values: unknown[]): void {
+    const refuse = this.refusals;
+    if (!isPlainObject(value)) return refuse.notObject(holder, value);
+    for (const field of fields) if (!Object.hasOwn(value, field.name)) refuse.missing(field);
     // Every field is an own property: one more enumerable key is an extra field. Counted with
     // for-in (no array made); only when it counts more are the own keys listed.
     let keys = 0;
     for (const _ in value) keys++;
-    if (keys !== fields.length) {
-      const extra = Object.keys(value).find((key) => !fields.some((field) => field.name === key));
-      if (extra !== undefined) throw new FieldProblem(`${path}${extra}`, `is not a field of ${path === '' ? `struct ${this.name}` : path.slice(0, -1)}`);
-    }
+    if (keys !== fields.length) refuse.extra(fields, holder === null ? '' : `${holder.path}.`, value);
     for (const field of fields) {
       const v = value[field.name];
-      if (field.fields !== null) this.lowerInto(v, field.fields, `${field.path}.`, values);
-      else if (field.count !== null) {
-        const { kind } = ARRAY_FIELD_ELEMENTS[field.scalar!]!;
-        if (arrayLength(v, kind) !== field.count) throw mustBe(field.path, `a ${kind} of ${field.count} elements that is not detached`, v);
-        values.push(v);
-      } else {
-        if (!fits(field.scalar!, v)) throw mustBe(field.path, EXPECTED_FIELD[field.scalar!], v);
-        values.push(v);
-      }
+      if (field.fields !== null) this.lowerInto(v, field.fields, field, values);
+      else if (field.count !== null ? arrayLength(v, ARRAY_FIELD_ELEMENTS[field.scalar!]!.kind) !== field.count : !fits(field.scalar!, v)) refuse.bad(field, v);
+      else values.push(v);
     }
   }
+
+  /** How a field is refused, the same from the walk and from generated code. */
+  private readonly refusals: LowerRefusals = {
+    notObject: (holder, value) => {
+      throw holder === null ? new FieldProblem('', '', value) : mustBe(holder.path, 'a plain object (a nested struct)', value);
+    },
+    missing: (field) => { throw new FieldProblem(field.path, `is missing (every field of struct ${this.name} is required)`); },
+    extra: (fields, path, value) => {
+      const extra = Object.keys(value).find((key) => !fields.some((field) => field.name === key));
+      if (extra !== undefined) throw new FieldProblem(`${path}${extra}`, `is not a field of ${path === '' ? `struct ${this.name}` : path.slice(0, -1)}`);
+    },
+    bad: (field, value) => {
+      const expected = field.count === null ? EXPECTED_FIELD[field.scalar!] : `a ${ARRAY_FIELD_ELEMENTS[field.scalar!]!.kind} of ${field.count} elements that is not detached`;
+      throw mustBe(field.path, expected, value);
+    },
+  };
 
   /** Zeroed bytes for the struct in the arena (padding included): a struct C fills, or one to write. */
   reserve(arena: Marshalling): number {
@@ -184,6 +188,7 @@ export class StructCodec {
 
   /** The struct C wrote at `pointer` (a struct this call reserved) as a plain object; refuses what C wrote wrong (bad-result). */
   read(arena: Marshalling, pointer: number, fn: string): Record<string, unknown> {
+    if (this.generated !== null) return this.generated.read(arena, pointer, fn);
     return this.readFields(arena, arena.dataView, pointer, this.fields, this.template, fn);
   }
 

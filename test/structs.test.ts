@@ -171,6 +171,8 @@ describe('structs on both invokers', () => {
     expect(here.pointSum).toBe(203.25);
     expect((here.refused as string[]).every((code) => code !== 'none')).toBe(true);
     expect(here.view).toEqual(['Uint8Array', 4, [10, 11, 12, 13], true]);
+    // Fields named like Object.prototype's members are own properties, in and out.
+    expect(here.oddNames).toEqual([32, { constructor: 4, hasOwnProperty: 5 }, ['constructor', 'hasOwnProperty'], true]);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cbox-structs-nocodegen-'));
     const script = path.join(dir, 'run.mjs');
     writeFileSync(script, `

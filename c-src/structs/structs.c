@@ -129,3 +129,10 @@ double inout_scale(double *x, int64_t *big, int32_t factor) {
     *big *= factor;
     return before;
 }
+
+int32_t odd_sum(const struct odd_names *o) { return o->constructor * 10 + o->hasOwnProperty; }
+
+void odd_make(int32_t seed, struct odd_names *out) {
+    out->constructor = seed;
+    out->hasOwnProperty = seed + 1;
+}

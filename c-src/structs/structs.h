@@ -47,6 +47,14 @@ size_t fill_squares(int32_t *values, size_t count);
 size_t copy_upper(const char *text, uint8_t *dst, size_t dstCapacity);
 double scale_f64(double *values, size_t count, double factor);
 
+/* Fields named like Object.prototype's members: they must become own properties in JS. */
+struct odd_names {
+    int32_t constructor;
+    int32_t hasOwnProperty;
+};
+int32_t odd_sum(const struct odd_names *o);
+void odd_make(int32_t seed, struct odd_names *out);
+
 /* Pointer idioms beside structs: an opaque object made through an out-pointer, in/out scalars,
  * buffers whose length travels by pointer. */
 struct counter;
