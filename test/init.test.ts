@@ -328,6 +328,7 @@ int32_t anon_member_x(const struct anon_member *a);
 struct opaque;
 int32_t opaque_open(int32_t start, struct opaque **out);
 int32_t opaque_value(const struct opaque *o);
+int32_t opaque_plus(const struct opaque *o, int32_t n);
 `;
   const structsSource = `#include <string.h>
 #include "pix.h"
@@ -354,6 +355,7 @@ struct opaque { int32_t value; };
 static struct opaque the_opaque;
 int32_t opaque_open(int32_t start, struct opaque **out) { the_opaque.value = start; *out = &the_opaque; return 0; }
 int32_t opaque_value(const struct opaque *o) { return o->value; }
+int32_t opaque_plus(const struct opaque *o, int32_t n) { return o->value + n; }
 `;
 
   it('maps a struct with nested structs, an enum, 64-bit, string, array and bool fields; cbox build checks it and the calls work', async () => {
@@ -370,6 +372,8 @@ int32_t opaque_value(const struct opaque *o) { return o->value; }
     expect(written.exports.pixel_make).toEqual({ params: ['seed:u32', 'out:out:struct:pixel'], result: 'void' });
     // struct opaque ** for a struct the header only declares: C hands back a new object.
     expect(written.exports.opaque_open).toEqual({ params: ['start:i32', 'out:out:handle'], result: 'i32' });
+    // An opaque struct pointer stays a handle when a length-like name follows it.
+    expect(written.exports.opaque_plus).toEqual({ params: ['o:handle', 'n:i32'], result: 'i32' });
     const reasons = Object.fromEntries(result.skipped.map(({ name, reason }) => [name, reason]));
     expect(reasons).toEqual({
       either_int: expect.stringMatching(/^parameter e \(const union either \*\): .*unions not supported$/),

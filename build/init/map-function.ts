@@ -153,8 +153,9 @@ function mapPointerParam(pointee: CType, next: CType | undefined, length: Length
   }
   if (pointee.kind === 'void' && options.takesCallback && length === null) return { type: 'userdata', consumed: 1 };
   if (pointee.kind === 'record') {
-    // A struct pointer followed by a length is an array of structs, which no manifest type is.
-    if (length === 'length') return { reason: `an array of ${pointee.spelling} with its length (${nextName}): arrays of structs not supported` };
+    // A pointer to a complete struct followed by a length is an array of structs, which no
+    // manifest type is (an opaque one is a handle, whatever follows it).
+    if (length === 'length' && pointee.name !== null && tags(pointee.name)?.complete === true) return { reason: `an array of ${pointee.spelling} with its length (${nextName}): arrays of structs not supported` };
     return opaqueOrStruct(pointee, tags, options, 'param');
   }
   if (pointee.kind === 'pointer') return pointerToPointer(pointee, length, nextName, tags);
