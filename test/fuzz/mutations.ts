@@ -21,6 +21,13 @@ const HOSTILE_VALUES: fc.Arbitrary<unknown> = fc.oneof(
     'userdata', 'text', 'callback()', 'callback(a:i32)->i32', 'callback(a:text,userdata:userdata)', 'callback( a:i32 )', 'callback(i32)',
     'callback(a:i32)->text', 'callback(__proto__:i32)', 'callback(a:i32,a:i32)', `callback(${Array.from({ length: 17 }, (_, i) => `a${i}:i32`).join(',')})`,
     'callback(a:callback(b:i32))', ['callback(a:handle)->bool', 'userdata'],
+    // Struct, writable-array and pointer types, and struct layouts that overlap, overflow or nest in a cycle.
+    'struct:point', 'out:struct:point', 'struct:__proto__', 'mut:u8[]', 'u8*', 'mut:u8*', 'out:handle', 'mut:i53', 'mut:handle',
+    { point: { size: 8, align: 4, fields: [{ name: 'x', type: 'i32', offset: 0 }, { name: 'y', type: 'i32', offset: 4 }] } },
+    { point: { size: 8, align: 4, fields: [{ name: 'x', type: 'i32', offset: 6 }] } },
+    { point: { size: 8, align: 8, fields: [{ name: 'x', type: 'f64', offset: 0 }, { name: 'y', type: 'i32', offset: 4 }] } },
+    { point: { size: 8, align: 8, fields: [{ name: 'self', type: 'struct:point', offset: 0 }] } },
+    { point: { size: 2 ** 40, align: 8, fields: [{ name: 'x', type: 'u8', offset: 0, count: 2 ** 40 }] } },
   ),
   fc.constantFrom(...HOSTILE_NAMES),
   fc.jsonValue({ maxDepth: 3 }),
@@ -33,7 +40,7 @@ const HOSTILE_VALUES: fc.Arbitrary<unknown> = fc.oneof(
 const PATHS = [
   'abi', 'name', 'hash', 'exports', 'memoryMaximum', 'stackSize', 'arenaSize', 'strict', 'native', 'trusted',
   'native.#', 'exports.*', 'exports.*.params', 'exports.*.params.#', 'exports.*.paramNames', 'exports.*.paramNames.#', 'exports.*.result',
-  'unknownField', 'exports.*.unknownField',
+  'unknownField', 'exports.*.unknownField', 'structs', 'exports.*.view',
 ];
 
 export type StampEdit =
