@@ -35,7 +35,7 @@ export function parseStructs(raw: unknown, problems: string[]): Record<string, M
   const names = new Set(entries.map(([name]) => name));
   for (const [name, spec] of entries) {
     const where = `"structs.${name}"`;
-    if (!isCIdentifier(name)) { problems.push(`"structs": ${JSON.stringify(name)} is not a C identifier`); continue; }
+    if (!isCIdentifier(name) || name === '__proto__') { problems.push(`"structs": ${JSON.stringify(name)} is not a C identifier cbox can name a struct by`); continue; }
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) { problems.push(`${where} must be an object with "c" and "fields"`); continue; }
     const { c, fields: rawFields, ...rest } = spec as Record<string, unknown>;
     for (const key of Object.keys(rest)) problems.push(`${where}: unknown field "${key}"`);

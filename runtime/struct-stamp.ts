@@ -36,7 +36,7 @@ export function checkStructLayouts(raw: unknown, fail: Fail): Readonly<Record<st
   if (names.length > MAX_STRUCTS) fail('structs', `has ${names.length} entries (at most ${MAX_STRUCTS})`);
   const layouts = Object.create(null) as Record<string, StructLayout>;
   for (const name of names) {
-    if (!isCIdentifier(name)) fail('structs', 'names a struct that is not a C identifier');
+    if (!isCIdentifier(name) || name === '__proto__') fail('structs', 'names a struct that is not a C identifier cbox can name a struct by');
     layouts[name] = checkLayout((raw as PlainObject)[name], `structs.${name}`, layouts, fail);
   }
   return Object.freeze(layouts);

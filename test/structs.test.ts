@@ -239,6 +239,8 @@ int32_t point_x(const struct point *p);
     expect(problems(await buildWith({ point: { c: 'struct point', fields: ['a:struct:other'] }, other: { c: 'struct other', fields: ['b:struct:point'] } })))
       .toContain('"structs.point" contains itself');
     expect(problems(await buildWith({ point: { c: 'struct point; int evil', fields: ['x:i32'] } }))).toContain('"structs.point".c must name the C type');
+    expect(problems(await buildWith(JSON.parse('{"__proto__": { "c": "struct point", "fields": ["x:i32"] }}') as Record<string, unknown>)))
+      .toContain('"structs": "__proto__" is not a C identifier cbox can name a struct by');
     expect(problems(await buildWith({ point: { c: 'struct point', fields: ['x:i32', 'x:i32', '__proto__:i32', 'p:void*', 'b:bool[2]'] } })))
       .toMatch(/used twice[\s\S]*__proto__[\s\S]*unknown field type "void\*"[\s\S]*a fixed array of bool is not supported/);
     expect(problems(await buildWith({ point: { c: 'struct point', fields: ['x:i32', 'y:f64', 'tag:u8'] } }, { headers: [] })))

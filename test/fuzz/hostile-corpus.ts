@@ -89,6 +89,11 @@ export const HOSTILE_MODULES: readonly HostileModule[] = [
   { name: 'a parameter naming a struct the stamp does not lay out', make: structLayouts({ other: GOOD_POINT }), expect: 'abi-stamp-corrupt' },
   { name: 'struct parameters but no layouts at all', make: () => fakeModule(POINT_WAT, stampOf({ point_sum: POINT_SUM })), expect: 'abi-stamp-corrupt' },
   { name: 'a struct named as JS code', make: structLayouts({ [INJECTION]: GOOD_POINT }), expect: 'abi-stamp-corrupt' },
+  {
+    name: 'a struct named __proto__ (an own key, as JSON.parse makes it)',
+    make: () => fakeModule(POINT_WAT, JSON.stringify(stampOf({ point_sum: POINT_SUM }, { structs: { point: GOOD_POINT } } as never)).replace('"structs":{', '"structs":{"__proto__":{"size":8,"align":4,"fields":[{"name":"x","type":"i32","offset":0}]},')),
+    expect: 'abi-stamp-corrupt',
+  },
   { name: 'structs that are an array', make: () => fakeModule(POINT_WAT, stampOf({ point_sum: POINT_SUM }, { structs: [GOOD_POINT] } as never)), expect: 'abi-stamp-corrupt' },
   { name: 'a view on a result that is not bytes', make: () => fakeModule(POINT_WAT, stampOf({ point_sum: { ...POINT_SUM, view: true } }, { structs: { point: GOOD_POINT } } as never)), expect: 'abi-stamp-corrupt' },
   { name: 'a stamp that is not JSON', make: stampText((json) => json.slice(0, 40)), expect: 'abi-stamp-corrupt' },
