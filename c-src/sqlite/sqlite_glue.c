@@ -715,13 +715,17 @@ int32_t db_deserialize(struct cbox_db *d, const char *schema, const uint8_t *byt
  * aggregate step, 2 its final result, 3 a window's current value, 4 a window's inverse step.
  * `state` tells aggregate invocations apart (the address of SQLite's aggregate context, unique
  * while the invocation lives; 0 for scalars). `kinds` packs the types of the first ten arguments,
- * three bits each (SQLITE_INTEGER... SQLITE_NULL), saving a crossing per argument. The callback
- * reads the arguments with fn_arg_*
+ * three bits each (SQLITE_INTEGER... SQLITE_NULL), saving a crossing per argument; `a0` and `a1` are
+ * the first two arguments' values as doubles when they are numbers (0 otherwise), and the callback
+ * answers a number result by returning it. The rest of the arguments it reads with fn_arg_*
  * and answers with fn_result_*: calls back into this library, which cbox supports from inside a
  * callback. A JS function that throws answers fn_result_error: SQLite then fails the statement.
  */
-typedef void (*fn_dispatch_t)(int32_t id, int32_t call, sqlite3_context *ctx, int32_t state, int32_t argc, sqlite3_value **argv, int32_t kinds);
+typedef double (*fn_dispatch_t)(int32_t id, int32_t call, sqlite3_context *ctx, int32_t state, int32_t argc, sqlite3_value **argv,
+                                int32_t kinds, double a0, double a1);
 static fn_dispatch_t fn_dispatch;
+/* Set by every fn_result_*: the callback answered through them, not with its return value. */
+static int fn_result_set;
 
 static int32_t fn_id(sqlite3_context *ctx) { return (int32_t)(intptr_t)sqlite3_user_data(ctx); }
 
@@ -731,12 +735,27 @@ static int32_t fn_kinds(int argc, sqlite3_value **argv) {
     return kinds;
 }
 
+static double fn_number(int32_t kinds, int i) {
+    int kind = (kinds >> (3 * i)) & 7;
+    return kind == SQLITE_INTEGER || kind == SQLITE_FLOAT ? 1 : 0;
+}
+
+static void fn_call(sqlite3_context *ctx, int32_t call, int32_t state, int argc, sqlite3_value **argv) {
+    int32_t kinds = fn_kinds(argc, argv);
+    double a0 = argc > 0 && fn_number(kinds, 0) ? sqlite3_value_double(argv[0]) : 0;
+    double a1 = argc > 1 && fn_number(kinds, 1) ? sqlite3_value_double(argv[1]) : 0;
+    fn_result_set = 0;
+    double result = fn_dispatch(fn_id(ctx), call, ctx, state, argc, argv, kinds, a0, a1);
+    /* Steps answer nothing; a scalar, final or value call answered a number by returning it. */
+    if (!fn_result_set && call != 1 && call != 4) sqlite3_result_double(ctx, result);
+}
+
 static void fn_aggregate(sqlite3_context *ctx, int32_t call, int argc, sqlite3_value **argv) {
     void *state = sqlite3_aggregate_context(ctx, 1);
     if (!state) { sqlite3_result_error_nomem(ctx); return; }
-    fn_dispatch(fn_id(ctx), call, ctx, (int32_t)(intptr_t)state, argc, argv, fn_kinds(argc, argv));
+    fn_call(ctx, call, (int32_t)(intptr_t)state, argc, argv);
 }
-static void fn_scalar(sqlite3_context *ctx, int argc, sqlite3_value **argv) { fn_dispatch(fn_id(ctx), 0, ctx, 0, argc, argv, fn_kinds(argc, argv)); }
+static void fn_scalar(sqlite3_context *ctx, int argc, sqlite3_value **argv) { fn_call(ctx, 0, 0, argc, argv); }
 static void fn_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) { fn_aggregate(ctx, 1, argc, argv); }
 static void fn_final(sqlite3_context *ctx) { fn_aggregate(ctx, 2, 0, NULL); }
 static void fn_value(sqlite3_context *ctx) { fn_aggregate(ctx, 3, 0, NULL); }
@@ -766,9 +785,8 @@ void fn_arg_blob(sqlite3_value **argv, int32_t i, cbox_out *out) {
     cbox_return_bytes(out, blob ? blob : (const void *)"", (size_t)sqlite3_value_bytes(argv[i]));
 }
 
-void fn_result_int64(sqlite3_context *ctx, int64_t value) { sqlite3_result_int64(ctx, value); }
-void fn_result_double(sqlite3_context *ctx, double value) { sqlite3_result_double(ctx, value); }
-void fn_result_text(sqlite3_context *ctx, const char *text, size_t len) { sqlite3_result_text64(ctx, text, len, SQLITE_TRANSIENT, SQLITE_UTF8); }
-void fn_result_blob(sqlite3_context *ctx, const uint8_t *data, size_t len) { sqlite3_result_blob64(ctx, data, len, SQLITE_TRANSIENT); }
-void fn_result_null(sqlite3_context *ctx) { sqlite3_result_null(ctx); }
-void fn_result_error(sqlite3_context *ctx, const char *message, size_t len) { sqlite3_result_error(ctx, message, (int)len); }
+void fn_result_int64(sqlite3_context *ctx, int64_t value) { fn_result_set = 1; sqlite3_result_int64(ctx, value); }
+void fn_result_text(sqlite3_context *ctx, const char *text, size_t len) { fn_result_set = 1; sqlite3_result_text64(ctx, text, len, SQLITE_TRANSIENT, SQLITE_UTF8); }
+void fn_result_blob(sqlite3_context *ctx, const uint8_t *data, size_t len) { fn_result_set = 1; sqlite3_result_blob64(ctx, data, len, SQLITE_TRANSIENT); }
+void fn_result_null(sqlite3_context *ctx) { fn_result_set = 1; sqlite3_result_null(ctx); }
+void fn_result_error(sqlite3_context *ctx, const char *message, size_t len) { fn_result_set = 1; sqlite3_result_error(ctx, message, (int)len); }

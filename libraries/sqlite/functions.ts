@@ -120,17 +120,15 @@ export class UserFunctions {
   // ctx and argv are SQLite's pointers as plain numbers, not Handles: they are only handed back to
   // the glue within this call (a Handle's checks protect pointers kept across calls), and a Handle
   // per argument was a tenth of a call's time.
-  private readonly dispatch = (id: number, call: number, ctx: number, state: number, argc: number, argv: number, kinds: number): void => {
+  // A number answer is returned (the glue sets it); any other is set by a call back into the glue.
+  private readonly dispatch = (id: number, call: number, ctx: number, state: number, argc: number, argv: number, kinds: number, a0: number, a1: number): number => {
     const entry = this.entries[id - 1];
-    if (!entry) return;
+    if (!entry) return 0;
     this.running++;
     try {
       const safe = entry.safeIntegers ?? this.defaultSafeIntegers();
-      const args = argc > 0 ? this.argumentsOf(argv, argc, kinds, safe) : [];
-      if (entry.kind === 'scalar') {
-        this.answer(ctx, entry, entry.fn(...args));
-        return;
-      }
+      const args = argc > 0 ? this.argumentsOf(argv, argc, kinds, safe, a0, a1) : [];
+      if (entry.kind === 'scalar') return this.answer(ctx, entry, entry.fn(...args));
       let accumulator = this.accumulators.get(state);
       if (accumulator === undefined) {
         accumulator = { value: typeof entry.start === 'function' ? (entry.start as AnyFunction)() : entry.start };
@@ -139,27 +137,28 @@ export class UserFunctions {
       if (call === STEP || call === INVERSE) {
         const next = (call === STEP ? entry.step : entry.inverse!)(accumulator.value, ...args);
         if (next !== undefined) accumulator.value = next;
-        return;
+        return 0;
       }
       if (call === FINAL) this.accumulators.delete(state);
-      this.answer(ctx, entry, entry.result ? entry.result(accumulator.value) : accumulator.value);
+      return this.answer(ctx, entry, entry.result ? entry.result(accumulator.value) : accumulator.value);
     } catch (error) {
       if (call === FINAL) this.accumulators.delete(state);
       this.thrown ??= { error };
       this.library.fn_result_error(ctx, error instanceof Error ? error.message : String(error));
+      return 0;
     } finally {
       this.running--;
     }
   };
 
-  /** `kinds`: the first ten arguments' types, three bits each (see sqlite_glue.c). */
-  private argumentsOf(argv: number, argc: number, kinds: number, safeIntegers: boolean): unknown[] {
+  /** `kinds`: the first ten arguments' types, three bits each; a0, a1: the first two as numbers (see sqlite_glue.c). */
+  private argumentsOf(argv: number, argc: number, kinds: number, safeIntegers: boolean, a0: number, a1: number): unknown[] {
     const library = this.library;
     const args: unknown[] = new Array(argc);
     for (let i = 0; i < argc; i++) {
       switch (i < 10 ? (kinds >>> (3 * i)) & 7 : library.fn_arg_type(argv, i)) {
-        case INTEGER: args[i] = safeIntegers ? library.fn_arg_int64(argv, i) : library.fn_arg_double(argv, i); break;
-        case FLOAT: args[i] = library.fn_arg_double(argv, i); break;
+        case INTEGER: args[i] = safeIntegers ? library.fn_arg_int64(argv, i) : i === 0 ? a0 : i === 1 ? a1 : library.fn_arg_double(argv, i); break;
+        case FLOAT: args[i] = i === 0 ? a0 : i === 1 ? a1 : library.fn_arg_double(argv, i); break;
         case TEXT: args[i] = library.fn_arg_text(argv, i); break;
         case BLOB: args[i] = Buffer.from(library.fn_arg_blob(argv, i)); break;
         default: args[i] = null;
@@ -168,16 +167,17 @@ export class UserFunctions {
     return args;
   }
 
-  /** The function's answer as SQLite's result, converted as better-sqlite3 converts it. */
-  private answer(ctx: number, entry: Entry, value: unknown): void {
+  /** The function's answer as SQLite's result, converted as better-sqlite3 converts it: a number is returned to the glue. */
+  private answer(ctx: number, entry: Entry, value: unknown): number {
     const library = this.library;
-    if (typeof value === 'number') library.fn_result_double(ctx, value);
-    else if (typeof value === 'bigint') {
+    if (typeof value === 'number') return value;
+    if (typeof value === 'bigint') {
       if (value < INT64_MIN || value > INT64_MAX) throw new RangeError(`User-defined function ${entry.name}() returned a bigint that was too big`);
       library.fn_result_int64(ctx, value);
     } else if (typeof value === 'string') library.fn_result_text(ctx, value);
     else if (value instanceof Uint8Array) library.fn_result_blob(ctx, value);
     else if (value === null || value === undefined) library.fn_result_null(ctx);
     else throw new TypeError(`User-defined function ${entry.name}() returned an invalid value`);
+    return 0;
   }
 }
