@@ -9,7 +9,7 @@ import { inspectModule } from '../runtime/wasm-inspect.js';
 import { buildLibrary, stampFor } from '../build/build-library.js';
 import { parseDepfile } from '../build/compile.js';
 import { load } from 'cbox';
-import { readManifest } from '../build/manifest.js';
+import { parseManifest, readManifest } from '../build/manifest.js';
 import { doctorReport } from '../build/doctor.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -206,5 +206,19 @@ describe('cbox CLI', () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toMatch(/\[[123]\/3\] cc add\.c \(\d+ ms\)/); // sources compile in parallel: any order
     expect(run.stdout).toMatch(/built adder: out\/adder\.wasm \(2 exports, abi [0-9a-f]{12}\)/);
+  });
+});
+
+describe('generated .d.ts', () => {
+  it('turns C parameter names that JavaScript reserves into valid parameter names (in -> in_), callbacks\' too', async () => {
+    const { generateBindingDts } = await import('../build/binding.js');
+    const ts = (await import('typescript')).default;
+    const stamp = stampFor(parseManifest({
+      name: 'reserved', sources: ['zoo.c'],
+      exports: { pick: { params: ['in:i32', 'new:string', 'each:callback(default:i32, userdata)->i32', 'ud:userdata'], result: 'i32' } },
+    }, path.join(root, 'c-src', 'zoo'), 'cbox.json', []), false);
+    const dts = generateBindingDts(stamp);
+    expect(dts).toContain('pick(in_: number, new_: string, each: ((default_: number) => number) | null): number;');
+    expect(ts.transpileModule(dts, { reportDiagnostics: true, compilerOptions: { declaration: false } }).diagnostics).toEqual([]);
   });
 });

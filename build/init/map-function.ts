@@ -3,6 +3,7 @@
 import { RESERVED_EXPORT_NAMES, isOutType, type ArrayType, type ParamType, type ResultType } from '../../runtime/abi.js';
 import type { CFunctionType, CType } from './c-type.js';
 import { mapCallback } from './map-callback.js';
+import { parameterLabel } from '../js-reserved.js';
 import type { HeaderFunction } from './header-functions.js';
 import type { StructMapping } from './map-struct.js';
 import type { TagFacts } from './probe.js';
@@ -33,12 +34,6 @@ type ParamOptions = MapOptions & { readonly takesCallback: boolean };
 /** A length parameter by its name: n, len, size, count, nbytes, buf_len, dataSize, nByte, dstCapacity... */
 const LENGTH_NAME = /^(n|sz|len|length|size|count|bytes|nbytes?|capacity)$|(len|length|size|count|bytes|capacity)$/i;
 const LENGTH_NAME_N = /^n[A-Z_]/;
-const JS_RESERVED = new Set([
-  'arguments', 'await', 'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do',
-  'else', 'enum', 'eval', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'implements', 'import', 'in',
-  'instanceof', 'interface', 'let', 'new', 'null', 'package', 'private', 'protected', 'public', 'return', 'static',
-  'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'yield',
-]);
 
 export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined, tags: TagLookup, options: MapOptions = {}): FunctionMapping {
   const refuse = (reason: string): FunctionMapping => ({ ok: false, reason });
@@ -75,7 +70,7 @@ function paramNames(given: readonly string[]): string[] {
   const names: string[] = [];
   for (let i = 0; i < given.length; i++) {
     let name = given[i] || `arg${i}`;
-    if (JS_RESERVED.has(name)) name = `${name}_`;
+    name = parameterLabel(name);
     while (names.includes(name) || (given.includes(name) && given[i] !== name)) name = `${name}_${i}`;
     names.push(name);
   }
