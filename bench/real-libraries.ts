@@ -92,6 +92,15 @@ const oursTop = ours.prepare(TOP);
 const peerTop = peer.prepare(TOP);
 const oursJoin = ours.prepare(JOIN);
 const peerJoin = peer.prepare(JOIN);
+// A JS user function called once per row (cbox: through a callback out of the sandbox).
+const weight = (days: number, score: number): number => days * 2 + score;
+ours.function('weight', weight);
+peer.function('weight', weight);
+wasmPeer.create_function('weight', weight);
+const PER_ROW = 'SELECT sum(weight(days, score)) AS total FROM visits';
+const oursPerRow = ours.prepare(PER_ROW);
+const peerPerRow = peer.prepare(PER_ROW);
+const sqljsPerRow = wasmPeer.prepare(PER_ROW);
 const sqljsReport = wasmPeer.prepare(REPORT);
 const sqljsTop = wasmPeer.prepare(TOP);
 const sqljsJoin = wasmPeer.prepare(JOIN);
@@ -101,6 +110,7 @@ for (const [mine, theirs, wasm] of [
   [oursReport.all(), peerReport.all(), sqljsAll(sqljsReport)],
   [oursTop.all(), peerTop.all(), sqljsAll(sqljsTop)],
   [oursJoin.all(), peerJoin.all(), sqljsAll(sqljsJoin)],
+  [oursPerRow.all(), peerPerRow.all(), sqljsAll(sqljsPerRow)],
 ]) {
   if (JSON.stringify(mine) !== JSON.stringify(theirs) || JSON.stringify(mine) !== JSON.stringify(wasm)) {
     throw new Error(`cbox, better-sqlite3 and sql.js disagree: ${JSON.stringify(mine)} vs ${JSON.stringify(theirs)} vs ${JSON.stringify(wasm)}`);
@@ -154,6 +164,7 @@ const workloads: Workload[] = [
   { name: `SQLite: group-by report over ${ROWS / 1000}k rows`, cbox: () => oursReport.all(), native: () => peerReport.all(), sqljs: () => sqljsAll(sqljsReport) },
   { name: `SQLite: sort ${ROWS / 1000}k rows, top 100`, cbox: () => oursTop.all(), native: () => peerTop.all(), sqljs: () => sqljsAll(sqljsTop) },
   { name: `SQLite: join ${ROWS / 1000}k rows to a lookup table, group by`, cbox: () => oursJoin.all(), native: () => peerJoin.all(), sqljs: () => sqljsAll(sqljsJoin) },
+  { name: `SQLite: a JS function per row over ${ROWS / 1000}k rows`, cbox: () => oursPerRow.all(), native: () => peerPerRow.all(), sqljs: () => sqljsAll(sqljsPerRow) },
 ];
 
 const timedWorkloads: { readonly name: string; readonly plain: () => unknown; readonly timed: () => unknown }[] = [
