@@ -6,7 +6,8 @@ import {
   type ValueParamType,
 } from '../runtime/abi.js';
 import { parameterLabel } from './js-reserved.js';
-import { isCallbackType, parseCallbackType, type CallbackArgType, type CallbackResultType } from '../runtime/callback-type.js';
+import { isCallbackType } from '../runtime/callback-type.js';
+import { callbackTs, callbackUsesHandles } from './binding-callbacks.js';
 import { structDeclarations, structTypeNames } from './struct-declarations.js';
 
 const SCALAR_TS = {
@@ -19,29 +20,18 @@ const PARAM_TS: Record<ValueParamType, string> = {
   ...Object.fromEntries(Object.entries(ARRAY_ELEMENTS).flatMap(([type, { kind }]) => [[type, kind], [`mut:${type}`, kind]])) as Record<Extract<ValueParamType, `${string}[]`>, string>,
 };
 const RESULT_TS: Record<ResultType, string> = { ...PARAM_TS, handle: 'Handle | null', cstring: 'string | null', void: 'void' };
-/** What a JS callback receives for each C argument (userdata is not passed). */
-const CALLBACK_ARG_TS: Record<Exclude<CallbackArgType, 'userdata'>, string> = {
-  i32: 'number', u32: 'number', i53: 'number', u53: 'number', f32: 'number', f64: 'number', i64: 'bigint', u64: 'bigint',
-  bool: 'boolean', handle: 'Handle | null', string: 'string | null', text: 'string', bytes: 'Uint8Array',
-};
-const CALLBACK_RESULT_TS: Record<CallbackResultType, string> = {
-  void: 'void', i32: 'number', u32: 'number', i53: 'number', u53: 'number', f32: 'number', f64: 'number', i64: 'bigint', u64: 'bigint', bool: 'boolean',
-};
 
 /** A parameter's TS type: a struct by its interface, a callback as a function type. */
 function paramTs(type: ParamType, structs: ReadonlyMap<string, string>): string {
   const struct = structParamName(type);
   if (struct !== null) return structs.get(struct)!;
-  if (!isCallbackType(type)) return PARAM_TS[type as ValueParamType];
-  const signature = parseCallbackType(type, { canonical: true });
-  if ('problem' in signature) throw new TypeError(signature.problem);
-  const args = signature.args.flatMap((arg, index) => (arg === 'userdata' ? [] : [`${parameterLabel(signature.argNames[index]!)}: ${CALLBACK_ARG_TS[arg]}`]));
-  return `((${args.join(', ')}) => ${CALLBACK_RESULT_TS[signature.result]}) | null`;
+  return isCallbackType(type) ? callbackTs(type) : PARAM_TS[type as ValueParamType];
 }
 
 function usesHandles(stamp: AbiStamp): boolean {
   return Object.values(stamp.exports).some((s) => s.result === 'handle' || s.params.some((type) => type === 'handle' || type === 'out:handle'
-    || (isCallbackType(type) && /:handle[,)]/.test(type))));
+    || (isCallbackType(type) && callbackUsesHandles(type))))
+    || Object.values(stamp.structs ?? {}).some(({ fields }) => fields.some(({ type }) => isCallbackType(type) && callbackUsesHandles(type)));
 }
 
 export function interfaceName(library: string): string {

@@ -2,20 +2,21 @@
 // import per callback parameter (cbox_callback.<n>), declared with its wasm type, and an export
 // answering each import's address. Taking an imported function's address puts it in the table,
 // so the host can hand C a function pointer that calls JS.
-import { callbackSlots, type ExportSignature } from '../runtime/abi.js';
+import { callbackSlots, type AbiStamp } from '../runtime/abi.js';
 import { CALLBACK_IMPORT_MODULE, CALLBACK_POINTER_EXPORT, lowerCallback } from '../runtime/callback-type.js';
 import type { WasmValType } from '../runtime/wasm-inspect.js';
 
 const C_TYPE: Readonly<Record<WasmValType, string>> = { i32: 'int32_t', i64: 'int64_t', f32: 'float', f64: 'double' };
 
-/** The C source, or null when the library has no callback parameters. */
-export function callbackImportsSource(library: string, exports: Readonly<Record<string, ExportSignature>>): string | null {
-  const slots = callbackSlots(exports);
+/** The C source, or null when the library has no callback parameters or fields. */
+export function callbackImportsSource(library: string, stamp: Pick<AbiStamp, 'exports' | 'structs'>): string | null {
+  const slots = callbackSlots(stamp);
   if (slots.length === 0) return null;
-  const declarations = slots.map(({ fn, param, signature }, n) => {
-    const { params, results } = lowerCallback(signature);
+  const declarations = slots.map((slot, n) => {
+    const { params, results } = lowerCallback(slot.signature);
     const result = results[0] === undefined ? 'void' : C_TYPE[results[0]];
-    return `/* ${fn}, parameter ${exports[fn]!.paramNames[param]} */\n`
+    const what = slot.kind === 'param' ? `${slot.fn}, parameter ${stamp.exports[slot.fn]!.paramNames[slot.param]}` : `struct ${slot.struct}, field ${slot.field}`;
+    return `/* ${what} */\n`
       + `__attribute__((import_module("${CALLBACK_IMPORT_MODULE}"), import_name("${n}")))\n`
       + `${result} cbox_callback_${n}(${params.length === 0 ? 'void' : params.map((type) => C_TYPE[type]).join(', ')});`;
   });

@@ -124,7 +124,7 @@ function exportedNames(manifest: Manifest): string[] {
 
 /** C that `cbox build` writes for the manifest (callback imports), kept by content in the cache folder. */
 function generatedSources(manifest: Manifest, cacheDir: string): string[] {
-  const source = callbackImportsSource(manifest.name, manifest.exports);
+  const source = callbackImportsSource(manifest.name, { exports: manifest.exports, structs: manifest.layouts });
   if (source === null) return [];
   const file = path.join(cacheDir, 'generated', `${manifest.name}-callbacks-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.c`);
   if (!existsSync(file)) writeFileAtomic(file, source);

@@ -2,6 +2,7 @@
 // "inner:struct:point"), checked, plus the "headers" that declare them (the build checks the
 // layouts cbox computes against what clang makes of those headers).
 import { isCIdentifier } from '../runtime/abi.js';
+import { formatCallbackType, isCallbackType, parseCallbackType } from '../runtime/callback-type.js';
 import {
   ARRAY_FIELD_ELEMENTS, FIELD_SCALARS, MAX_ARRAY_FIELD, MAX_FIELDS, MAX_STRUCTS, fieldNameProblem, isFieldScalar, nestedStructName, type FieldType,
 } from '../runtime/struct-fields.js';
@@ -59,12 +60,20 @@ export function parseStructs(raw: unknown, problems: string[]): Record<string, M
 function parseField(entry: unknown, structs: ReadonlySet<string>, where: string, problems: string[]): ManifestField | null {
   const match = typeof entry === 'string' ? FIELD.exec(entry) : null;
   if (match === null) { problems.push(`${where} must be "name:type" such as "x:i32" or "key:u8[16]" (got ${JSON.stringify(entry)})`); return null; }
-  const [, name = '', type = '', countText] = match;
+  const [, name = '', written = '', countText] = match;
   const nameProblem = fieldNameProblem(name);
   if (nameProblem !== null) { problems.push(`${where}: the field name ${JSON.stringify(name)} ${nameProblem}`); return null; }
+  // A function-pointer field, in the stamp's canonical spelling.
+  if (isCallbackType(written.trim())) {
+    const callback = parseCallbackType(written);
+    if ('problem' in callback) { problems.push(`${where}: ${callback.problem}`); return null; }
+    if (countText !== undefined) { problems.push(`${where}: an array of callbacks is not supported`); return null; }
+    return { name, type: formatCallbackType(callback) };
+  }
+  const type = written;
   const nested = nestedStructName(type);
   if (!isFieldScalar(type) && nested === null) {
-    problems.push(`${where}: unknown field type ${JSON.stringify(type)} (use one of ${FIELD_SCALARS.join(' ')}, a fixed array such as u8[16], or struct:NAME)`);
+    problems.push(`${where}: unknown field type ${JSON.stringify(type)} (use one of ${FIELD_SCALARS.join(' ')}, a fixed array such as u8[16], struct:NAME or callback(...))`);
     return null;
   }
   if (nested !== null && !structs.has(nested)) { problems.push(`${where}: struct:${nested} is not in "structs"`); return null; }

@@ -8,6 +8,7 @@ import {
   isParamType, isResultType, structParamName, type ExportSignature, type ParamType, type StructLayout,
 } from '../runtime/abi.js';
 import { formatCallbackType, isCallbackType, parseCallbackType } from '../runtime/callback-type.js';
+import { structsWithCallbacks } from '../runtime/struct-fields.js';
 import { WASM_PAGE, parseSize } from '../runtime/sizes.js';
 import { findDuplicateKeys } from './json-duplicates.js';
 import { parseStructs, type ManifestStruct } from './manifest-structs.js';
@@ -130,10 +131,13 @@ export function parseManifest(raw: unknown, dir: string, file = 'cbox.json', dup
   const layouts = computeLayouts(structs, problems);
   const headers = resolvePaths(stringList(m.headers, 'headers', problems), dir, 'headers', problems, 'file');
   if (Object.keys(structs).length > 0 && headers.length === 0) problems.push('"headers" must list the C headers that declare the "structs" (the build checks their layouts against them)');
+  const withCallbacks = structsWithCallbacks(layouts);
   for (const [fn, { params }] of Object.entries(exports)) {
     for (const type of params) {
       const struct = structParamName(type);
       if (struct !== null && !Object.hasOwn(structs, struct)) problems.push(`"exports.${fn}": ${type} names a struct that is not in "structs"`);
+      // C's function pointers are never read back into JS.
+      else if (struct !== null && isOutStructType(type) && withCallbacks.has(struct)) problems.push(`"exports.${fn}": ${type}: struct ${struct} holds callbacks, so it can only be passed in (struct:${struct})`);
     }
   }
   const native = exportList(m.native, 'native', exports, problems);

@@ -1,6 +1,7 @@
 // The .d.ts side of structs: one interface per struct of the stamp, named after the struct
 // (`point` -> `Point`), its fields typed as the marshalling reads and checks them.
 import type { AbiStamp } from '../runtime/abi.js';
+import { callbackTs } from './binding-callbacks.js';
 import { ARRAY_FIELD_ELEMENTS, isFieldScalar, nestedStructName, type FieldScalar } from '../runtime/struct-fields.js';
 
 const FIELD_TS: Readonly<Record<FieldScalar, string>> = {
@@ -32,7 +33,7 @@ export function structDeclarations(stamp: AbiStamp, names: ReadonlyMap<string, s
       const nested = nestedStructName(field.type);
       const type = isFieldScalar(field.type)
         ? (field.count === undefined ? FIELD_TS[field.type] : ARRAY_FIELD_ELEMENTS[field.type]!.kind)
-        : names.get(nested!)!;
+        : nested === null ? callbackTs(field.type) : names.get(nested)!;
       return `  ${field.name}: ${type};`;
     });
     return `/** struct ${name} (${layout.size} bytes). */\nexport interface ${names.get(name)!} {\n${fields.join('\n')}\n}\n`;

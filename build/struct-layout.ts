@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { StructField, StructLayout } from '../runtime/abi.js';
-import { FIELD_SIZES, MAX_STRUCT_SIZE, isFieldScalar, nestedStructName, type FieldScalar } from '../runtime/struct-fields.js';
+import { CALLBACK_FIELD_SIZE, FIELD_SIZES, MAX_STRUCT_SIZE, isCallbackField, isFieldScalar, nestedStructName, type FieldScalar } from '../runtime/struct-fields.js';
 import { CBOX_INCLUDE_DIR, CompileError, readable } from './compile.js';
 import type { ManifestStruct } from './manifest-structs.js';
 import type { Toolchain } from './toolchain.js';
@@ -34,7 +34,7 @@ export function computeLayouts(structs: Readonly<Record<string, ManifestStruct>>
       const nested = nestedStructName(field.type);
       const inner = nested === null ? null : visit(nested);
       if (nested !== null && inner === null) { visiting.delete(name); return null; }
-      const size = inner?.size ?? FIELD_SIZES[field.type as FieldScalar];
+      const size = inner?.size ?? (isCallbackField(field.type) ? CALLBACK_FIELD_SIZE : FIELD_SIZES[field.type as FieldScalar]);
       const fieldAlign = inner?.align ?? size;
       const offset = alignUp(end, fieldAlign);
       end = offset + size * (field.count ?? 1);
@@ -88,9 +88,14 @@ function layoutChecks(structs: Readonly<Record<string, ManifestStruct>>, layouts
       const value = `((${c} *)0)->${field.name}`;
       numeric(` field ${field.name}: offset`, `__builtin_offsetof(${c}, ${field.name})`, field.offset);
       const nested = nestedStructName(field.type);
-      const size = nested === null ? FIELD_SIZES[field.type as FieldScalar] * (field.count ?? 1) : layouts[nested]!.size;
+      const callback = isCallbackField(field.type);
+      const size = nested !== null ? layouts[nested]!.size : callback ? CALLBACK_FIELD_SIZE : FIELD_SIZES[field.type as FieldScalar] * (field.count ?? 1);
       numeric(` field ${field.name}: size`, `sizeof(${value})`, size);
-      if (nested !== null) {
+      if (callback) {
+        // C cannot tell a function pointer from another pointer in a constant expression; a call
+        // through one of the wrong type traps (indirect-call) inside the sandbox.
+        checks.push({ what: `struct ${name} field ${field.name}: kind`, expected: 'a pointer (to a function)', condition: `__builtin_classify_type(${value}) == 5`, actual: null });
+      } else if (nested !== null) {
         const inner = structs[nested]!.c;
         checks.push({ what: `struct ${name} field ${field.name}: type`, expected: inner, condition: `_Generic((${value}), ${inner}: 1, default: 0)`, actual: null });
       } else if (isFieldScalar(field.type)) {

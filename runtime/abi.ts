@@ -220,26 +220,35 @@ export function jsParamIndexes(params: readonly ParamType[]): number[] {
   return params.flatMap((type, index) => (isOutType(type) || isOutStructType(type) || type === 'userdata' ? [] : [index]));
 }
 
-/** A callback parameter of an export: C calls it through a function pointer the host hands in. */
-export interface CallbackSlot {
-  /** The export and parameter it belongs to. */
-  readonly fn: string;
-  readonly param: number;
-  readonly signature: CallbackSignature;
-}
+/**
+ * A place C reads a function pointer from that calls JS: a callback parameter of an export, or a
+ * callback field of a struct (passed in through a struct parameter).
+ */
+export type CallbackSlot = { readonly signature: CallbackSignature } & (
+  | { readonly kind: 'param'; readonly fn: string; readonly param: number }
+  | { readonly kind: 'field'; readonly struct: string; readonly field: string }
+);
 
 /**
- * Every callback parameter of the library, in stamp order: slot n is the module's import
- * cbox_callback.<n>, and the JS function last passed for that parameter is what it calls.
+ * Every callback parameter and callback struct field of the library, in stamp order (parameters
+ * first): slot n is the module's import cbox_callback.<n>, and the JS function last passed for
+ * that parameter or written into that field is what it calls.
  */
-export function callbackSlots(exports: Readonly<Record<string, ExportSignature>>): CallbackSlot[] {
+export function callbackSlots(stamp: Pick<AbiStamp, 'exports' | 'structs'>): CallbackSlot[] {
   const slots: CallbackSlot[] = [];
-  for (const [fn, { params }] of Object.entries(exports)) {
+  for (const [fn, { params }] of Object.entries(stamp.exports)) {
     params.forEach((type, param) => {
       if (!isCallbackType(type)) return;
       const signature = parseCallbackType(type, { canonical: true });
-      if (!('problem' in signature)) slots.push({ fn, param, signature });
+      if (!('problem' in signature)) slots.push({ kind: 'param', fn, param, signature });
     });
+  }
+  for (const [struct, { fields }] of Object.entries(stamp.structs ?? {})) {
+    for (const { name, type } of fields) {
+      if (!isCallbackType(type)) continue;
+      const signature = parseCallbackType(type, { canonical: true });
+      if (!('problem' in signature)) slots.push({ kind: 'field', struct, field: name, signature });
+    }
   }
   return slots;
 }

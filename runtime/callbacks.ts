@@ -179,16 +179,23 @@ interface TrampolineContext {
   readonly recycled: () => CboxCallError;
 }
 
+/** How messages name a slot: the export (or struct) it belongs to, and the parameter or field. */
+function slotLabels(stamp: AbiStamp, slot: CallbackSlot): { fn: string; where: string } {
+  if (slot.kind === 'field') return { fn: `struct ${slot.struct}`, where: `the callback in field ${slot.field} of struct ${slot.struct}` };
+  return { fn: slot.fn, where: `${slot.fn}'s callback ${stamp.exports[slot.fn]!.paramNames[slot.param]}` };
+}
+
 /**
  * Imports for an instance that serves no calls (the start-up trial): every callback refuses, as a
  * live instance's do outside a call, so C's start-up code cannot reach JS.
  */
 export function refusedCallbackImports(stamp: AbiStamp): WebAssembly.Imports {
-  const slots = callbackSlots(stamp.exports);
+  const slots = callbackSlots(stamp);
   if (slots.length === 0) return {};
   const refusals: Record<string, AnyFunction> = Object.create(null);
-  slots.forEach(({ fn }, n) => {
-    refusals[String(n)] = () => { throw new CboxCallError(fn, 'C called a callback outside a call', 'callback-outside-call'); };
+  slots.forEach((slot, n) => {
+    const { fn, where } = slotLabels(stamp, slot);
+    refusals[String(n)] = () => { throw new CboxCallError(fn, `C called ${where} outside a call`, 'callback-outside-call'); };
   });
   return { [CALLBACK_IMPORT_MODULE]: refusals };
 }
@@ -204,13 +211,18 @@ export class CallbackTable {
   private unwinding: { readonly error: unknown; readonly instance: SandboxInstance } | null = null;
 
   constructor(stamp: AbiStamp) {
-    this.slots = callbackSlots(stamp.exports);
+    this.slots = callbackSlots(stamp);
     this.bound = this.slots.map(() => null);
   }
 
   /** Each slot's number, by export name and parameter position (the invokers bind through it). */
   slotOf(fn: string, param: number): number {
-    return this.slots.findIndex((slot) => slot.fn === fn && slot.param === param);
+    return this.slots.findIndex((slot) => slot.kind === 'param' && slot.fn === fn && slot.param === param);
+  }
+
+  /** A callback field's slot, by struct and field name (the struct codec binds through it). */
+  slotOfField(struct: string, field: string): number {
+    return this.slots.findIndex((slot) => slot.kind === 'field' && slot.struct === struct && slot.field === field);
   }
 
   /** A recycled sandbox has no C state that could hold a function pointer. */
@@ -240,8 +252,8 @@ export class CallbackTable {
   }
 
   private trampoline(box: CallbackHost, instance: SandboxInstance, slot: CallbackSlot, n: number): AnyFunction {
-    const { fn, signature } = slot;
-    const where = `${fn}'s callback ${box.compiled.stamp.exports[fn]!.paramNames[slot.param]}`;
+    const { signature } = slot;
+    const { fn, where } = slotLabels(box.compiled.stamp, slot);
     const context: TrampolineContext = {
       box, instance, table: this, n, fn, signature,
       outside: () => new CboxCallError(fn, `C called ${where} outside a call`, 'callback-outside-call'),

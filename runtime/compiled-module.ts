@@ -218,7 +218,7 @@ function checkExports(shape: ModuleShape, stamp: AbiStamp, origin: string): void
     if (!type) throw new CboxLoadError('missing-export', `${origin}: lacks the cbox runtime function ${name}: rebuild with \`cbox build\``);
     if (!sameType(type, expected)) throw new CboxLoadError('signature-mismatch', `${origin}: the cbox runtime function ${name} has wasm type ${formatType(type)}, not ${formatType(expected)}`);
   }
-  if (callbackSlots(stamp.exports).length > 0) {
+  if (callbackSlots(stamp).length > 0) {
     const type = own(CALLBACK_POINTER_EXPORT);
     if (!type || !sameType(type, CALLBACK_POINTER_TYPE)) throw new CboxLoadError('missing-export', `${origin}: has callback parameters but no ${CALLBACK_POINTER_EXPORT} export of wasm type ${formatType(CALLBACK_POINTER_TYPE)}: rebuild with \`cbox build\``);
   }

@@ -58,7 +58,7 @@ export class SandboxInstance {
       if (header === 0) throw new CboxLoadError('init-failed', `${name}: no memory for the ${compiled.stamp.arenaSize}-byte arena under the memory limit`);
       this.arena = new Marshalling(this.memory, header, exports.cbox_alloc, exports.cbox_arena_release);
       // Tainted like every answer, but only ever handed back to C, which calls through it.
-      this.callbackPointers = callbackSlots(compiled.stamp.exports).map((_, n) => exports[CALLBACK_POINTER_EXPORT](n) >>> 0);
+      this.callbackPointers = callbackSlots(compiled.stamp).map((_, n) => exports[CALLBACK_POINTER_EXPORT](n) >>> 0);
     } catch (error) {
       this.wasi.reset();
       if (error instanceof CboxLoadError) throw error;

@@ -79,7 +79,7 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
   const { params, result } = signature;
   // Out-parameters take no JS argument: argument k of the call is parameter jsIndexes[k].
   const jsIndexes = jsParamIndexes(params);
-  const structs = structCodecs(box.compiled.stamp.structs, signature);
+  const structs = structCodecs(box.compiled.stamp.structs, signature, box.callbacks);
   const lowers = jsIndexes.map((i) => lowerer(box, fn, signature, i, structs[i]!));
   // Out- and in/out scalars: the call answers with the value C left in each one's slot.
   const outs = params.flatMap((type, i) => {
@@ -135,7 +135,7 @@ export function createClosureInvoker(box: Sandbox, fn: string, index: number, si
         } else if (isOutStructType(type)) {
           wasmArgs.push(slots[i] = structs[i]!.reserve(arena));
         } else if (structs[i] !== null) {
-          wasmArgs.push(structs[i]!.write(arena, value as unknown[]));
+          wasmArgs.push(structs[i]!.write(arena, value as unknown[], s));
         } else if (callbackSlots[i]! >= 0) {
           wasmArgs.push(value === null ? 0 : s.callbackPointers[callbackSlots[i]!]);
         } else if (type === 'userdata') {

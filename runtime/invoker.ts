@@ -114,7 +114,7 @@ function invokerSource(box: Sandbox, fn: string, signature: ExportSignature): st
       lowered.push(`q${i}`);
     }
     else if (isOutStructType(type)) { puts.push(`q${i} = structs[${i}].reserve(a);`); lowered.push(`q${i}`); }
-    else if (structParamName(type) !== null) { puts.push(`const p${i} = structs[${i}].write(a, l${i});`); lowered.push(`p${i}`); }
+    else if (structParamName(type) !== null) { puts.push(`const p${i} = structs[${i}].write(a, l${i}, s);`); lowered.push(`p${i}`); }
     else if (slots[i]! >= 0) lowered.push(`v${i} === null ? 0 : s.callbackPointers[${slots[i]}]`);
     else if (type === 'userdata') lowered.push('0');
     else if (type === 'bool') lowered.push(`v${i} ? 1 : 0`);
@@ -166,7 +166,7 @@ export function createInvoker(box: Sandbox, fn: string, index: number, signature
   const invoke = canGenerateCode
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-export code generation from constant snippets (see above)
     ? new Function('box', 'fn', 'index', 'signature', 'structs', 'argumentError', 'arrayChanged', 'bytesLength', 'arrayLength', 'Handle', 'i53Result', 'u53Result', 'takeCString', invokerSource(box, fn, signature))(
-      box, fn, index, signature, structCodecs(box.compiled.stamp.structs, signature), argumentError, arrayChanged, bytesLength, arrayLength, Handle, i53Result, u53Result, takeCString) as AnyFunction
+      box, fn, index, signature, structCodecs(box.compiled.stamp.structs, signature, box.callbacks), argumentError, arrayChanged, bytesLength, arrayLength, Handle, i53Result, u53Result, takeCString) as AnyFunction
     : createClosureInvoker(box, fn, index, signature);
   return Object.defineProperty(invoke, 'name', { value: fn });
 }

@@ -46,7 +46,7 @@ function provides(entry: HostImport, stamp: AbiStamp): boolean {
 export function unprovidedImports(imports: readonly ImportEntry[], stamp: AbiStamp): ImportEntry[] {
   const memoryKey = keyOf(MEMORY_IMPORT);
   const memories = imports.filter((entry) => keyOf(entry) === memoryKey).length;
-  const callbacks = callbackSlots(stamp.exports).map((slot) => lowerCallback(slot.signature));
+  const callbacks = callbackSlots(stamp).map((slot) => lowerCallback(slot.signature));
   return imports.filter((entry) => !(provides(entry, stamp) || isCallbackImport(entry, callbacks)) || (keyOf(entry) === memoryKey && memories > 1));
 }
 

@@ -12,7 +12,7 @@ import { i53Result, u53Result } from './int53.js';
 import type { Marshalling } from './marshalling.js';
 import { canGenerateCode } from './code-generation.js';
 import { generateLower, generateRead, type FieldNode, type LowerRefusals } from './struct-codegen.js';
-import { ARRAY_FIELD_ELEMENTS, FIELD_SIZES, isFieldScalar, nestedStructName, type FieldScalar } from './struct-fields.js';
+import { ARRAY_FIELD_ELEMENTS, FIELD_SIZES, isCallbackField, isFieldScalar, nestedStructName, type FieldScalar } from './struct-fields.js';
 
 /** A refused field (path '' : the struct argument itself); `problem` completes "field <path> ...". */
 class FieldProblem {
@@ -77,11 +77,11 @@ export class StructCodec {
   } | null;
   readonly size: number;
 
-  /** `layouts`: the stamp's checked structs; `name` one of them. */
-  constructor(layouts: Readonly<Record<string, StructLayout>>, readonly name: string) {
+  /** `layouts`: the stamp's checked structs; `name` one of them; `callbacks`: the sandbox's, where its callback fields bind. */
+  constructor(layouts: Readonly<Record<string, StructLayout>>, readonly name: string, private readonly callbacks: StructCallbacks | null = null) {
     const layout = layouts[name]!;
     this.size = layout.size;
-    this.fields = StructCodec.flatten(layouts, layout, 0, '');
+    this.fields = StructCodec.flatten(layouts, name, 0, '', callbacks);
     this.template = StructCodec.templateOf(this.fields);
     const leavesOf = (fields: readonly FieldNode[]): FieldNode[] => fields.flatMap((field) => (field.fields === null ? [field] : leavesOf(field.fields)));
     this.leaves = leavesOf(this.fields);
@@ -92,13 +92,19 @@ export class StructCodec {
       : null;
   }
 
-  private static flatten(layouts: Readonly<Record<string, StructLayout>>, layout: StructLayout, base: number, prefix: string): FieldNode[] {
-    return layout.fields.map((field) => {
+  private static flatten(layouts: Readonly<Record<string, StructLayout>>, struct: string, base: number, prefix: string, callbacks: StructCallbacks | null): FieldNode[] {
+    return layouts[struct]!.fields.map((field) => {
       const path = `${prefix}${field.name}`;
       const offset = base + field.offset;
-      if (isFieldScalar(field.type)) return { name: field.name, path, offset, scalar: field.type, count: field.count ?? null, fields: null, template: null };
-      const fields = StructCodec.flatten(layouts, layouts[nestedStructName(field.type)!]!, offset, `${path}.`);
-      return { name: field.name, path, offset, scalar: null, count: null, fields, template: StructCodec.templateOf(fields) };
+      if (isFieldScalar(field.type)) return { name: field.name, path, offset, scalar: field.type, count: field.count ?? null, fields: null, template: null, callback: null };
+      if (isCallbackField(field.type)) {
+        const slot = callbacks?.slotOfField(struct, field.name) ?? -1;
+        if (slot < 0) throw new TypeError(`struct ${struct}: the callback field ${field.name} has no slot`);
+        return { name: field.name, path, offset, scalar: null, count: null, fields: null, template: null, callback: slot };
+      }
+      const nested = nestedStructName(field.type)!;
+      const fields = StructCodec.flatten(layouts, nested, offset, `${path}.`, callbacks);
+      return { name: field.name, path, offset, scalar: null, count: null, fields, template: StructCodec.templateOf(fields), callback: null };
     });
   }
 
@@ -137,7 +143,10 @@ export class StructCodec {
     for (const field of fields) {
       const v = value[field.name];
       if (field.fields !== null) this.lowerInto(v, field.fields, field, values);
-      else if (field.count !== null ? arrayLength(v, ARRAY_FIELD_ELEMENTS[field.scalar!]!.kind) !== field.count : !fits(field.scalar!, v)) refuse.bad(field, v);
+      else if (field.callback !== null) {
+        if (typeof v !== 'function' && v !== null) refuse.bad(field, v);
+        values.push(v);
+      } else if (field.count !== null ? arrayLength(v, ARRAY_FIELD_ELEMENTS[field.scalar!]!.kind) !== field.count : !fits(field.scalar!, v)) refuse.bad(field, v);
       else values.push(v);
     }
   }
@@ -153,6 +162,7 @@ export class StructCodec {
       if (extra !== undefined) throw new FieldProblem(`${path}${extra}`, `is not a field of ${path === '' ? `struct ${this.name}` : path.slice(0, -1)}`);
     },
     bad: (field, value) => {
+      if (field.callback !== null) throw mustBe(field.path, 'a function, or null', value);
       const expected = field.count === null ? EXPECTED_FIELD[field.scalar!] : `a ${ARRAY_FIELD_ELEMENTS[field.scalar!]!.kind} of ${field.count} elements that is not detached`;
       throw mustBe(field.path, expected, value);
     },
@@ -163,8 +173,12 @@ export class StructCodec {
     return arena.putZeroed(this.size);
   }
 
-  /** Writes lowered values (this call's own array: strings are replaced by their addresses) into a fresh struct in the arena; its address. */
-  write(arena: Marshalling, values: unknown[]): number {
+  /**
+   * Writes lowered values (this call's own array: strings are replaced by their addresses) into a
+   * fresh struct in the arena; its address. A callback field binds its slot to the function and
+   * gets the function pointer of `instance` (kept: C may store the struct's pointers).
+   */
+  write(arena: Marshalling, values: unknown[], instance: { readonly callbackPointers: readonly number[] }): number {
     const pointer = this.reserve(arena);
     const leaves = this.leaves;
     // Strings first: their room may be a heap block, which may grow the memory (a new buffer).
@@ -175,7 +189,11 @@ export class StructCodec {
     for (let k = 0; k < leaves.length; k++) {
       const leaf = leaves[k]!;
       const at = pointer + leaf.offset;
-      if (leaf.count === null) writeScalar(data, at, leaf.scalar!, values[k]);
+      if (leaf.callback !== null) {
+        const fn = values[k] as ((...args: unknown[]) => unknown) | null;
+        this.callbacks!.bound[leaf.callback] = fn;
+        data.setUint32(at, fn === null ? 0 : instance.callbackPointers[leaf.callback]!, true);
+      } else if (leaf.count === null) writeScalar(data, at, leaf.scalar!, values[k]);
       else {
         // The engine's own set(), into exactly `count` elements: a subclass's getters are never
         // asked where the bytes are (the offset is aligned to the element: struct-stamp.ts).
@@ -197,6 +215,8 @@ export class StructCodec {
     for (const field of fields) {
       const at = pointer + field.offset;
       if (field.fields !== null) object[field.name] = this.readFields(arena, data, pointer, field.fields, field.template!, fn);
+      // A function pointer C holds is never handed to JS.
+      else if (field.callback !== null) object[field.name] = null;
       else if (field.count !== null) {
         const { view } = ARRAY_FIELD_ELEMENTS[field.scalar!]!;
         const bytes = FIELD_SIZES[field.scalar!] * field.count;
@@ -247,10 +267,16 @@ function readScalar(data: DataView, at: number, scalar: FieldScalar, fn: string)
   }
 }
 
+/** What a codec needs of the sandbox's callback table (callbacks.ts) for callback fields. */
+export interface StructCallbacks {
+  slotOfField(struct: string, field: string): number;
+  readonly bound: (((...args: unknown[]) => unknown) | null)[];
+}
+
 /** A codec per struct parameter position (null elsewhere), for an export's invoker. */
-export function structCodecs(layouts: Readonly<Record<string, StructLayout>> | undefined, signature: ExportSignature): (StructCodec | null)[] {
+export function structCodecs(layouts: Readonly<Record<string, StructLayout>> | undefined, signature: ExportSignature, callbacks: StructCallbacks | null = null): (StructCodec | null)[] {
   return signature.params.map((type) => {
     const name = structParamName(type);
-    return name === null || layouts === undefined ? null : new StructCodec(layouts, name);
+    return name === null || layouts === undefined ? null : new StructCodec(layouts, name, callbacks);
   });
 }

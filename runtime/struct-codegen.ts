@@ -19,6 +19,8 @@ export interface FieldNode {
   readonly fields: readonly FieldNode[] | null;
   /** An object with every field of a nested struct as an own property: reads copy it (one shape per struct). */
   readonly template: Readonly<Record<string, null>> | null;
+  /** A callback field: its slot (callbacks.ts). Written from a JS function or null; read back as null. */
+  readonly callback: number | null;
 }
 
 /** The codec's refusals, each thrown as the reference walk throws it. */
@@ -99,7 +101,10 @@ export function generateLower(fields: readonly FieldNode[], refusals: LowerRefus
       const k = index.get(member)!;
       lines.push(`const x${k} = ${o}[N[${k}]];`);
       if (member.fields !== null) object(`x${k}`, member.fields, member);
-      else {
+      else if (member.callback !== null) {
+        lines.push(`if (typeof x${k} !== 'function' && x${k} !== null) R.bad(F[${k}], x${k});`);
+        leaves.push(`x${k}`);
+      } else {
         // The class name and count come from cbox's own table and the checked stamp.
         const check = member.count === null ? refusal(member.scalar!, `x${k}`) : `A(x${k}, '${ARRAY_FIELD_ELEMENTS[member.scalar!]!.kind}') !== ${member.count}`;
         lines.push(`if (${check}) R.bad(F[${k}], x${k});`);
@@ -131,6 +136,8 @@ export function generateRead(fields: readonly FieldNode[], template: Readonly<Re
       const k = index.get(member)!;
       const at = `p + ${member.offset}`;
       if (member.fields !== null) lines.push(`${o}[N[${k}]] = ${object(member.fields, member.template!)};`);
+      // A function pointer C holds is never handed to JS.
+      else if (member.callback !== null) lines.push(`${o}[N[${k}]] = null;`);
       else if (member.count !== null) {
         const end = `p + ${member.offset + FIELD_SIZES[member.scalar!] * member.count}`;
         lines.push(`${o}[N[${k}]] = new V[${views.push(ARRAY_FIELD_ELEMENTS[member.scalar!]!.view) - 1}](d.buffer.slice(${at}, ${end}));`);

@@ -2,6 +2,7 @@
 // manifest, the layout computation, the build-time layout check, the stamp check and the
 // marshalling share.
 import { isCIdentifier } from './c-names.js';
+import { isCallbackType, parseCallbackType, type CallbackType } from './callback-type.js';
 
 export type { StructField, StructLayout } from './abi.js';
 
@@ -10,7 +11,16 @@ export const FIELD_SCALARS = ['i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'i53', 'u5
 export type FieldScalar = (typeof FIELD_SCALARS)[number];
 /** A nested struct, by its name in the manifest's "structs". */
 export type NestedStructType = `struct:${string}`;
-export type FieldType = FieldScalar | NestedStructType;
+/** A callback field (`callback(...)`, a function pointer): written from a JS function, never read back. */
+export type FieldType = FieldScalar | NestedStructType | CallbackType;
+
+/** A function pointer's size and alignment on wasm32. */
+export const CALLBACK_FIELD_SIZE = 4;
+
+/** A callback field type in its canonical spelling (the only one a stamp may carry). */
+export function isCallbackField(type: unknown): type is CallbackType {
+  return typeof type === 'string' && isCallbackType(type) && !('problem' in parseCallbackType(type, { canonical: true }));
+}
 
 /** Bytes a scalar field takes on wasm32 (its alignment is the same: natural alignment). */
 export const FIELD_SIZES: Readonly<Record<FieldScalar, 1 | 2 | 4 | 8>> = {
@@ -60,4 +70,16 @@ export function fieldNameProblem(name: unknown): string | null {
   if (!isCIdentifier(name)) return 'is not a C identifier';
   if (name === '__proto__') return 'is reserved (it would reach the object\'s prototype)';
   return null;
+}
+
+/**
+ * The structs that hold a callback field, themselves or in a nested struct: only passed in (C's
+ * pointers are never read back), and only on the main thread. Layouts list nested structs first.
+ */
+export function structsWithCallbacks(layouts: Readonly<Record<string, { readonly fields: readonly { readonly type: string }[] }>>): Set<string> {
+  const found = new Set<string>();
+  for (const [name, { fields }] of Object.entries(layouts)) {
+    if (fields.some(({ type }) => isCallbackField(type) || found.has(nestedStructName(type) ?? ''))) found.add(name);
+  }
+  return found;
 }

@@ -5,7 +5,8 @@
 // trusts these layouts: a write through them never leaves the struct's own bytes.
 import { isCIdentifier, type StructField, type StructLayout } from './abi.js';
 import {
-  ARRAY_FIELD_ELEMENTS, FIELD_SIZES, MAX_ARRAY_FIELD, MAX_FIELDS, MAX_STRUCTS, MAX_STRUCT_SIZE, fieldNameProblem, isFieldScalar, nestedStructName,
+  ARRAY_FIELD_ELEMENTS, CALLBACK_FIELD_SIZE, FIELD_SIZES, MAX_ARRAY_FIELD, MAX_FIELDS, MAX_STRUCTS, MAX_STRUCT_SIZE, fieldNameProblem, isCallbackField,
+  isFieldScalar, nestedStructName,
 } from './struct-fields.js';
 
 type Fail = (field: string, problem: string) => never;
@@ -64,11 +65,13 @@ function checkLayout(value: unknown, where: string, earlier: Readonly<Record<str
     let elementAlign: number;
     if (isFieldScalar(type)) {
       elementSize = elementAlign = FIELD_SIZES[type];
+    } else if (isCallbackField(type)) {
+      elementSize = elementAlign = CALLBACK_FIELD_SIZE;
     } else {
       const nested = typeof type === 'string' ? nestedStructName(type) : null;
       // Only a struct declared before this one: a cycle could never be read or written.
       const layout = nested === null || !Object.hasOwn(earlier, nested) ? undefined : earlier[nested];
-      if (layout === undefined) fail(`${at}.type`, 'is neither a field type nor a struct declared before this one');
+      if (layout === undefined) fail(`${at}.type`, 'is neither a field type, a callback in canonical form nor a struct declared before this one');
       elementSize = layout.size;
       elementAlign = layout.align;
     }

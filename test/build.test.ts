@@ -36,7 +36,7 @@ describe('cbox build: shipped libraries', () => {
       const allowed = (entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function') || (entry.module === 'env' && entry.name === 'memory' && entry.kind === 'memory')
         || (manifest.metered && entry.module === 'cbox' && entry.name === 'meter' && entry.kind === 'function')
         // One import per callback parameter (the stamp's own check, linker.ts, covers their types).
-        || (entry.module === 'cbox_callback' && entry.kind === 'function' && Number(entry.name) < callbackSlots(manifest.exports).length);
+        || (entry.module === 'cbox_callback' && entry.kind === 'function' && Number(entry.name) < callbackSlots({ exports: manifest.exports, structs: manifest.layouts }).length);
       expect(allowed, `${entry.module}.${entry.name}`).toBe(true);
     }
     const module = new WebAssembly.Module(bytes);

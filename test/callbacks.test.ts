@@ -3,7 +3,7 @@
 // stores; calls back into the library; exceptions, wrong answers and hostile pointers ending the
 // call cleanly; the pool's refusal; start-up code refused; hostile stamps and imports refused.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { CboxArgumentError, CboxCallError, CboxError, CboxLoadError, CboxTrap, c
 import type { CallbacksExports } from '../wasm-modules/callbacks.js';
 import { bindingOf, root, thrownBy } from './helpers.js';
 import { ADD, ADD_WAT, fakeModule, refusal, stampOf } from './hand-made-module.js';
+import { parseManifest } from '../build/manifest.js';
 
 const opened: Library<unknown>[] = [];
 afterAll(() => { for (const lib of opened) lib.close(); });
@@ -76,6 +77,58 @@ describe('callbacks: C calls a JS function while it runs', () => {
     });
     expect(busy).toBe(quiet);
     expect(lib.stats().recycles).toBe(0);
+  });
+});
+
+describe('callbacks in a struct (function-pointer fields, as parser APIs take them)', () => {
+  it('calls the functions of a struct passed in; null fields are NULL to C; arguments and answers cross as for parameters', async () => {
+    const lib = await open();
+    const seen: unknown[] = [];
+    const sum = lib.visit('12 apples and 30 pears', {
+      limit: 10, on_number: (value) => value * 2, on_word: (word) => { seen.push(word); }, on_token: (kind) => { seen.push(kind); },
+    });
+    expect(sum).toBe(84);
+    expect(seen).toEqual([1, 2, 'apples', 2, 'and', 1, 2, 'pears']);
+    expect(lib.visit('1 2 3', { limit: 2, on_number: (value) => value, on_word: null, on_token: null })).toBe(3);
+  });
+
+  it('keeps working when C keeps a copy of the struct, until another struct replaces the functions', async () => {
+    const lib = await open();
+    lib.keep_visitor({ limit: 5, on_number: (value) => value + 100, on_word: null, on_token: null });
+    expect(lib.visit_kept('1 2')).toBe(203);
+    expect(lib.visit_kept('5')).toBe(105);
+    lib.visit('7', { limit: 1, on_number: (value) => -value, on_word: null, on_token: null });
+    // The slot belongs to the field: C's kept copy now reaches the function passed last.
+    expect(lib.visit_kept('5')).toBe(-5);
+  });
+
+  it('refuses a field that is not a function (naming it) before C runs, and a struct missing a callback field', async () => {
+    const lib = await open();
+    const badField = thrownBy(() => lib.visit('1', { limit: 1, on_number: 5 as unknown as null, on_word: null, on_token: null }));
+    expect(badField).toBeInstanceOf(CboxArgumentError);
+    expect((badField as Error).message).toBe('visit: argument 2 (visitor: struct:visitor) field on_number must be a function, or null, got 5');
+    const missing = thrownBy(() => lib.visit('1', { limit: 1, on_number: null, on_word: null } as never));
+    expect((missing as Error).message).toMatch(/field on_token is missing/);
+  });
+
+  it('a pool refuses an export taking a struct of callbacks; the manifest refuses such a struct as an out-parameter', async () => {
+    const pool = await createPool(await bindingOf<CallbacksExports>('callbacks'), { threads: 1, logger: null });
+    try {
+      const error = await (pool as unknown as { visit(...args: unknown[]): Promise<number> }).visit('1', { limit: 1, on_number: null, on_word: null, on_token: null }).catch((e: unknown) => e);
+      expect((error as CboxError).code).toBe('callback-export');
+    } finally {
+      await pool.close();
+    }
+    const manifest = JSON.parse(readFileSync(path.join(root, 'c-src', 'callbacks', 'cbox.json'), 'utf8')) as Record<string, unknown>;
+    const problems = (() => {
+      try {
+        parseManifest({ ...manifest, exports: { visit: { params: ['text:string', 'visitor:out:struct:visitor'], result: 'i32' } } }, path.join(root, 'c-src', 'callbacks'));
+        return [];
+      } catch (error) {
+        return (error as { problems: string[] }).problems;
+      }
+    })();
+    expect(problems).toEqual(['"exports.visit": out:struct:visitor: struct visitor holds callbacks, so it can only be passed in (struct:visitor)']);
   });
 });
 
@@ -187,6 +240,13 @@ describe('where callbacks are refused', () => {
     expect((await refusal(load(await fakeModule(noCallbacks, stampOf({ add: ADD }))))).code).toBe('unknown-import');
   });
 
+  it('refuses a stamp whose struct has a callback field not in canonical form (abi-stamp-corrupt)', async () => {
+    const VISIT = { params: ['struct:v'], paramNames: ['v'], result: 'i32' } as const;
+    const structs = { v: { size: 4, align: 4, fields: [{ name: 'f', type: 'callback( a:i32 )', offset: 0 }] } };
+    const stamp = stampOf({ visit: VISIT }, { structs } as never);
+    expect((await refusal(load(await fakeModule(`${APPLY_WAT.replace('"apply"', '"visit"')} ${POINTER_WAT}`, stamp)))).code).toBe('abi-stamp-corrupt');
+  });
+
   it('refuses a module with callbacks but no cbox_callback_pointer export (missing-export)', async () => {
     const stamp = stampOf({ apply: CALLBACK });
     expect((await refusal(load(await fakeModule(APPLY_WAT, stamp)))).code).toBe('missing-export');
@@ -207,6 +267,9 @@ describe('callbacks without code generation', () => {
       answers.push(lib.mix((...a) => { mixed = a.map(String); return 1.5; }));
       answers.push(lib.with_counter(1, (c) => lib.counter_add(c, 2)));
       answers.push(lib.count_kept('aa b', (d) => d.length === 2));
+      const tokens = [];
+      answers.push(lib.visit('4 x', { limit: 5, on_number: (v) => v * 10, on_word: (w) => { tokens.push(w); }, on_token: (k) => { tokens.push(k); } }));
+      answers.push(tokens);
       const codes = [];
       for (const call of [() => lib.each_item(new Int32Array([1]), () => 'x'), () => lib.bad_text(() => {}), () => lib.each_item(new Int32Array([1]), () => { throw new Error('boom'); })]) {
         try { call(); codes.push('none'); } catch (error) { codes.push(error.code ?? error.message); }
@@ -215,6 +278,6 @@ describe('callbacks without code generation', () => {
     `);
     const run = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', script], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual([9, 2, 1.5, 3, 1, ['héllo', 'x'], ['4000000000', String(-Number.MAX_SAFE_INTEGER), String(2n ** 64n - 1n), '1.5', '2.25', 'true'], ['bad-argument', 'bad-result', 'boom'], 3]);
+    expect(JSON.parse(run.stdout)).toEqual([9, 2, 1.5, 3, 1, 40, [1, 2, 'x'], ['héllo', 'x'], ['4000000000', String(-Number.MAX_SAFE_INTEGER), String(2n ** 64n - 1n), '1.5', '2.25', 'true'], ['bad-argument', 'bad-result', 'boom'], 3]);
   });
 });

@@ -1,8 +1,10 @@
 // md4c (the Markdown parser of Debian's source package md4c 0.4.8, fetched by build/setup.sh) in a
-// sandbox with no glue C: c-src/md4c/cbox.json is what `cbox init --header md4c-html.h` writes,
-// unedited, and md_html's output callback is a JS function. Checked byte for byte against md4c's
-// own md2html tool built natively from the same sources, over every example of the CommonMark
-// spec and of md4c's extension tests, over md4c's pathological inputs, and under a memory cap.
+// sandbox with no glue C, two ways, each manifest what `cbox init` writes, unedited:
+// c-src/md4c (md4c-html.h: md_html, whose output callback is a JS function), checked byte for byte
+// against md4c's own md2html tool built natively from the same sources; and c-src/md4c-parse
+// (md4c.h: md_parse, driven by the enter/leave/text callbacks of a struct MD_PARSER given as a JS
+// object), checked event for event against the same parser built natively. Over every example of
+// the CommonMark spec and of md4c's extension tests, md4c's pathological inputs, and a memory cap.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,11 +12,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { load, type Library } from 'cbox';
 import type { Md4cExports } from '../wasm-modules/md4c.js';
+import type { Md4cParseExports } from '../wasm-modules/md4c-parse.js';
 import { bindingOf, root } from './helpers.js';
 
 const md4c = path.join(root, 'third-party', 'md4c');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'cbox-md4c-'));
 const md2html = path.join(scratch, 'md2html');
+const eventsTool = path.join(scratch, 'md4c-events');
 
 // md4c.h's flags (MD_FLAG_*), with the md2html option that sets each.
 const FLAGS = {
@@ -46,6 +50,29 @@ function reference(markdown: string, options: readonly string[] = []): string {
 }
 
 let lib: Library<Md4cExports>;
+let parser: Library<Md4cParseExports>;
+
+/** md_parse natively: the events as test/fixtures/md4c/md4c-events.c prints them. */
+function referenceEvents(markdown: string, flags: number): string {
+  const run = spawnSync(eventsTool, [String(flags)], { input: markdown, maxBuffer: 256 * 1024 * 1024 });
+  expect(run.status, run.stderr.toString()).toBe(0);
+  return run.stdout.toString('utf8');
+}
+
+/** md_parse in the sandbox, its callbacks printing the same events. */
+function events(markdown: string, flags = 0): string {
+  let out = '';
+  const status = parser.md_parse(markdown, {
+    abi_version: 0, flags,
+    enter_block: (type) => { out += `[block ${type}]`; return 0; },
+    leave_block: (type) => { out += `[/block ${type}]`; return 0; },
+    enter_span: (type) => { out += `[span ${type}]`; return 0; },
+    leave_span: (type) => { out += `[/span ${type}]`; return 0; },
+    text: (type, text) => { out += `[text ${type} ${Buffer.byteLength(text)}:${text}]`; return 0; },
+    debug_log: null, syntax: null,
+  });
+  return `${out}[status ${status}]`;
+}
 
 /** md_html in the sandbox, its output chunks joined. */
 function render(markdown: string, parserFlags = 0): string {
@@ -60,9 +87,11 @@ beforeAll(async () => {
   // md2html's CMake build defines its version; the test never asks md2html for it.
   execFileSync('clang-19', ['-O2', '-w', '-DMD_VERSION_MAJOR=0', '-DMD_VERSION_MINOR=4', '-DMD_VERSION_RELEASE=8', `-I${src}`, path.join(md4c, 'md2html', 'md2html.c'), path.join(md4c, 'md2html', 'cmdline.c'),
     path.join(src, 'md4c.c'), path.join(src, 'md4c-html.c'), path.join(src, 'entity.c'), '-o', md2html]);
+  execFileSync('clang-19', ['-O2', '-w', `-I${src}`, path.join(root, 'test', 'fixtures', 'md4c', 'md4c-events.c'), path.join(src, 'md4c.c'), path.join(src, 'entity.c'), '-o', eventsTool]);
   lib = await load(await bindingOf<Md4cExports>('md4c'), { logger: null });
+  parser = await load(await bindingOf<Md4cParseExports>('md4c-parse'), { logger: null });
 });
-afterAll(() => lib?.close());
+afterAll(() => { lib?.close(); parser?.close(); });
 
 describe('md4c wrapped with no glue C', () => {
   it('the manifest is what cbox init writes from md4c-html.h, unedited', () => {
@@ -104,6 +133,38 @@ describe('md4c wrapped with no glue C', () => {
   });
 });
 
+describe('md4c\'s parser driven by a struct of JS callbacks (md_parse), with no glue C', () => {
+  it('the manifest is what cbox init writes from md4c.h, unedited: MD_PARSER as a struct of callbacks', () => {
+    const dir = mkdtempSync(path.join(scratch, 'init-parse-'));
+    const sources = ['md4c.c', 'entity.c'].flatMap((file) => ['--source', path.join(md4c, 'src', file)]);
+    execFileSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'init', '--header', path.join(md4c, 'src', 'md4c.h'), ...sources, '--name', 'md4c-parse', '--out', path.join(dir, 'cbox.json')], { stdio: 'pipe' });
+    const written = JSON.parse(readFileSync(path.join(dir, 'cbox.json'), 'utf8')) as { exports: unknown; structs: unknown };
+    const committed = JSON.parse(readFileSync(path.join(root, 'c-src', 'md4c-parse', 'cbox.json'), 'utf8')) as { exports: unknown; structs: { MD_PARSER: { fields: string[] } } };
+    expect(written.exports).toEqual(committed.exports);
+    expect(written.structs).toEqual(committed.structs);
+    expect(committed.structs.MD_PARSER.fields).toContain('text:callback(arg0:u32,arg1:text,userdata:userdata)->i32');
+  });
+
+  it('gives the events of every CommonMark spec example and of the GitHub dialect as the native parser does', () => {
+    const all = [...examples('spec.txt'), ...examples('coverage.txt')];
+    expect(all.filter((markdown) => events(markdown) !== referenceEvents(markdown, 0))).toEqual([]);
+    for (const name of ['tables', 'strikethrough', 'tasklists'] as const) {
+      for (const markdown of examples(`${name}.txt`)) expect(events(markdown, GITHUB.flag), markdown).toBe(referenceEvents(markdown, GITHUB.flag));
+    }
+    expect(parser.stats().recycles).toBe(0);
+  });
+
+  it('a callback that throws ends the parse with that exception; a field that is not a function is refused before C runs; the parser goes on', () => {
+    const quiet = { abi_version: 0, flags: 0, enter_block: () => 0, leave_block: () => 0, enter_span: () => 0, leave_span: () => 0, debug_log: null, syntax: null };
+    const boom = new Error('stop here');
+    let thrown: unknown;
+    try { parser.md_parse('# x', { ...quiet, text: () => { throw boom; } }); } catch (error) { thrown = error; }
+    expect(thrown).toBe(boom);
+    expect(() => parser.md_parse('# x', { ...quiet, text: 'not a function' as unknown as null })).toThrow(/field text must be a function, or null/);
+    expect(events('*ok*')).toBe(referenceEvents('*ok*', 0));
+  });
+});
+
 describe('md4c under hostile input', () => {
   // Inputs from md4c's own test/pathological_tests.py, which make naive parsers quadratic or deep.
   const PATHOLOGICAL: Record<string, string> = {
@@ -117,8 +178,9 @@ describe('md4c under hostile input', () => {
     'many references': Array.from({ length: 20000 }, (_, i) => `[${i}]: /u${i}`).join('\n') + '\n' + Array.from({ length: 20000 }, (_, i) => `[${i}]`).join(' '),
   };
 
-  it.each(Object.entries(PATHOLOGICAL))('%s: the same HTML as md2html, and the sandbox lives on', (_name, markdown) => {
+  it.each(Object.entries(PATHOLOGICAL))('%s: the same HTML as md2html and the same events as the native parser, and the sandbox lives on', (_name, markdown) => {
     expect(render(markdown)).toBe(reference(markdown));
+    expect(events(markdown)).toBe(referenceEvents(markdown, 0));
     expect(lib.stats().recycles).toBe(0);
   });
 

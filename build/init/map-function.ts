@@ -2,11 +2,12 @@
 // types the manifest knows today are emitted; everything else is named with what it would need.
 import { RESERVED_EXPORT_NAMES, isOutType, type ArrayType, type ParamType, type ResultType } from '../../runtime/abi.js';
 import type { CFunctionType, CType } from './c-type.js';
-import { mapCallback } from './map-callback.js';
 import { parameterLabel } from '../js-reserved.js';
 import type { HeaderFunction } from './header-functions.js';
-import type { StructMapping } from './map-struct.js';
-import type { TagFacts } from './probe.js';
+import { mapCallback } from './map-callback.js';
+import { intInfo, lengthKind, mapScalar, type LengthKind, type MapOptions, type TagLookup } from './map-scalar.js';
+
+export type { MapOptions, TagLookup };
 
 export interface MappedParam {
   readonly name: string;
@@ -18,22 +19,8 @@ export type FunctionMapping =
   | { readonly ok: true; readonly params: readonly MappedParam[]; readonly result: ResultType; readonly free?: string }
   | { readonly ok: false; readonly reason: string };
 
-export type TagLookup = (name: string) => TagFacts | undefined;
-
-export interface MapOptions {
-  /** int64_t/uint64_t as i64/u64 (bigint) instead of i53/u53 (a number that must be a safe integer). */
-  readonly bigint?: boolean;
-  /** The structs the header defines, mapped (map-struct.ts): a pointer to one is a struct parameter. */
-  readonly structs?: (cName: string) => StructMapping;
-}
-
-type IntInfo = { bits: number; signed: boolean };
 type Step = { type: ParamType; consumed: 1 | 2 } | { reason: string };
 type ParamOptions = MapOptions & { readonly takesCallback: boolean };
-
-/** A length parameter by its name: n, len, size, count, nbytes, buf_len, dataSize, nByte, dstCapacity... */
-const LENGTH_NAME = /^(n|sz|len|length|size|count|bytes|nbytes?|capacity)$|(len|length|size|count|bytes|capacity)$/i;
-const LENGTH_NAME_N = /^n[A-Z_]/;
 
 export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined, tags: TagLookup, options: MapOptions = {}): FunctionMapping {
   const refuse = (reason: string): FunctionMapping => ({ ok: false, reason });
@@ -50,7 +37,8 @@ export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined,
   const names = paramNames(given);
   const params: MappedParam[] = [];
   // A `void *` beside a callback is the context C hands back to it: JS closures carry their own.
-  const takesCallback = type.params.some((param) => param.kind === 'pointer' && param.pointee.kind === 'function');
+  // Callbacks as parameters, or in a struct passed in (md4c's MD_PARSER).
+  const takesCallback = type.params.some((param) => param.kind === 'pointer' && (param.pointee.kind === 'function' || holdsCallbacks(param.pointee, options)));
   for (let i = 0; i < type.params.length;) {
     const step = mapParam(type.params, names, given, i, tags, { ...options, takesCallback });
     if ('reason' in step) return refuse(`parameter ${names[i]} (${type.params[i]!.spelling}): ${step.reason}`);
@@ -65,6 +53,13 @@ export function mapFunction(fn: HeaderFunction, type: CFunctionType | undefined,
   return owned ? { ok: true, params, result, free: 'free' } : { ok: true, params, result };
 }
 
+/** Whether a type is a struct that holds callbacks (then a `void *` beside it is their context). */
+function holdsCallbacks(type: CType, options: MapOptions): boolean {
+  if (type.kind !== 'record' || type.name === null) return false;
+  const mapped = options.structs?.(type.name);
+  return mapped?.ok === true && mapped.callbacks;
+}
+
 /** Parameter names for the manifest: the prototype's, arg<N> where it has none, JS keywords suffixed. */
 function paramNames(given: readonly string[]): string[] {
   const names: string[] = [];
@@ -75,53 +70,6 @@ function paramNames(given: readonly string[]): string[] {
     names.push(name);
   }
   return names;
-}
-
-function intInfo(type: CType, tags: TagLookup): IntInfo | { reason: string } | null {
-  if (type.kind === 'int') return type;
-  if (type.kind !== 'enum') return null;
-  const facts = type.name === null ? undefined : tags(type.name);
-  if (!facts?.complete || facts.size === null || facts.signed === null) return { reason: 'an enum whose integer type clang could not tell (incomplete or anonymous)' };
-  return { bits: facts.size * 8, signed: facts.signed };
-}
-
-function mapScalar(type: CType, tags: TagLookup, position: 'param' | 'result', options: MapOptions): Exclude<ResultType, 'void'> | { reason: string } | null {
-  const int = intInfo(type, tags);
-  if (int && 'reason' in int) return int;
-  if (int) {
-    // Numbers by default: most 64-bit values (sizes, offsets, counts) fit in 53 bits, and one that
-    // does not is refused at the call, never rounded.
-    if (int.bits === 64) return options.bigint ? (int.signed ? 'i64' : 'u64') : (int.signed ? 'i53' : 'u53');
-    if (int.bits > 64) return { reason: `a ${int.bits}-bit integer: not supported` };
-    // C extends 8- and 16-bit results to 32 bits, so reading them as i32/u32 is exact. As
-    // parameters the callee trusts the caller to have extended them: u32 would let 300 into a uint8_t.
-    if (int.bits < 32 && position === 'param') {
-      return { reason: `${int.bits === 8 ? 'an' : 'a'} ${int.bits}-bit integer: needs a range-checked ${int.signed ? 'i' : 'u'}${int.bits} type (not in the manifest yet; the C callee trusts the caller to have ${int.signed ? 'sign' : 'zero'}-extended it)` };
-    }
-    return int.signed ? 'i32' : 'u32';
-  }
-  if (type.kind === 'bool') return 'bool';
-  if (type.kind === 'float') {
-    if (type.bits === 32) return 'f32';
-    if (type.bits === 64) return 'f64';
-    return { reason: type.bits === 128 ? 'long double (a 128-bit float on wasm32): not supported' : `a ${type.bits}-bit float: not supported` };
-  }
-  return null;
-}
-
-type LengthKind = 'length' | 'unclear' | null;
-
-/**
- * Whether the parameter after a pointer is its length: a 32-bit integer named like a length, or
- * an unnamed size_t or integer typedef named like one (MD_SIZE). A size_t named otherwise (`size_t rounds`) is 'unclear': cbox does not guess.
- */
-function lengthKind(type: CType | undefined, name: string): LengthKind {
-  if (type?.kind !== 'int' || type.bits !== 32) return null;
-  const isSize = type.typedefs.includes('size_t');
-  // Unnamed (a callback's arguments never have names): a size_t, or a typedef named like a length (MD_SIZE).
-  if (name === '') return isSize || type.typedefs.some((typedef) => LENGTH_NAME.test(typedef)) ? 'length' : null;
-  if (LENGTH_NAME.test(name) || LENGTH_NAME_N.test(name)) return 'length';
-  return isSize ? 'unclear' : null;
 }
 
 function mapParam(params: readonly CType[], names: readonly string[], given: readonly string[], i: number, tags: TagLookup, options: ParamOptions): Step {
@@ -143,7 +91,7 @@ function mapParam(params: readonly CType[], names: readonly string[], given: rea
 
 function mapPointerParam(pointee: CType, next: CType | undefined, length: LengthKind, nextName: string, tags: TagLookup, options: ParamOptions): Step {
   if (pointee.kind === 'function') {
-    const callback = mapCallback(pointee, (type, position) => mapScalar(type, tags, position, options), (type) => lengthKind(type, '') === 'length');
+    const callback = mapCallback(pointee, tags, options);
     return typeof callback === 'string' ? { type: callback, consumed: 1 } : callback;
   }
   if (pointee.kind === 'void' && options.takesCallback && length === null) return { type: 'userdata', consumed: 1 };
@@ -234,6 +182,8 @@ function opaqueOrStruct(record: Extract<CType, { kind: 'record' }>, tags: TagLoo
   const mapped = options.structs?.(record.name!);
   if (!mapped) return { reason: `${what}: its definition was not read` };
   if (!mapped.ok) return { reason: `${what}: ${mapped.reason}` };
+  // A struct of callbacks is only ever passed in (C's function pointers are never read back).
+  if (!record.const && mapped.callbacks) return { reason: `${what}: it holds callbacks, and C may write it (not const): pass it as struct:${mapped.key} by editing the manifest if C only reads it` };
   return { type: `${record.const ? 'struct' : 'out:struct'}:${mapped.key}`, consumed: 1 };
 }
 

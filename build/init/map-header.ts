@@ -114,6 +114,8 @@ function tagQueries(types: readonly CType[]): TagQuery[] {
     for (const part of [type.result, ...type.params]) {
       note(part);
       if (part.kind === 'pointer') note(part.pointee);
+      // A callback's own arguments and result (an enum it passes: MD_BLOCKTYPE).
+      if (part.kind === 'pointer' && part.pointee.kind === 'function') for (const inner of [part.pointee.result, ...part.pointee.params]) note(inner);
       // struct x **: an opaque object C hands back through an out-pointer.
       if (part.kind === 'pointer' && part.pointee.kind === 'pointer') note(part.pointee.pointee);
     }

@@ -13,9 +13,12 @@ import { streamAst, type AstNode } from './clang-ast.js';
 import type { ClangSetup } from './clang-setup.js';
 import { readType, type CType } from './c-type.js';
 import { InitError } from './init-error.js';
-import { PROBE, arrayLength, probe, typeOf } from './probe.js';
+import { mapCallback } from './map-callback.js';
+import type { TagLookup } from './map-scalar.js';
+import { PROBE, arrayLength, probe, probeTags, typeOf, type TagFacts } from './probe.js';
 
-export type StructMapping = { readonly ok: true; readonly key: string } | { readonly ok: false; readonly reason: string };
+/** `callbacks`: the struct holds function pointers (itself or in a nested struct): it can only be passed in. */
+export type StructMapping = { readonly ok: true; readonly key: string; readonly callbacks: boolean } | { readonly ok: false; readonly reason: string };
 
 export interface StructMap {
   /** A struct by how C names it (`struct point`, or a typedef name). */
@@ -130,8 +133,8 @@ async function probeStructs(setup: ClangSetup, header: string, structs: readonly
 
 type FieldMapping = { type: string; nested: string | null } | { reason: string };
 
-/** A field's manifest type (`i32`, `u8[16]`, `struct:NAME` with the nested C name), or why it has none. */
-function mapField(type: CType, facts: FieldFacts, bigint: boolean): FieldMapping {
+/** A field's manifest type (`i32`, `u8[16]`, `struct:NAME` with the nested C name, `callback(...)`), or why it has none. */
+function mapField(type: CType, facts: FieldFacts, bigint: boolean, tags: TagLookup): FieldMapping {
   const scalar = (t: CType, size: number | null): string | { reason: string } => {
     if (t.kind === 'bool') return 'bool';
     if (t.kind === 'float') return t.bits === 32 ? 'f32' : t.bits === 64 ? 'f64' : { reason: `a ${t.bits}-bit float: not supported` };
@@ -142,9 +145,14 @@ function mapField(type: CType, facts: FieldFacts, bigint: boolean): FieldMapping
     return `${int.signed ? 'i' : 'u'}${int.bits}`;
   };
   switch (type.kind) {
-    case 'pointer':
+    case 'pointer': {
       if (type.pointee.kind === 'int' && type.pointee.char && type.pointee.const) return { type: 'string', nested: null };
-      return { reason: `a pointer to ${type.pointee.spelling}: only const char * fields are supported` };
+      if (type.pointee.kind === 'function') {
+        const callback = mapCallback(type.pointee, tags, { bigint });
+        return typeof callback === 'string' ? { type: callback, nested: null } : callback;
+      }
+      return { reason: `a pointer to ${type.pointee.spelling}: only const char * and function pointer fields are supported` };
+    }
     case 'array': {
       if (type.length === null) return { reason: `a flexible array member (${type.spelling}): not supported` };
       if (type.length === 0) return { reason: `a zero-length array (${type.spelling}): not supported` };
@@ -188,6 +196,16 @@ export async function mapStructs(setup: ClangSetup, header: string, roots: reado
       return record?.kind === 'record' && record.name !== null && !facts.has(record.name) ? [record.name] : [];
     }));
   }
+  // The enums callback fields pass (MD_BLOCKTYPE): their size and signedness decide their type.
+  const enums = new Map<string, { name: string; isEnum: boolean }>();
+  for (const struct of facts.values()) {
+    for (const { type } of struct.fields.values()) {
+      if (type?.kind !== 'pointer' || type.pointee.kind !== 'function') continue;
+      for (const part of [type.pointee.result, ...type.pointee.params]) if (part.kind === 'enum' && part.name !== null) enums.set(part.name, { name: part.name, isEnum: true });
+    }
+  }
+  const tagFacts = enums.size > 0 ? await probeTags(setup, header, [...enums.values()]) : new Map<string, TagFacts>();
+  const tags: TagLookup = (name) => tagFacts.get(name);
   const keys = new Map<string, string>();
   const visiting = new Set<string>();
   const map = (cName: string): StructMapping => {
@@ -210,17 +228,22 @@ export async function mapStructs(setup: ClangSetup, header: string, roots: reado
     const struct = facts.get(cName);
     if (!struct || struct.size === null || struct.align === null) return refuse(`nested more than ${MAX_DEPTH} levels deep, or clang could not lay it out`);
     const fields: string[] = [];
+    let callbacks = false;
     for (const { name } of definition.fields) {
       const field = struct.fields.get(name)!;
       if (fieldNameProblem(name) !== null) return refuse(`field ${name}: a name cbox cannot give a JS object`);
       if (!field.type || field.offset === null) return refuse(`field ${name}: clang gave no type or offset for it`);
-      const mapped = mapField(field.type, field, options.bigint === true);
+      const mapped = mapField(field.type, field, options.bigint === true, tags);
       if ('reason' in mapped) return refuse(`field ${name}: ${mapped.reason}`);
       if (mapped.nested !== null) {
         const nested = map(mapped.nested);
         if (!nested.ok) return refuse(`field ${name}: ${nested.reason}`);
+        callbacks ||= nested.callbacks;
         fields.push(`${name}:struct:${nested.key}`);
-      } else fields.push(`${name}:${mapped.type}`);
+      } else {
+        callbacks ||= mapped.type.startsWith('callback(');
+        fields.push(`${name}:${mapped.type}`);
+      }
     }
     let key = keyOf(cName);
     while ([...keys].some(([other, taken]) => taken === key && other !== cName)) key = `${key}_`;
@@ -236,7 +259,7 @@ export async function mapStructs(setup: ClangSetup, header: string, roots: reado
       return refuse(`${struct.size} bytes aligned to ${struct.align}, where the C rules cbox follows give ${layout.size} and ${layout.align} (a packed or aligned struct?): not supported`);
     }
     structs.set(key, { c: cName, fields });
-    return { ok: true, key };
+    return { ok: true, key, callbacks };
   };
   for (const root of roots) map(root);
   return { lookup: (name) => results.get(name) ?? map(name), structs };

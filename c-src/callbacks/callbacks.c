@@ -74,3 +74,25 @@ void trap_after(item_fn fn, void *userdata) {
     fn(1, userdata);
     __builtin_trap();
 }
+
+int32_t visit(const char *text, const struct visitor *visitor, void *userdata) {
+    int32_t sum = 0, tokens = 0;
+    while (*text && tokens < visitor->limit) {
+        while (*text == ' ') text++;
+        const char *start = text;
+        while (*text && *text != ' ') text++;
+        if (text == start) break;
+        tokens++;
+        char *end;
+        long number = strtol(start, &end, 10);
+        int is_number = end == text;
+        if (visitor->on_token) visitor->on_token(is_number ? TOKEN_NUMBER : TOKEN_WORD, userdata);
+        if (is_number) { if (visitor->on_number) sum += visitor->on_number((int32_t)number, userdata); }
+        else if (visitor->on_word) visitor->on_word(start, (size_t)(text - start), userdata);
+    }
+    return sum;
+}
+
+static struct visitor kept;
+void keep_visitor(const struct visitor *visitor) { kept = *visitor; }
+int32_t visit_kept(const char *text) { return visit(text, &kept, NULL); }

@@ -36,4 +36,18 @@ int32_t words_seen(void);
 void bad_text(word_fn fn, void *userdata);
 /* Calls fn, then traps. */
 void trap_after(item_fn fn, void *userdata);
+
+/* A struct of callbacks, as parser APIs take them (md4c's MD_PARSER). */
+enum token_kind { TOKEN_NUMBER = 1, TOKEN_WORD = 2 };
+struct visitor {
+    int32_t limit;                                         /* most tokens to visit */
+    int32_t (*on_number)(int32_t value, void *userdata);   /* NULL: numbers are skipped */
+    void (*on_word)(const char *word, size_t length, void *userdata);
+    void (*on_token)(enum token_kind kind, void *userdata);
+};
+/* Walks text's space-separated tokens; the sum of on_number's answers. */
+int32_t visit(const char *text, const struct visitor *visitor, void *userdata);
+/* Keeps a copy of visitor (its function pointers too); visit_kept walks with the copy. */
+void keep_visitor(const struct visitor *visitor);
+int32_t visit_kept(const char *text);
 #endif
