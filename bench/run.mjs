@@ -1,7 +1,7 @@
 // `npm run bench` after `npm run build`: builds the kernels variants the suites compare (no
 // SIMD, strict, metered), bundles the bench with esbuild into dist-dev/ (cbox itself stays
 // external: the bench uses the built package, dist/index.js, as a user would), runs it, then the
-// pool's comparison and the real libraries against their native peers.
+// pool's comparison, the real libraries against their native peers and cbox against the FFI peers.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -15,7 +15,7 @@ run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--no-simd', '--name', '
 run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--strict', '--name', 'kernels-strict', '--quiet']);
 run(['dist/cli.js', 'build', 'c-src/kernels/cbox.json', '--metered', '--name', 'kernels-metered', '--no-native', '--quiet']);
 await build({
-  entryPoints: { bench: 'bench/main.ts', 'child-sandbox': 'bench/child-sandbox/child.ts', 'real-libraries': 'bench/real-libraries.ts', metering: 'bench/metering.ts' },
+  entryPoints: { bench: 'bench/main.ts', 'child-sandbox': 'bench/child-sandbox/child.ts', 'real-libraries': 'bench/real-libraries.ts', metering: 'bench/metering.ts', 'ffi-peers': 'bench/ffi-peers.ts' },
   outdir: 'dist-dev/bench', bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning',
   external: ['cbox', '../../wasm-modules/*', ...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})],
   absWorkingDir: root,
@@ -27,3 +27,5 @@ run(['dist-dev/bench-pool.js']);
 run(['dist-dev/bench/real-libraries.js']);
 // Metered kernels against plain ones, main-thread deadline precision, pool recovery (bench/results/metering.*).
 run(['dist-dev/bench/metering.js']);
+// cbox against koffi and N-API on an array, a struct and a callback call (bench/results/ffi-peers.*).
+run(['dist-dev/bench/ffi-peers.js']);
