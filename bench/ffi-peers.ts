@@ -100,6 +100,7 @@ const cases: FfiCase[] = [
     return {
       shape: 'callback', name: `each_item(Int32Array, callback per item), n=${n}`, items: n,
       expected: values.reduce((sum, value) => (sum + perItem(value)) | 0, 0), contenders: [
+        { path: PATHS.wasm, run: () => wasm.each_item(values, perItem) },
         { path: PATHS.handNapi, run: () => handNapi.each_item(values, perItem) },
         { path: PATHS.koffi, run: () => koffiEach(values, values.length, perItem, null) },
       ],
