@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { load } from 'cbox';
 import koffi from 'koffi';
 import type { FfiBenchExports } from '../wasm-modules/ffi-bench.js';
@@ -19,6 +20,14 @@ import { buildNativePeers } from './native-peers.js';
 import { bindingOf, resultsDir } from './paths.js';
 import { formatDuration, formatRatio } from './report/format.js';
 import { seededRandom } from './seeded-random.js';
+
+// Steady state, whatever the load: V8 compiles optimised code on a background thread, and on a busy
+// machine that thread can lag the whole of a case, which then times one path's unoptimised code
+// (cbox's struct marshalling ran 0.65-5 us a call from run to run that way). Compiling on the main
+// thread when a function turns hot, and wasm with TurboFan up front, makes every path reach its
+// optimised code within the warm-up.
+setFlagsFromString('--no-concurrent-recompilation');
+setFlagsFromString('--no-liftoff');
 
 const SIZES = [16, 4096] as const;
 const TIMING = { rounds: 101, warmupRounds: 30, sampleNs: 200_000 };
