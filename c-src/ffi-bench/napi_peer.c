@@ -65,17 +65,17 @@ static napi_value peer_rect_scale(napi_env env, napi_callback_info info) {
 struct js_callback {
     napi_env env;
     napi_value fn;
+    napi_value receiver;
     int failed;
 };
 
 static int32_t call_js(int32_t item, void *userdata) {
     struct js_callback *callback = userdata;
     if (callback->failed) return 0;
-    napi_value global, argument, answer;
+    napi_value argument, answer;
     int32_t result;
-    if (napi_get_global(callback->env, &global) != napi_ok
-        || napi_create_int32(callback->env, item, &argument) != napi_ok
-        || napi_call_function(callback->env, global, callback->fn, 1, &argument, &answer) != napi_ok
+    if (napi_create_int32(callback->env, item, &argument) != napi_ok
+        || napi_call_function(callback->env, callback->receiver, callback->fn, 1, &argument, &answer) != napi_ok
         || napi_get_value_int32(callback->env, answer, &result) != napi_ok) {
         callback->failed = 1;
         return 0;
@@ -96,7 +96,8 @@ static napi_value peer_each_item(napi_env env, napi_callback_info info) {
     napi_valuetype fn_type;
     CHECK(env, napi_typeof(env, argv[1], &fn_type));
     CHECK(env, fn_type == napi_function ? napi_ok : napi_function_expected);
-    struct js_callback callback = { env, argv[1], 0 };
+    struct js_callback callback = { env, argv[1], NULL, 0 };
+    CHECK(env, napi_get_undefined(env, &callback.receiver));
     int32_t sum = each_item(data, count, call_js, &callback);
     if (callback.failed) {
         bool pending;
