@@ -10,10 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { load } from 'cbox';
 import koffi from 'koffi';
-import type { FfiBenchExports } from '../wasm-modules/ffi-bench.js';
+import type { FfiBenchExports, Rect } from '../wasm-modules/ffi-bench.js';
 import { timeInterleaved, type Contender, type Timing } from './interleaved.js';
 import { describeMachine } from './machine.js';
 import { buildNativePeers } from './native-peers.js';
@@ -23,11 +22,13 @@ import { seededRandom } from './seeded-random.js';
 
 // Steady state, whatever the load: V8 compiles optimised code on a background thread, and on a busy
 // machine that thread can lag the whole of a case, which then times one path's unoptimised code
-// (cbox's struct marshalling ran 0.65-5 us a call from run to run that way). Compiling on the main
+// (cbox's struct marshalling ran 0.65-5 us a call from run to run that way). Optimising on the main
 // thread when a function turns hot, and wasm with TurboFan up front, makes every path reach its
-// optimised code within the warm-up.
-setFlagsFromString('--no-concurrent-recompilation');
-setFlagsFromString('--no-liftoff');
+// optimised code within the warm-up. Both are start-up flags (setFlagsFromString comes too late for
+// the first), so the scripts pass them and the bench refuses to run without them.
+const V8_FLAGS = ['--no-concurrent-recompilation', '--no-liftoff'];
+const missingFlags = V8_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+if (missingFlags.length > 0) throw new Error(`bench:ffi: run node with ${missingFlags.join(' ')} (npm run bench:ffi does)`);
 
 const SIZES = [16, 4096] as const;
 const TIMING = { rounds: 101, warmupRounds: 30, sampleNs: 200_000 };
@@ -39,8 +40,6 @@ const PATHS = {
   koffi: 'koffi',
 } as const;
 type PathName = (typeof PATHS)[keyof typeof PATHS];
-
-interface Rect { x: number; y: number; w: number; h: number; id: number; flags: number }
 
 /** The C answers computed in JavaScript (int32 arithmetic wraps like the C's uint32 sums). */
 const expectedSum = (values: Int32Array): number => values.reduce((sum, value) => (sum + value) | 0, 0);
@@ -100,6 +99,7 @@ const cases: FfiCase[] = [
   }),
   {
     shape: 'struct', name: 'rect_scale(struct in, f64, struct out), 6 fields', items: 1, expected: expectedScale(rect, SCALE), contenders: [
+      { path: PATHS.wasm, run: () => wasm.rect_scale(rect, SCALE) },
       { path: PATHS.handNapi, run: () => handNapi.rect_scale(rect, SCALE) },
       { path: PATHS.koffi, run: () => { const out = {}; koffiScale(rect, SCALE, out); return out; } },
     ],
@@ -154,7 +154,7 @@ const markdown = [
   '# FFI peers: cbox against N-API and koffi',
   '',
   `One run (\`npm run bench:ffi\`): ${machine.cpu} (${machine.cores} cores, load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} at the end), Node ${machine.node}, ${machine.clang}, koffi ${koffi.version}, ${machine.date}.`,
-  `The same C (c-src/ffi-bench, -O2) on every path. Per call, median of ${TIMING.rounds} interleaved rounds (each a batch of calls lasting ~${TIMING.sampleNs / 1000} µs). Below 1x, cbox is faster.`,
+  `The same C (c-src/ffi-bench, -O2) on every path. Per call, median of ${TIMING.rounds} interleaved rounds (each a batch of calls lasting ~${TIMING.sampleNs / 1000} µs), node ${V8_FLAGS.join(' ')}. Below 1x, cbox is faster.`,
   '',
   '| call | cbox wasm | N-API | koffi | cbox wasm / N-API | cbox wasm / koffi | N-API / koffi |',
   '|---|---:|---:|---:|---:|---:|---:|',
@@ -177,6 +177,6 @@ const markdown = [
     : []),
 ].join('\n');
 mkdirSync(resultsDir, { recursive: true });
-writeFileSync(path.join(resultsDir, 'ffi-peers.json'), `${JSON.stringify({ machine, koffi: koffi.version, timing: TIMING, results }, null, 2)}\n`);
+writeFileSync(path.join(resultsDir, 'ffi-peers.json'), `${JSON.stringify({ machine, koffi: koffi.version, v8Flags: V8_FLAGS, timing: TIMING, results }, null, 2)}\n`);
 writeFileSync(path.join(resultsDir, 'ffi-peers.md'), markdown);
 console.log(markdown);

@@ -28,4 +28,4 @@ run(['dist-dev/bench/real-libraries.js']);
 // Metered kernels against plain ones, main-thread deadline precision, pool recovery (bench/results/metering.*).
 run(['dist-dev/bench/metering.js']);
 // cbox against koffi and N-API on an array, a struct and a callback call (bench/results/ffi-peers.*).
-run(['dist-dev/bench/ffi-peers.js']);
+run(['--no-concurrent-recompilation', '--no-liftoff', 'dist-dev/bench/ffi-peers.js']);
