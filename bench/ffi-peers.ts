@@ -22,7 +22,7 @@ import { seededRandom } from './seeded-random.js';
 
 // Steady state, whatever the load: V8 compiles optimised code on a background thread, and on a busy
 // machine that thread can lag the whole of a case, which then times one path's unoptimised code
-// (cbox's struct marshalling ran 0.65-5 us a call from run to run that way). Optimising on the main
+// (struct calls on a cbox build of the day ran 0.65-5 us a call from run to run that way). Optimising on the main
 // thread when a function turns hot, and wasm with TurboFan up front, makes every path reach its
 // optimised code within the warm-up. Both are start-up flags (setFlagsFromString comes too late for
 // the first), so the scripts pass them and the bench refuses to run without them.
@@ -62,8 +62,8 @@ interface CaseResult {
   readonly timings: readonly Timing[];
   /** Which N-API addon the N-API column is: cbox's own where its glue expresses the shape. */
   readonly napiPath: PathName;
-  readonly wasmVsNapi: number | null;
-  readonly wasmVsKoffi: number | null;
+  readonly wasmVsNapi: number;
+  readonly wasmVsKoffi: number;
   readonly napiVsKoffi: number;
 }
 
@@ -117,18 +117,22 @@ const cases: FfiCase[] = [
   }),
 ];
 
+/** Every case times cbox wasm, one N-API addon and koffi. */
+function timingOf(timings: readonly Timing[], name: PathName): Timing {
+  const timing = timings.find((t) => t.path === name);
+  if (timing === undefined) throw new Error(`bench:ffi: a case has no ${name} path`);
+  return timing;
+}
+
 function measure(ffiCase: FfiCase): CaseResult {
   for (const contender of ffiCase.contenders) assert.deepStrictEqual(contender.run(), ffiCase.expected, `${ffiCase.name}: ${contender.path} answered wrongly`);
   process.stderr.write(`  ffi: ${ffiCase.name}\n`);
   const timings = timeInterleaved(ffiCase.contenders, TIMING);
-  const of = (name: PathName): Timing | undefined => timings.find((timing) => timing.path === name);
-  const napiPath = of(PATHS.cboxNative) ? PATHS.cboxNative : PATHS.handNapi;
-  const [wasmTiming, napi, peer] = [of(PATHS.wasm), of(napiPath)!, of(PATHS.koffi)!];
+  const napiPath = timings.some((timing) => timing.path === PATHS.cboxNative) ? PATHS.cboxNative : PATHS.handNapi;
+  const [cbox, napi, peer] = [PATHS.wasm, napiPath, PATHS.koffi].map((name) => timingOf(timings, name).medianNs) as [number, number, number];
   return {
     shape: ffiCase.shape, case: ffiCase.name, items: ffiCase.items, timings, napiPath,
-    wasmVsNapi: wasmTiming ? wasmTiming.medianNs / napi.medianNs : null,
-    wasmVsKoffi: wasmTiming ? wasmTiming.medianNs / peer.medianNs : null,
-    napiVsKoffi: napi.medianNs / peer.medianNs,
+    wasmVsNapi: cbox / napi, wasmVsKoffi: cbox / peer, napiVsKoffi: napi / peer,
   };
 }
 
@@ -142,14 +146,11 @@ try {
 }
 
 /** Per-item cost: the slope between the two sizes of one shape, per path. */
-function perItemNs(shape: FfiCase['shape'], path: PathName): number | null {
-  const [small, large] = SIZES.map((n) => results.find((r) => r.shape === shape && r.items === n)?.timings.find((t) => t.path === path));
-  return small && large ? (large.medianNs - small.medianNs) / (SIZES[1] - SIZES[0]) : null;
+function perItemNs(shape: FfiCase['shape'], path: PathName): number {
+  const [small, large] = SIZES.map((n) => timingOf(results.find((r) => r.shape === shape && r.items === n)!.timings, path).medianNs) as [number, number];
+  return (large - small) / (SIZES[1] - SIZES[0]);
 }
 
-const cell = (timing: Timing | undefined): string => (timing ? formatDuration(timing.medianNs) : 'n/a');
-const ratio = (value: number | null): string => (value === null ? 'n/a' : formatRatio(value));
-const missingWasm = results.filter((r) => r.wasmVsKoffi === null).map((r) => r.shape);
 const markdown = [
   '# FFI peers: cbox against N-API and koffi',
   '',
@@ -159,22 +160,19 @@ const markdown = [
   '| call | cbox wasm | N-API | koffi | cbox wasm / N-API | cbox wasm / koffi | N-API / koffi |',
   '|---|---:|---:|---:|---:|---:|---:|',
   ...results.map((r) => {
-    const of = (name: PathName): Timing | undefined => r.timings.find((t) => t.path === name);
+    const cell = (name: PathName): string => formatDuration(timingOf(r.timings, name).medianNs);
     const napiNote = r.napiPath === PATHS.cboxNative ? ' (cbox native)' : ' (hand-written)';
-    return `| ${r.case} | ${cell(of(PATHS.wasm))} | ${cell(of(r.napiPath))}${napiNote} | ${cell(of(PATHS.koffi))} | ${ratio(r.wasmVsNapi)} | ${ratio(r.wasmVsKoffi)} | ${formatRatio(r.napiVsKoffi)} |`;
+    return `| ${r.case} | ${cell(PATHS.wasm)} | ${cell(r.napiPath)}${napiNote} | ${cell(PATHS.koffi)} | ${formatRatio(r.wasmVsNapi)} | ${formatRatio(r.wasmVsKoffi)} | ${formatRatio(r.napiVsKoffi)} |`;
   }),
   '',
   `| per item (slope from n=${SIZES[0]} to n=${SIZES[1]}) | cbox wasm | N-API | koffi |`,
   '|---|---:|---:|---:|',
   ...(['array', 'callback'] as const).map((shape) => {
     const napiPath = results.find((r) => r.shape === shape)!.napiPath;
-    const slope = (name: PathName): string => { const ns = perItemNs(shape, name); return ns === null ? 'n/a' : formatDuration(ns); };
+    const slope = (name: PathName): string => formatDuration(perItemNs(shape, name));
     return `| ${shape} | ${slope(PATHS.wasm)} | ${slope(napiPath)} | ${slope(PATHS.koffi)} |`;
   }),
   '',
-  ...(missingWasm.length > 0
-    ? [`n/a: cbox's manifest does not express the ${[...new Set(missingWasm)].join(' and ')} shape yet, so the cbox wasm column is left empty there (not approximated).`, '']
-    : []),
 ].join('\n');
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(path.join(resultsDir, 'ffi-peers.json'), `${JSON.stringify({ machine, koffi: koffi.version, v8Flags: V8_FLAGS, timing: TIMING, results }, null, 2)}\n`);
