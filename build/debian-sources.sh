@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Third-party C that cbox wraps in its tests (md4c, lz4) comes from Debian's source packages at
-# set-up time, never from this repository: `apt-get source --tar-only` fetches the upstream
-# tarball Debian ships, unpacked into third-party/<package>/. Needs a deb-src entry, added here
+# Third-party C that cbox builds (libdeflate inside cbox/zlib; md4c and lz4, which the tests
+# wrap) comes from Debian's source packages at set-up time, never from this repository:
+# `apt-get source --tar-only` fetches the upstream tarball Debian ships, unpacked into
+# third-party/<package>/. Needs a deb-src entry, added here
 # (as its own file) when apt has none. Safe to run again: a package already unpacked is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=("$@")
-[ ${#packages[@]} -gt 0 ] || packages=(md4c lz4)
+[ ${#packages[@]} -gt 0 ] || packages=(md4c lz4 libdeflate)
 missing=()
 for package in "${packages[@]}"; do [ -d "third-party/$package" ] || missing+=("$package"); done
 [ ${#missing[@]} -gt 0 ] || exit 0

@@ -28,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The third-party C the tests wrap (md4c, lz4), from Debian source packages.
+# Third-party C from Debian source packages: libdeflate (in cbox/zlib), md4c and lz4 (the tests wrap them).
 bash build/debian-sources.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
