@@ -224,13 +224,14 @@ static const char *engine_error(const struct engine *e, int flush, int32_t *code
  * libdeflate (Debian's source package, see cbox.json) instead of zlib's deflate. It writes a valid
  * stream of the same format (other bytes than zlib's, as node's own zlib writes other bytes than
  * zlib 1.3.1), about twice as fast at level 6. memLevel only tunes zlib's speed: ignored here.
- * A gzip header gets zlib's XFL and OS bytes, as node's does. Compressors are kept per level.
+ * A gzip header gets zlib's XFL and OS bytes, as node's does. Compressors are kept per level; when
+ * one cannot be had (a small memoryLimit), the answer is -1 and zlib does the work.
  */
 static struct libdeflate_compressor *compressors[10];
 
 static int one_shot_deflate(int32_t mode, int32_t level, const uint8_t *data, size_t len, uint32_t max_output, cbox_out *out) {
     if (level == Z_DEFAULT_COMPRESSION) level = 6;
-    if (!compressors[level] && !(compressors[level] = libdeflate_alloc_compressor(level))) return fail(out, Z_MEM_ERROR, "out of memory");
+    if (!compressors[level] && !(compressors[level] = libdeflate_alloc_compressor(level))) return -1;
     struct libdeflate_compressor *c = compressors[level];
     size_t bound = mode == GZIP ? libdeflate_gzip_compress_bound(c, len)
                  : mode == DEFLATE ? libdeflate_zlib_compress_bound(c, len) : libdeflate_deflate_compress_bound(c, len);
@@ -255,8 +256,7 @@ void process(int32_t mode, int32_t level, int32_t window_bits, int32_t mem_level
     if (deflating(mode) && flush == Z_FINISH && dictionary_len == 0 && window_bits == 15 && strategy == Z_DEFAULT_STRATEGY
         && level >= Z_DEFAULT_COMPRESSION && level <= 9 && mem_level >= 1 && mem_level <= 9) {
         cbox_result_buffer_start(&result);
-        one_shot_deflate(mode, level, data, len, max_output, out);
-        return;
+        if (one_shot_deflate(mode, level, data, len, max_output, out) != -1) return;
     }
     cbox_result_buffer_start(&result);
     struct engine e;
