@@ -61,9 +61,27 @@ describe('cbox/zlib and node:zlib read each other', () => {
     expect(zlib.inflateRawSync(z.deflateRawSync(data, { windowBits: 8 })).equals(data)).toBe(true);
   });
 
-  it('gzip headers carry the same fields node:zlib writes (flags, mtime 0, OS unix)', () => {
+  it('gzip headers carry the same fields node:zlib writes (flags, mtime 0, XFL by level, OS unix)', () => {
     const data = text(70_000);
     expect(z.gzipSync(data).subarray(0, 10).equals(zlib.gzipSync(data).subarray(0, 10))).toBe(true);
+    // One-shot (libdeflate) and streamed (zlib) headers alike, at every level.
+    for (const level of [0, 1, 2, 6, 8, 9]) {
+      const expected = zlib.gzipSync(data, { level }).subarray(0, 10);
+      expect(z.gzipSync(data, { level }).subarray(0, 10).equals(expected), `level ${level}`).toBe(true);
+      expect(z.gzipSync(data, { level, strategy: zlib.constants.Z_FILTERED }).subarray(0, 10).equals(zlib.gzipSync(data, { level, strategy: zlib.constants.Z_FILTERED }).subarray(0, 10)), `level ${level}, filtered`).toBe(true);
+    }
+  });
+
+  it('one-shot compression at every level and in every format (libdeflate) reads back with node:zlib, also under a 2 MiB cap', () => {
+    const data = text(300_000);
+    for (const level of [-1, 0, 1, 4, 6, 9]) {
+      expect(zlib.inflateSync(z.deflateSync(data, { level })).equals(data), `deflate ${level}`).toBe(true);
+      expect(zlib.gunzipSync(z.gzipSync(data, { level })).equals(data), `gzip ${level}`).toBe(true);
+      expect(zlib.inflateRawSync(z.deflateRawSync(data, { level })).equals(data), `raw ${level}`).toBe(true);
+    }
+    expect(zlib.inflateSync(z.deflateSync(data, { memoryLimit: '2MiB' })).equals(data)).toBe(true);
+    // Past maxOutputLength it fails as node:zlib does.
+    expect(() => z.deflateSync(data, { maxOutputLength: 16 })).toThrow(expect.objectContaining({ code: 'ERR_BUFFER_TOO_LARGE' }));
   });
 
   it('takes every input node:zlib takes: string, Buffer, TypedArray, DataView, ArrayBuffer, SharedArrayBuffer', () => {
