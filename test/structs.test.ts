@@ -251,7 +251,7 @@ int32_t point_x(const struct point *p);
 });
 
 describe('structs in the pool', () => {
-  it('structs in and out, in/out scalars and views work in worker threads (a view arrives as a copy); writable arrays and handles are refused with a typed error', async () => {
+  it('structs in and out, in/out scalars, views (arriving as a copy) and writable arrays (copied back into the caller\'s) work in worker threads; handles are refused with a typed error', async () => {
     const pool = await createPool(await bindingOf<StructsExports>('structs'), { threads: 1, logger: null });
     try {
       expect(await pool.point_sum({ x: 3, y: 0.25, tag: 200 })).toBe(203.25);
@@ -262,7 +262,18 @@ describe('structs in the pool', () => {
       expect([...view]).toEqual([5, 6, 7]);
       expect(view.buffer.byteLength).toBe(3);
       await expect(pool.point_sum({ x: 1, y: 2 } as never)).rejects.toThrow('field tag is missing');
-      await expect(pool.fill_squares(new Int32Array(2))).rejects.toMatchObject({ code: 'writable-export' });
+      // What C wrote into the worker's copy comes back into the caller's array, subarrays included.
+      const squares = new Int32Array(6);
+      expect(await pool.fill_squares(squares)).toBe(6);
+      expect([...squares]).toEqual([0, 1, 4, 9, 16, 25]);
+      const values = new Float64Array([1, 2, 3]).subarray(1);
+      expect(await pool.scale_f64(values, 10)).toBe(50);
+      expect([...new Float64Array(values.buffer)]).toEqual([1, 20, 30]);
+      const dst = new Uint8Array(8);
+      expect(await pool.fill_unsized(dst, 8)).toEqual({ capacity: 5 });
+      expect(Buffer.from(dst.subarray(0, 5)).toString()).toBe('abcde');
+      // transfer would detach the very arrays the answer is copied into.
+      await expect(pool.with({ transfer: true }).fill_squares(new Int32Array(2))).rejects.toThrow(/transfer would detach the arrays C writes/);
       await expect(pool.counter_open(1)).rejects.toMatchObject({ code: 'handle-export' });
     } finally {
       await pool.close();

@@ -50,6 +50,7 @@ export interface CallOptions {
    * Move the bytes arguments' buffers to the worker instead of copying them: the caller's
    * Uint8Arrays become detached (length 0). Only views spanning their whole ArrayBuffer move;
    * others are copied. Bytes results are always moved from the worker (they are fresh copies).
+   * Refused for exports that take writable arrays (mut:), which are copied back into after the call.
    */
   readonly transfer?: boolean;
 }

@@ -1,8 +1,8 @@
-// Exports a pool cannot call: a handle points into one worker's sandbox, a callback is a JS
-// function of the caller's thread (a worker cannot call it while C runs), and what C writes into
-// a writable array would land in the worker's copy of it. load() serves them all.
+// Exports a pool cannot call: a handle points into one worker's sandbox, and a callback is a JS
+// function of the caller's thread (a worker cannot call it while C runs). load() serves both.
+// (Writable arrays work: the worker sends back what C wrote, see protocol.ts writableArguments.)
 import { isCallbackType } from '../callback-type.js';
-import { isMutArrayType, structParamName, type AbiStamp } from '../abi.js';
+import { structParamName, type AbiStamp } from '../abi.js';
 import { structsWithCallbacks } from '../struct-fields.js';
 import { CboxError } from '../errors.js';
 
@@ -17,8 +17,6 @@ export function mainThreadOnly(stamp: AbiStamp): Refusals {
       refusals.set(index, () => new CboxError('callback-export', `${fn} takes a callback, a JS function C calls while it runs: callbacks work on the main thread only (use load()), not in a pool`));
     } else if (params.includes('handle') || params.includes('out:handle') || result === 'handle') {
       refusals.set(index, () => new CboxError('handle-export', `${fn} takes or returns a handle, which points into one worker's sandbox: a pool cannot call it (use load() for handle-based APIs)`));
-    } else if (params.some((type) => isMutArrayType(type) || type === 'mut:u8*')) {
-      refusals.set(index, () => new CboxError('writable-export', `${fn} takes a writable array or buffer (mut:), which C would fill in the worker's copy of it: a pool cannot call it (use load())`));
     }
   });
   return refusals;

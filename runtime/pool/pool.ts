@@ -23,7 +23,8 @@ import { stderrSink, type OutputSink } from './output-channel.js';
 import { PoolWorker, type WorkerHost, type WorkerSpawn } from './pool-worker.js';
 import { probeInWorker } from './probe-worker.js';
 import type { CallStart } from './progress.js';
-import { epochMs, isErrorReply, valueOfReply, type CallReply } from './protocol.js';
+import { epochMs, isErrorReply, valueOfReply, writableArguments, type CallReply } from './protocol.js';
+import { typedArraySet } from '../arguments.js';
 import { RespawnBackoff } from './respawn-backoff.js';
 import { CallCounters, type PoolStats } from './stats.js';
 import { timeoutTrap } from './timeout-trap.js';
@@ -66,6 +67,8 @@ class WorkerPool implements WorkerHost {
   readonly names: readonly string[];
   /** Exports that take or return a handle or take a callback (refused: see PoolFunctions). */
   private readonly refusals: Refusals;
+  /** Per export: the arguments C may write, copied back into the caller's arrays (protocol.ts). */
+  private readonly writable: readonly (readonly number[] | null)[];
   private readonly timeoutMs: number;
   private readonly startTimeoutMs: number;
   private readonly crashReports: CrashReportOptions | undefined;
@@ -106,6 +109,7 @@ class WorkerPool implements WorkerHost {
     this.name = stamp.name;
     this.names = Object.keys(stamp.exports);
     this.refusals = mainThreadOnly(stamp);
+    this.writable = writableArguments(compiled);
     this.threads = wholeNumber(options.threads, availableParallelism(), 1, MAX_THREADS, 'threads');
     this.maxQueue = wholeNumber(options.maxQueue, DEFAULT_MAX_QUEUE, 0, Number.MAX_SAFE_INTEGER, 'maxQueue');
     this.pipeline = wholeNumber(options.pipeline, DEFAULT_PIPELINE, 1, MAX_PIPELINE, 'pipeline');
@@ -213,6 +217,9 @@ class WorkerPool implements WorkerHost {
     if (this.closedFor !== null) return Promise.reject(new CboxClosedError(this.closedFor));
     const refusal = this.refusals.get(fnIndex);
     if (refusal) return Promise.reject(refusal());
+    if (options?.transfer === true && this.writable[fnIndex]) {
+      return Promise.reject(new CboxArgumentError(`${fn}: transfer would detach the arrays C writes, which are copied back into them after the call: call it without transfer`));
+    }
     if (options?.timeoutMs !== undefined && !isDeadline(options.timeoutMs)) return Promise.reject(new CboxArgumentError(describeDeadline(`${fn}: timeoutMs`, options.timeoutMs)));
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     const signal = options?.signal;
@@ -316,6 +323,9 @@ class WorkerPool implements WorkerHost {
       }
       this.finish(job, 'reject', error);
     } else {
+      const written = this.writable[job.fnIndex];
+      // What C wrote into the worker's copies, into the caller's arrays (same kind and length: clones of them).
+      if (written && Array.isArray(reply)) written.forEach((position, k) => typedArraySet.call(job.args[position], (reply[1] as unknown[])[k]));
       this.finish(job, 'resolve', valueOfReply(reply));
     }
     if (this.queue.length > 0) this.schedulePump();

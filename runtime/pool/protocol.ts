@@ -7,7 +7,7 @@
 // A worker runs one call at a time in arrival order, so replies need no ids: the n-th reply on
 // a port answers the n-th call sent on it; its times are in CallProgress.
 import type { MessagePort } from 'node:worker_threads';
-import { jsParamIndexes } from '../abi.js';
+import { isMutArrayType, jsParamIndexes } from '../abi.js';
 import type { CompiledModule } from '../compiled-module.js';
 import type { LoadOptions } from '../load.js';
 import type { ErrorData } from './error-transport.js';
@@ -81,6 +81,23 @@ export function copyView(value: unknown): unknown {
 /** The value a reply carries (structured clone keeps an object answer's keys own properties). */
 export function valueOfReply(reply: CallReply): unknown {
   return Array.isArray(reply) ? reply[0] : reply;
+}
+
+/**
+ * Per export, the positions of the JS arguments C may write (`mut:T[]`, `mut:u8*`), or null: the
+ * worker answers such a call with those arrays as C left them, and the pool copies them back into
+ * the caller's (who passed them to be written, as on the main thread).
+ */
+export function writableArguments(compiled: CompiledModule): (readonly number[] | null)[] {
+  return Object.values(compiled.stamp.exports).map(({ params }) => {
+    const positions = jsParamIndexes(params).flatMap((index, position) => (isMutArrayType(params[index]!) || params[index] === 'mut:u8*' ? [position] : []));
+    return positions.length > 0 ? positions : null;
+  });
+}
+
+/** The reply of a call with writable arguments: the answer, then the arrays C wrote. */
+export function writtenReplyOf(value: unknown, args: readonly unknown[], positions: readonly number[]): CallReply {
+  return [value, positions.map((position) => args[position])];
 }
 
 const timeOrigin = performance.timeOrigin; // a getter call each time otherwise: this is read twice per call

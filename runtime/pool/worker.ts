@@ -11,7 +11,9 @@ import type { Sandbox } from '../sandbox.js';
 import { errorToData, installComlinkErrorTransfer } from './error-transport.js';
 import { OutputSender } from './output-channel.js';
 import { CallProgress } from './progress.js';
-import { arities, copyView, epochMs, isMetered, replyOf, type CallBatch, type CallReply, type WorkerControl, type WorkerInit } from './protocol.js';
+import {
+  arities, copyView, epochMs, isMetered, replyOf, writableArguments, writtenReplyOf, type CallBatch, type CallReply, type WorkerControl, type WorkerInit,
+} from './protocol.js';
 
 type Invoker = (...args: unknown[]) => unknown;
 
@@ -22,6 +24,7 @@ function serve(sandbox: Sandbox): void {
   const library = createLibrary<Record<string, Invoker>>(sandbox);
   const invokers = Object.keys(sandbox.compiled.stamp.exports).map((name) => library[name]!);
   const views = Object.values(sandbox.compiled.stamp.exports).map((signature) => signature.view === true);
+  const writable = writableArguments(sandbox.compiled);
   const arity = arities(sandbox.compiled);
   const meter = isMetered(sandbox.compiled) ? sandbox.options.meter ?? null : null;
   const header = meter ? 2 : 1;
@@ -39,7 +42,9 @@ function serve(sandbox: Sandbox): void {
       let reply: CallReply;
       try {
         const value = meter && timeoutMs > 0 ? meter.within({ timeoutMs }, () => invokers[fnIndex]!(...args)) : invokers[fnIndex]!(...args);
-        reply = replyOf(views[fnIndex] ? copyView(value) : value);
+        const answer = views[fnIndex] ? copyView(value) : value;
+        const written = writable[fnIndex];
+        reply = written ? writtenReplyOf(answer, args, written) : replyOf(answer);
       } catch (error) {
         reply = errorToData(error);
       }
