@@ -229,12 +229,17 @@ export type CallbackSlot = { readonly signature: CallbackSignature } & (
   | { readonly kind: 'field'; readonly struct: string; readonly field: string }
 );
 
+const slotsByStamp = new WeakMap<object, readonly CallbackSlot[]>();
+
 /**
  * Every callback parameter and callback struct field of the library, in stamp order (parameters
  * first): slot n is the module's import cbox_callback.<n>, and the JS function last passed for
  * that parameter or written into that field is what it calls.
  */
-export function callbackSlots(stamp: Pick<AbiStamp, 'exports' | 'structs'>): CallbackSlot[] {
+export function callbackSlots(stamp: Pick<AbiStamp, 'exports' | 'structs'>): readonly CallbackSlot[] {
+  // Asked at every instance start (instance.ts) and at load: parsed once per stamp object.
+  const known = slotsByStamp.get(stamp);
+  if (known !== undefined) return known;
   const slots: CallbackSlot[] = [];
   for (const [fn, { params }] of Object.entries(stamp.exports)) {
     params.forEach((type, param) => {
@@ -250,6 +255,7 @@ export function callbackSlots(stamp: Pick<AbiStamp, 'exports' | 'structs'>): Cal
       if (!('problem' in signature)) slots.push({ kind: 'field', struct, field: name, signature });
     }
   }
+  slotsByStamp.set(stamp, slots);
   return slots;
 }
 

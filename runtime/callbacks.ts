@@ -10,7 +10,7 @@
 // exception unwinds through C's frames, which leaves C's state (locks, the shadow stack) suspect:
 // the call that made it recycles the sandbox and the caller gets the exception itself.
 import { callbackSlots, type AbiStamp, type CallbackSlot } from './abi.js';
-import { CALLBACK_IMPORT_MODULE, type CallbackArgType, type CallbackResultType, type CallbackSignature } from './callback-type.js';
+import { CALLBACK_IMPORT_MODULE, formatCallbackType, type CallbackArgType, type CallbackResultType, type CallbackSignature } from './callback-type.js';
 import { canGenerateCode } from './code-generation.js';
 import { describeValue } from './describe-value.js';
 import { CboxArgumentError, CboxCallError } from './errors.js';
@@ -166,6 +166,8 @@ function lowerClosure(type: CallbackResultType, value: unknown): unknown {
   }
 }
 
+type TrampolineFactory = (...context: unknown[]) => AnyFunction;
+
 interface TrampolineContext {
   readonly box: CallbackHost;
   readonly instance: SandboxInstance;
@@ -207,6 +209,8 @@ export class CallbackTable {
   readonly bound: (AnyFunction | null)[];
   /** Callbacks in progress (C frames below them): C's output waits until none is. */
   depth = 0;
+  /** Generated trampoline makers by canonical signature (factoryFor). */
+  private readonly factories = new Map<string, TrampolineFactory>();
   /** An exception a callback let unwind through C, and the instance it left suspect (see Sandbox.fail). */
   private unwinding: { readonly error: unknown; readonly instance: SandboxInstance } | null = null;
 
@@ -264,10 +268,19 @@ export class CallbackTable {
     };
     if (!canGenerateCode) return closureTrampoline(context);
     const { box: host, table, outside, unset, badResult, recycled } = context;
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-signature code from constant snippets (see trampolineSource)
-    return new Function('box', 'instance', 'table', 'n', 'fn', 'outside', 'unset', 'badResult', 'recycled', 'i53Result', 'u53Result', trampolineSource(signature))(
-      host, instance, table, n, fn, outside, unset, badResult, recycled, i53Result, u53Result,
-    ) as AnyFunction;
+    return this.factoryFor(signature)(host, instance, table, n, fn, outside, unset, badResult, recycled, i53Result, u53Result);
+  }
+
+  /** The generated trampoline maker of a signature: compiled once per library and signature, not per instance and slot. */
+  private factoryFor(signature: CallbackSignature): TrampolineFactory {
+    const key = formatCallbackType(signature);
+    let factory = this.factories.get(key);
+    if (factory === undefined) {
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- per-signature code from constant snippets (see trampolineSource)
+      factory = new Function('box', 'instance', 'table', 'n', 'fn', 'outside', 'unset', 'badResult', 'recycled', 'i53Result', 'u53Result', trampolineSource(signature)) as TrampolineFactory;
+      this.factories.set(key, factory);
+    }
+    return factory;
   }
 }
 
