@@ -272,6 +272,12 @@ describe('structs in the pool', () => {
       const dst = new Uint8Array(8);
       expect(await pool.fill_unsized(dst, 8)).toEqual({ capacity: 5 });
       expect(Buffer.from(dst.subarray(0, 5)).toString()).toBe('abcde');
+      // An array the caller detaches while the call runs: that call fails with a typed error, the pool goes on.
+      const moved = new Int32Array(4);
+      const pending = pool.fill_squares(moved);
+      structuredClone(moved.buffer, { transfer: [moved.buffer] });
+      await expect(pending).rejects.toThrow(/fill_squares: what C wrote could not be copied back/);
+      expect(await pool.fill_squares(new Int32Array(3))).toBe(3);
       // transfer would detach the very arrays the answer is copied into.
       await expect(pool.with({ transfer: true }).fill_squares(new Int32Array(2))).rejects.toThrow(/transfer would detach the arrays C writes/);
       await expect(pool.counter_open(1)).rejects.toMatchObject({ code: 'handle-export' });

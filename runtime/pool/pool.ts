@@ -324,9 +324,14 @@ class WorkerPool implements WorkerHost {
       this.finish(job, 'reject', error);
     } else {
       const written = this.writable[job.fnIndex];
-      // What C wrote into the worker's copies, into the caller's arrays (same kind and length: clones of them).
-      if (written && Array.isArray(reply)) written.forEach((position, k) => typedArraySet.call(job.args[position], (reply[1] as unknown[])[k]));
-      this.finish(job, 'resolve', valueOfReply(reply));
+      try {
+        // What C wrote into the worker's copies, into the caller's arrays (same kind and length: clones of them).
+        if (written && Array.isArray(reply)) written.forEach((position, k) => typedArraySet.call(job.args[position], (reply[1] as unknown[])[k]));
+        this.finish(job, 'resolve', valueOfReply(reply));
+      } catch (error) {
+        // The caller detached an array (transferred it elsewhere) while the call ran: its call fails, not the pool.
+        this.finish(job, 'reject', new CboxArgumentError(`${this.names[job.fnIndex]}: what C wrote could not be copied back into the arrays passed (${(error as Error).message})`));
+      }
     }
     if (this.queue.length > 0) this.schedulePump();
     this.drained(worker);
