@@ -38,6 +38,8 @@ const INVERSE = 4;
 const SQLITE_UTF8_DETERMINISTIC = 0x800;
 const SQLITE_DIRECTONLY = 0x80000;
 const MAX_ARGUMENTS = 100;
+/** SQLITE_MAX_FUNCTION_ARG of the build: more arguments than SQLite allows is not SQLite calling. */
+const MAX_SQLITE_ARGUMENTS = 1000;
 
 function booleanOption(options: object, key: keyof RegistrationOptions): boolean {
   const value = (options as Record<string, unknown>)[key];
@@ -127,6 +129,8 @@ export class UserFunctions {
     this.running++;
     try {
       const safe = entry.safeIntegers ?? this.defaultSafeIntegers();
+      // argc comes out of the sandbox: a count SQLite never passes fails the call, never allocates for it.
+      if (argc < 0 || argc > MAX_SQLITE_ARGUMENTS) throw new RangeError(`cbox/sqlite: ${entry.name}() was called with ${argc} arguments`);
       const args = argc > 0 ? this.argumentsOf(argv, argc, kinds, safe, a0, a1) : [];
       if (entry.kind === 'scalar') return this.answer(ctx, entry, entry.fn(...args));
       let accumulator = this.accumulators.get(state);
